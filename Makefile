@@ -1,0 +1,107 @@
+# why550: build, test, demo, sanitizer and fuzz targets.
+# The binary is build/why550; ./why550 is a link to it.
+
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+BUILD      ?= build
+VERSION    := 0.1.0
+
+CC         ?= cc
+PKGS       := ldns jansson opendkim libpsl libidn2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wformat=2 -Wcast-qual -Wwrite-strings -Wvla -Wpointer-arith -Werror
+CFLAGS     ?= -O2 -g
+SANFLAGS   ?=
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) \
+              $(PKG_CFLAGS) -DWHY550_VERSION='"$(VERSION)"' \
+              -DWHY550_SYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
+LIBS       := $(PKG_LIBS) -lspf2 -lopendmarc -lpthread -lm
+TEST_LIBS  := $(LIBS) $(shell pkg-config --libs criterion 2>/dev/null)
+
+LIB_SRC    := $(sort $(wildcard src/*.c checks/*.c dns/*.c output/*.c))
+LIB_SRC    := $(filter-out src/main.c,$(LIB_SRC))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC   := $(sort $(wildcard tests/test_*.c))
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_SRC   := $(sort $(wildcard tests/tool_*.c))
+TOOL_BIN   := $(TOOL_SRC:tests/tool_%.c=$(BUILD)/tests/%)
+FUZZ_SRC   := $(sort $(wildcard fuzz/fuzz_*.c))
+
+.PHONY: all deps check test demo asan valgrind fuzz bench install clean
+
+all: $(BUILD)/why550 why550 $(TOOL_BIN)
+
+why550: $(BUILD)/why550
+	@[ "$(BUILD)" != build ] || ln -sf build/why550 why550
+
+$(BUILD)/why550: $(BUILD)/src/main.o $(BUILD)/libwhy550.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libwhy550.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/support.o $(BUILD)/libwhy550.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/tool_%.o $(BUILD)/libwhy550.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+deps:
+	@sh tools/deps.sh
+
+# Every test: unit tests, then integration tests against NSD and the fault
+# server, both started on loopback by the harness and stopped by PID.
+check: deps
+	@$(MAKE) --no-print-directory all tests
+	@sh tests/run.sh $(BUILD)
+
+test: check
+
+tests: $(TEST_BIN) $(TOOL_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh $(BUILD)
+
+# The tests again, built with AddressSanitizer and UBSan; fails on any report.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" all tests
+	@WHY550_SANITIZER=asan sh tests/run.sh build/asan
+
+# The tests under valgrind memcheck; fails on any error or leak in the logs.
+valgrind: deps
+	@$(MAKE) --no-print-directory all tests
+	@WHY550_SANITIZER=valgrind sh tests/run.sh $(BUILD)
+
+fuzz:
+	@sh tools/deps.sh --fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/../build/fuzz/libwhy550.a
+	@sh fuzz/run.sh build/fuzz
+
+bench: deps
+	@sh tools/deps.sh --bench
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh $(BUILD)
+
+install: $(BUILD)/why550
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/why550/checks.d $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/why550 $(DESTDIR)$(BINDIR)/why550
+	install -m 644 checks.d/*.conf $(DESTDIR)$(SYSCONFDIR)/why550/checks.d/
+	[ ! -f docs/why550.1 ] || install -m 644 docs/why550.1 $(DESTDIR)$(MANDIR)/man1/why550.1
+
+clean:
+	rm -rf build why550
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

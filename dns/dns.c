@@ -1,0 +1,1461 @@
+/* The DNS engine: one I/O thread, non-blocking UDP and TCP over epoll, a cache with in-flight coalescing, sessions with deadlines. */
+#include "dns.h"
+
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../src/util.h"
+
+#define EDNS_BUFSIZE	1232
+#define MAX_CNAME_HOPS	8
+#define FAIL_TTL	5		/* seconds a failure is kept, so a batch does not wait on a dead server again and again */
+#define MAX_TTL		86400
+#define DEFAULT_NEG_TTL	60
+#define MAX_MSG		65535
+
+enum xfer_state {
+	XFER_QUEUED = 0,	/* waiting for a free socket */
+	XFER_UDP,		/* datagram sent, waiting for the reply */
+	XFER_TCP_CONNECT,
+	XFER_TCP_WRITE,
+	XFER_TCP_READ,
+	XFER_DONE,
+};
+
+/*
+ * One question: in flight, then (if cacheable) kept in the table as the
+ * cache entry. Handles and the table each hold a reference.
+ */
+struct entry {
+	char *name;
+	uint16_t type;
+	uint64_t hash;
+	int refs;
+	bool in_table;
+	struct entry *hnext;		/* hash chain */
+	struct entry *fprev, *fnext;	/* cache order, oldest first */
+	struct entry *aprev, *anext;	/* active or queued list */
+	bool on_list;
+	struct entry *reap_next;	/* finished, in-flight reference still held */
+
+	bool done;
+	struct dns_result *res;
+	int64_t expires;
+
+	/* transfer state */
+	enum xfer_state state;
+	char *cur;			/* name asked now (differs after a CNAME) */
+	ldns_rdf *cur_rdf;
+	char **chain;
+	size_t nchain;
+	int attempt;
+	int server;
+	int fd;
+	bool edns;
+	uint16_t id;
+	int64_t started;
+	int64_t timer;			/* when this attempt times out */
+	unsigned char *tcpbuf;
+	size_t tcplen, tcppos;
+	bool saw_malformed;
+	bool saw_neterr;
+	bool saw_timeout;
+	int last_rcode;
+};
+
+struct dns_engine {
+	struct dns_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running;
+	int epfd;
+	int evfd;
+
+	struct entry **buckets;
+	size_t nbuckets;
+	size_t nentries;
+	struct entry *cache_head, *cache_tail;
+	size_t ncached;
+
+	struct entry *queue_head, *queue_tail;		/* waiting for a socket */
+	struct entry *active_head, *active_tail;	/* ordered by timer */
+	size_t nactive;
+	struct entry *reap;
+
+	struct dns_counters counters;
+	struct dns_server_stats sstats[DNS_MAX_SERVERS];
+
+	unsigned char rnd[256];
+	size_t rndpos;
+};
+
+struct dns {
+	struct dns_engine *eng;
+	int64_t deadline;
+	struct dns_counters counters;
+};
+
+struct dns_query {
+	struct dns *dns;
+	struct entry *e;
+};
+
+static const char *const status_names[] = {
+	[DNS_ANSWER] = "answer",
+	[DNS_NXDOMAIN] = "nxdomain",
+	[DNS_NODATA] = "nodata",
+	[DNS_SERVFAIL] = "servfail",
+	[DNS_REFUSED] = "refused",
+	[DNS_TIMEOUT] = "timeout",
+	[DNS_MALFORMED] = "malformed",
+	[DNS_NETERR] = "network_error",
+};
+
+const char *
+dns_status_name(enum dns_status st)
+{
+	if ((size_t)st >= ARRAY_SIZE(status_names))
+		return "unknown";
+	return status_names[st];
+}
+
+bool
+dns_status_is_negative(enum dns_status st)
+{
+	return st == DNS_NXDOMAIN || st == DNS_NODATA;
+}
+
+bool
+dns_status_is_failure(enum dns_status st)
+{
+	return st != DNS_ANSWER && !dns_status_is_negative(st);
+}
+
+void
+dns_config_init(struct dns_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->attempt_timeout_ms = 1500;
+	cfg->attempts = 3;
+	cfg->max_inflight = 1024;
+	cfg->cache_max = 100000;
+}
+
+/* Results */
+
+static void
+rr_release(struct dns_rr *rr)
+{
+	free(rr->owner);
+	free(rr->text);
+	switch (rr->type) {
+	case DNS_T_PTR:
+	case DNS_T_CNAME:
+	case DNS_T_NS:
+		free(rr->u.name.target);
+		break;
+	case DNS_T_MX:
+		free(rr->u.mx.host);
+		break;
+	case DNS_T_TXT:
+	case DNS_T_SPF:
+		free(rr->u.txt.data);
+		free(rr->u.txt.lens);
+		break;
+	case DNS_T_SOA:
+		free(rr->u.soa.mname);
+		free(rr->u.soa.rname);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+result_destroy(struct dns_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nrr; i++)
+		rr_release(&res->rr[i]);
+	free(res->rr);
+	for (i = 0; i < res->ncname; i++)
+		free(res->cname[i]);
+	free(res->cname);
+	free(res->qname);
+	free(res->server);
+	free(res);
+}
+
+/*
+ * Results are shared between threads; their count changes under a lock
+ * of its own so that waiters can drop them without the engine lock.
+ */
+static pthread_mutex_t result_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct dns_result *
+dns_result_ref(struct dns_result *res)
+{
+	pthread_mutex_lock(&result_lock);
+	res->refs++;
+	pthread_mutex_unlock(&result_lock);
+	return res;
+}
+
+void
+dns_result_free(struct dns_result *res)
+{
+	int left;
+
+	if (res == NULL)
+		return;
+	pthread_mutex_lock(&result_lock);
+	left = --res->refs;
+	pthread_mutex_unlock(&result_lock);
+	if (left == 0)
+		result_destroy(res);
+}
+
+static struct dns_result *
+result_new(const char *qname, uint16_t type, enum dns_status st)
+{
+	struct dns_result *res = xcalloc(1, sizeof(*res));
+
+	res->qname = xstrdup(qname);
+	res->qtype = type;
+	res->status = st;
+	res->rcode = -1;
+	res->refs = 1;
+	return res;
+}
+
+/* Names in presentation form, lower case, without the final dot. */
+static char *
+rdf_name(const ldns_rdf *rdf)
+{
+	char *s = ldns_rdf2str(rdf);
+	size_t len;
+	char *out;
+
+	if (s == NULL)
+		return xstrdup("");
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '.')
+		s[--len] = '\0';
+	out = xstrdup(s);
+	free(s);
+	str_lower(out);
+	return out;
+}
+
+static int
+rr_decode(const ldns_rr *lrr, struct dns_rr *rr)
+{
+	const ldns_rdf *rd;
+	struct strbuf sb;
+	char buf[64];
+	size_t i, n;
+
+	memset(rr, 0, sizeof(*rr));
+	rr->type = ldns_rr_get_type(lrr);
+	rr->ttl = ldns_rr_ttl(lrr);
+	rr->owner = rdf_name(ldns_rr_owner(lrr));
+	n = ldns_rr_rd_count(lrr);
+	switch (rr->type) {
+	case DNS_T_A:
+		rd = ldns_rr_rdf(lrr, 0);
+		if (n < 1 || ldns_rdf_size(rd) != 4)
+			return -1;
+		memcpy(rr->u.a.addr, ldns_rdf_data(rd), 4);
+		dns_ip_format(AF_INET, rr->u.a.addr, buf, sizeof(buf));
+		rr->text = xstrdup(buf);
+		break;
+	case DNS_T_AAAA:
+		rd = ldns_rr_rdf(lrr, 0);
+		if (n < 1 || ldns_rdf_size(rd) != 16)
+			return -1;
+		memcpy(rr->u.aaaa.addr, ldns_rdf_data(rd), 16);
+		dns_ip_format(AF_INET6, rr->u.aaaa.addr, buf, sizeof(buf));
+		rr->text = xstrdup(buf);
+		break;
+	case DNS_T_PTR:
+	case DNS_T_CNAME:
+	case DNS_T_NS:
+		if (n < 1)
+			return -1;
+		rr->u.name.target = rdf_name(ldns_rr_rdf(lrr, 0));
+		rr->text = xstrdup(rr->u.name.target);
+		break;
+	case DNS_T_MX:
+		if (n < 2 || ldns_rdf_size(ldns_rr_rdf(lrr, 0)) != 2)
+			return -1;
+		rr->u.mx.pref = ldns_rdf2native_int16(ldns_rr_rdf(lrr, 0));
+		rr->u.mx.host = rdf_name(ldns_rr_rdf(lrr, 1));
+		rr->text = xasprintf("%u %s", rr->u.mx.pref,
+		    rr->u.mx.host[0] ? rr->u.mx.host : ".");
+		break;
+	case DNS_T_TXT:
+	case DNS_T_SPF:
+		strbuf_init(&sb);
+		rr->u.txt.nstrings = n;
+		rr->u.txt.lens = xcalloc(n ? n : 1, sizeof(size_t));
+		for (i = 0; i < n; i++) {
+			const uint8_t *d;
+
+			rd = ldns_rr_rdf(lrr, i);
+			d = ldns_rdf_data(rd);
+			if (ldns_rdf_size(rd) < 1 || (size_t)d[0] + 1 > ldns_rdf_size(rd)) {
+				strbuf_release(&sb);
+				return -1;
+			}
+			strbuf_add(&sb, d + 1, d[0]);
+			rr->u.txt.lens[i] = d[0];
+		}
+		rr->u.txt.data = strbuf_detach(&sb, &rr->u.txt.len);
+		rr->text = xmalloc(rr->u.txt.len + 1);
+		memcpy(rr->text, rr->u.txt.data, rr->u.txt.len + 1);
+		break;
+	case DNS_T_SOA:
+		if (n < 7)
+			return -1;
+		rr->u.soa.mname = rdf_name(ldns_rr_rdf(lrr, 0));
+		rr->u.soa.rname = rdf_name(ldns_rr_rdf(lrr, 1));
+		rr->u.soa.serial = ldns_rdf2native_int32(ldns_rr_rdf(lrr, 2));
+		rr->u.soa.minimum = ldns_rdf2native_int32(ldns_rr_rdf(lrr, 6));
+		rr->text = xasprintf("%s %s %u", rr->u.soa.mname, rr->u.soa.rname,
+		    rr->u.soa.serial);
+		break;
+	default:
+		rr->text = ldns_rdf2str(ldns_rr_rdf(lrr, 0));
+		if (rr->text == NULL)
+			rr->text = xstrdup("");
+		break;
+	}
+	return 0;
+}
+
+/* The table */
+
+static uint64_t
+hash_key(const char *name, uint16_t type)
+{
+	uint64_t h = 1469598103934665603ULL ^ type;
+
+	for (; *name != '\0'; name++) {
+		h ^= (unsigned char)*name;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct entry *
+table_find(struct dns_engine *eng, const char *name, uint16_t type, uint64_t h)
+{
+	struct entry *e;
+
+	for (e = eng->buckets[h % eng->nbuckets]; e != NULL; e = e->hnext)
+		if (e->hash == h && e->type == type && strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static void
+table_grow(struct dns_engine *eng)
+{
+	size_t n = eng->nbuckets * 2, i;
+	struct entry **b = xcalloc(n, sizeof(*b));
+
+	for (i = 0; i < eng->nbuckets; i++) {
+		struct entry *e = eng->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->hash % n];
+			b[e->hash % n] = e;
+		}
+	}
+	free(eng->buckets);
+	eng->buckets = b;
+	eng->nbuckets = n;
+}
+
+static void
+table_insert(struct dns_engine *eng, struct entry *e)
+{
+	struct entry **b;
+
+	if (eng->nentries + 1 > eng->nbuckets)
+		table_grow(eng);
+	b = &eng->buckets[e->hash % eng->nbuckets];
+	e->hnext = *b;
+	*b = e;
+	e->in_table = true;
+	e->refs++;
+	eng->nentries++;
+}
+
+static void entry_unref(struct entry *e);
+
+static void
+cache_unlink(struct dns_engine *eng, struct entry *e)
+{
+	if (e->fprev == NULL && eng->cache_head != e)
+		return;
+	if (e->fprev != NULL)
+		e->fprev->fnext = e->fnext;
+	else
+		eng->cache_head = e->fnext;
+	if (e->fnext != NULL)
+		e->fnext->fprev = e->fprev;
+	else
+		eng->cache_tail = e->fprev;
+	e->fprev = e->fnext = NULL;
+	eng->ncached--;
+}
+
+static void
+table_remove(struct dns_engine *eng, struct entry *e)
+{
+	struct entry **p;
+
+	if (!e->in_table)
+		return;
+	for (p = &eng->buckets[e->hash % eng->nbuckets]; *p != NULL; p = &(*p)->hnext) {
+		if (*p == e) {
+			*p = e->hnext;
+			break;
+		}
+	}
+	e->hnext = NULL;
+	e->in_table = false;
+	eng->nentries--;
+	cache_unlink(eng, e);
+	entry_unref(e);
+}
+
+static void
+entry_unref(struct entry *e)
+{
+	size_t i;
+
+	if (--e->refs > 0)
+		return;
+	dns_result_free(e->res);
+	free(e->name);
+	free(e->cur);
+	ldns_rdf_deep_free(e->cur_rdf);
+	for (i = 0; i < e->nchain; i++)
+		free(e->chain[i]);
+	free(e->chain);
+	free(e->tcpbuf);
+	free(e);
+}
+
+/* Lists of entries waiting for a socket or for their reply. */
+
+static void
+list_append(struct entry **head, struct entry **tail, struct entry *e)
+{
+	e->aprev = *tail;
+	e->anext = NULL;
+	if (*tail != NULL)
+		(*tail)->anext = e;
+	else
+		*head = e;
+	*tail = e;
+	e->on_list = true;
+}
+
+static void
+list_remove(struct entry **head, struct entry **tail, struct entry *e)
+{
+	if (!e->on_list)
+		return;
+	if (e->aprev != NULL)
+		e->aprev->anext = e->anext;
+	else
+		*head = e->anext;
+	if (e->anext != NULL)
+		e->anext->aprev = e->aprev;
+	else
+		*tail = e->aprev;
+	e->aprev = e->anext = NULL;
+	e->on_list = false;
+}
+
+/* Randomness for IDs: unpredictable, from the kernel, read in batches. */
+static uint16_t
+random_id(struct dns_engine *eng)
+{
+	uint16_t id;
+
+	if (eng->rndpos + 2 > sizeof(eng->rnd)) {
+		size_t got = 0;
+
+		while (got < sizeof(eng->rnd)) {
+			ssize_t n = getrandom(eng->rnd + got, sizeof(eng->rnd) - got, 0);
+
+			if (n < 0 && errno != EINTR)
+				break;
+			if (n > 0)
+				got += (size_t)n;
+		}
+		eng->rndpos = 0;
+	}
+	memcpy(&id, eng->rnd + eng->rndpos, 2);
+	eng->rndpos += 2;
+	return id;
+}
+
+/* Completion */
+
+static uint32_t
+negative_ttl(const ldns_pkt *pkt)
+{
+	ldns_rr_list *auth = ldns_pkt_authority(pkt);
+	size_t i;
+
+	for (i = 0; auth != NULL && i < ldns_rr_list_rr_count(auth); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(auth, i);
+
+		/* RFC 2308 5: the lesser of the SOA TTL and its MINIMUM field */
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 7) {
+			uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
+
+			return ldns_rr_ttl(rr) < min ? ldns_rr_ttl(rr) : min;
+		}
+	}
+	return DEFAULT_NEG_TTL;
+}
+
+static void
+close_fd(struct dns_engine *eng, struct entry *e)
+{
+	if (e->fd < 0)
+		return;
+	epoll_ctl(eng->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+	close(e->fd);
+	e->fd = -1;
+}
+
+/* Finishes e with res (stolen): wakes the waiters, keeps it as a cache entry or drops it. */
+static void
+complete(struct dns_engine *eng, struct entry *e, struct dns_result *res)
+{
+	if (e->state == XFER_QUEUED)
+		list_remove(&eng->queue_head, &eng->queue_tail, e);
+	else if (e->state != XFER_DONE) {
+		list_remove(&eng->active_head, &eng->active_tail, e);
+		eng->nactive--;
+	}
+	close_fd(eng, e);
+	e->state = XFER_DONE;
+	res->elapsed_ms = (int)(now_ms() - e->started);
+	if (e->nchain > 0 && res->cname == NULL) {
+		res->cname = e->chain;
+		res->ncname = e->nchain;
+		e->chain = NULL;
+		e->nchain = 0;
+	}
+	if (res->ttl > MAX_TTL)
+		res->ttl = MAX_TTL;
+	e->res = res;
+	e->done = true;
+	e->expires = now_ms() + (int64_t)res->ttl * 1000;
+	if (eng->cfg.no_cache || res->ttl == 0) {
+		table_remove(eng, e);
+	} else if (e->in_table) {
+		e->fprev = eng->cache_tail;
+		e->fnext = NULL;
+		if (eng->cache_tail != NULL)
+			eng->cache_tail->fnext = e;
+		else
+			eng->cache_head = e;
+		eng->cache_tail = e;
+		eng->ncached++;
+		while (eng->ncached > eng->cfg.cache_max && eng->cache_head != NULL)
+			table_remove(eng, eng->cache_head);
+	}
+	/* the in-flight reference is dropped after the event batch, so no event sees a freed entry */
+	e->reap_next = eng->reap;
+	eng->reap = e;
+	pthread_cond_broadcast(&eng->cond);
+}
+
+static void
+reap(struct dns_engine *eng)
+{
+	while (eng->reap != NULL) {
+		struct entry *e = eng->reap;
+
+		eng->reap = e->reap_next;
+		entry_unref(e);
+	}
+}
+
+static void
+fail(struct dns_engine *eng, struct entry *e, enum dns_status st)
+{
+	struct dns_result *res = result_new(e->name, e->type, st);
+
+	res->rcode = e->last_rcode;
+	res->ttl = FAIL_TTL;
+	complete(eng, e, res);
+}
+
+/* Sending */
+
+static int
+build_query(struct entry *e, uint16_t id, bool edns, unsigned char *buf, size_t *len)
+{
+	size_t nlen = ldns_rdf_size(e->cur_rdf);
+	unsigned char *p = buf;
+
+	if (12 + nlen + 4 + 11 > 512)
+		return -1;
+	/* header: ID, RD, one question, an OPT record when EDNS is on */
+	*p++ = id >> 8;
+	*p++ = id & 0xff;
+	*p++ = 0x01;
+	*p++ = 0x00;
+	*p++ = 0;
+	*p++ = 1;
+	memset(p, 0, 4);
+	p += 4;
+	*p++ = 0;
+	*p++ = edns ? 1 : 0;
+	memcpy(p, ldns_rdf_data(e->cur_rdf), nlen);
+	p += nlen;
+	*p++ = e->type >> 8;
+	*p++ = e->type & 0xff;
+	*p++ = 0;
+	*p++ = 1;
+	if (edns) {
+		/* RFC 6891 6.1.2: root owner, type OPT, class = UDP payload size */
+		*p++ = 0;
+		*p++ = 0;
+		*p++ = 41;
+		*p++ = EDNS_BUFSIZE >> 8;
+		*p++ = EDNS_BUFSIZE & 0xff;
+		memset(p, 0, 6);
+		p += 6;
+	}
+	*len = (size_t)(p - buf);
+	return 0;
+}
+
+static const struct dns_server *
+cur_server(struct dns_engine *eng, struct entry *e)
+{
+	return &eng->cfg.servers[e->server];
+}
+
+static void
+arm_timer(struct dns_engine *eng, struct entry *e)
+{
+	/* every attempt has the same length, so appending keeps the list ordered */
+	e->timer = now_ms() + eng->cfg.attempt_timeout_ms;
+	if (e->on_list)
+		list_remove(&eng->active_head, &eng->active_tail, e);
+	list_append(&eng->active_head, &eng->active_tail, e);
+}
+
+static void next_attempt(struct dns_engine *eng, struct entry *e);
+
+static int
+send_udp(struct dns_engine *eng, struct entry *e)
+{
+	const struct dns_server *srv = cur_server(eng, e);
+	unsigned char buf[512];
+	struct epoll_event ev;
+	size_t len;
+
+	if (e->fd < 0) {
+		e->fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (e->fd < 0)
+			return -1;
+		/* an unbound socket gets a random ephemeral port at the first send */
+		ev.events = EPOLLIN;
+		ev.data.ptr = e;
+		if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0) {
+			close(e->fd);
+			e->fd = -1;
+			return -1;
+		}
+	}
+	e->id = random_id(eng);
+	if (build_query(e, e->id, e->edns, buf, &len) < 0)
+		return -1;
+	if (sendto(e->fd, buf, len, 0, (const struct sockaddr *)&srv->addr, srv->addrlen) < 0)
+		return -1;
+	eng->counters.sent++;
+	eng->sstats[e->server].sent++;
+	e->state = XFER_UDP;
+	return 0;
+}
+
+static int
+start_tcp(struct dns_engine *eng, struct entry *e)
+{
+	const struct dns_server *srv = cur_server(eng, e);
+	struct epoll_event ev;
+	size_t len;
+
+	close_fd(eng, e);
+	free(e->tcpbuf);
+	e->tcpbuf = xmalloc(2 + 512);
+	e->id = random_id(eng);
+	if (build_query(e, e->id, e->edns, e->tcpbuf + 2, &len) < 0)
+		return -1;
+	e->tcpbuf[0] = (unsigned char)(len >> 8);
+	e->tcpbuf[1] = (unsigned char)(len & 0xff);
+	e->tcplen = len + 2;
+	e->tcppos = 0;
+	e->fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (e->fd < 0)
+		return -1;
+	ev.events = EPOLLOUT;
+	ev.data.ptr = e;
+	if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0)
+		return -1;
+	if (connect(e->fd, (const struct sockaddr *)&srv->addr, srv->addrlen) < 0 &&
+	    errno != EINPROGRESS)
+		return -1;
+	e->state = XFER_TCP_CONNECT;
+	eng->counters.tcp_fallbacks++;
+	eng->counters.sent++;
+	eng->sstats[e->server].sent++;
+	arm_timer(eng, e);
+	return 0;
+}
+
+/* Starts attempt number e->attempt, or fails e when all are used. */
+static void
+next_attempt(struct dns_engine *eng, struct entry *e)
+{
+	while (e->attempt < eng->cfg.attempts) {
+		e->server = (int)((size_t)(e->hash + (uint64_t)e->attempt) % eng->cfg.nservers);
+		if (e->attempt > 0) {
+			eng->counters.retries++;
+			close_fd(eng, e);
+		}
+		e->attempt++;
+		if (send_udp(eng, e) == 0) {
+			arm_timer(eng, e);
+			return;
+		}
+		e->saw_neterr = true;
+		close_fd(eng, e);
+	}
+	if (e->saw_malformed)
+		fail(eng, e, DNS_MALFORMED);
+	else if (e->saw_timeout)
+		fail(eng, e, DNS_TIMEOUT);
+	else
+		fail(eng, e, DNS_NETERR);
+}
+
+static void
+set_name(struct entry *e, const char *name)
+{
+	free(e->cur);
+	e->cur = xstrdup(name);
+	ldns_rdf_deep_free(e->cur_rdf);
+	e->cur_rdf = ldns_dname_new_frm_str(name[0] ? name : ".");
+}
+
+/* Takes e from the queue and starts it (the caller checked there is room). */
+static void
+start(struct dns_engine *eng, struct entry *e)
+{
+	list_remove(&eng->queue_head, &eng->queue_tail, e);
+	eng->nactive++;
+	e->state = XFER_UDP;
+	next_attempt(eng, e);
+}
+
+static void
+pump_queue(struct dns_engine *eng)
+{
+	while (eng->queue_head != NULL && eng->nactive < eng->cfg.max_inflight)
+		start(eng, eng->queue_head);
+}
+
+/* Receiving */
+
+static bool
+same_addr(const struct sockaddr_storage *a, socklen_t alen, const struct dns_server *srv)
+{
+	if (a->ss_family != srv->addr.ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+		const struct sockaddr_in *y = (const struct sockaddr_in *)&srv->addr;
+
+		return alen >= sizeof(*x) && x->sin_port == y->sin_port &&
+		    x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+		const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&srv->addr;
+
+		return alen >= sizeof(*x) && x->sin6_port == y->sin6_port &&
+		    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+	}
+	return false;
+}
+
+/* Cheap checks on the raw bytes before any parsing: is this a reply to our question? */
+static bool
+reply_matches(const struct entry *e, const unsigned char *buf, size_t len)
+{
+	size_t nlen = ldns_rdf_size(e->cur_rdf);
+	const unsigned char *q = ldns_rdf_data(e->cur_rdf);
+	size_t i;
+
+	if (len < 12 || (buf[2] & 0x80) == 0)
+		return false;
+	if (((unsigned)buf[0] << 8 | buf[1]) != e->id)
+		return false;
+	if (buf[4] != 0 || buf[5] != 1 || len < 12 + nlen + 4)
+		return false;
+	/* the question, names compared without regard to ASCII case */
+	for (i = 0; i < nlen; i++) {
+		unsigned char a = buf[12 + i], b = q[i];
+
+		if (a >= 'A' && a <= 'Z')
+			a += 32;
+		if (b >= 'A' && b <= 'Z')
+			b += 32;
+		if (a != b)
+			return false;
+	}
+	return ((unsigned)buf[12 + nlen] << 8 | buf[13 + nlen]) == e->type &&
+	    buf[14 + nlen] == 0 && buf[15 + nlen] == 1;
+}
+
+static void
+chain_add(struct entry *e, const char *name)
+{
+	e->chain = xrealloc(e->chain, (e->nchain + 1) * sizeof(*e->chain));
+	e->chain[e->nchain++] = xstrdup(name);
+}
+
+static void
+handle_reply(struct dns_engine *eng, struct entry *e, const unsigned char *buf, size_t len,
+    bool via_tcp)
+{
+	ldns_pkt *pkt = NULL;
+	ldns_rr_list *ans;
+	ldns_rdf *owner;
+	struct dns_result *res;
+	size_t i, n, hops;
+	int rcode;
+	uint32_t ttl = MAX_TTL;
+
+	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK) {
+		e->saw_malformed = true;
+		eng->counters.mismatched++;
+		return;
+	}
+	eng->sstats[e->server].answered++;
+	rcode = ldns_pkt_get_rcode(pkt);
+	e->last_rcode = rcode;
+	if (ldns_pkt_tc(pkt) && !via_tcp) {
+		ldns_pkt_free(pkt);
+		if (start_tcp(eng, e) < 0) {
+			e->saw_neterr = true;
+			next_attempt(eng, e);
+		}
+		return;
+	}
+	if (rcode == LDNS_RCODE_FORMERR && e->edns) {
+		/* RFC 6891 7: a server that does not know EDNS; ask again without it */
+		ldns_pkt_free(pkt);
+		e->edns = false;
+		e->attempt--;
+		next_attempt(eng, e);
+		return;
+	}
+	if (rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_REFUSED ||
+	    (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN)) {
+		/* another server may know better; the last answer is the result */
+		if (e->attempt < eng->cfg.attempts && eng->cfg.nservers > 1) {
+			ldns_pkt_free(pkt);
+			next_attempt(eng, e);
+			return;
+		}
+		fail(eng, e, rcode == LDNS_RCODE_REFUSED ? DNS_REFUSED : DNS_SERVFAIL);
+		ldns_pkt_free(pkt);
+		return;
+	}
+
+	/* follow the CNAME chain from the question, as far as this reply goes */
+	ans = ldns_pkt_answer(pkt);
+	n = ans != NULL ? ldns_rr_list_rr_count(ans) : 0;
+	owner = ldns_rdf_clone(e->cur_rdf);
+	for (hops = 0; hops < MAX_CNAME_HOPS; hops++) {
+		bool moved = false;
+
+		for (i = 0; i < n; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && e->type != DNS_T_CNAME &&
+			    ldns_rr_rd_count(rr) == 1 &&
+			    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
+				char *t = rdf_name(ldns_rr_rdf(rr, 0));
+
+				chain_add(e, t);
+				free(t);
+				if (ldns_rr_ttl(rr) < ttl)
+					ttl = ldns_rr_ttl(rr);
+				ldns_rdf_deep_free(owner);
+				owner = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+				moved = true;
+				break;
+			}
+		}
+		if (!moved)
+			break;
+	}
+
+	res = result_new(e->name, e->type, DNS_ANSWER);
+	res->rcode = rcode;
+	res->server = xstrdup(cur_server(eng, e)->label);
+	for (i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_get_type(rr) != e->type ||
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+			continue;
+		res->rr = xrealloc(res->rr, (res->nrr + 1) * sizeof(*res->rr));
+		if (rr_decode(rr, &res->rr[res->nrr]) < 0) {
+			rr_release(&res->rr[res->nrr]);
+			continue;
+		}
+		if (ldns_rr_ttl(rr) < ttl)
+			ttl = ldns_rr_ttl(rr);
+		res->nrr++;
+	}
+
+	if (res->nrr == 0 && rcode == LDNS_RCODE_NOERROR && e->nchain > 0 &&
+	    ldns_dname_compare(owner, e->cur_rdf) != 0) {
+		/* the server gave the alias but not its target: ask for the target */
+		if (e->nchain >= MAX_CNAME_HOPS) {
+			res->status = DNS_SERVFAIL;
+			res->ttl = FAIL_TTL;
+			ldns_rdf_deep_free(owner);
+			ldns_pkt_free(pkt);
+			complete(eng, e, res);
+			return;
+		}
+		dns_result_free(res);
+		set_name(e, e->chain[e->nchain - 1]);
+		ldns_rdf_deep_free(owner);
+		ldns_pkt_free(pkt);
+		e->attempt = 0;
+		e->saw_timeout = e->saw_malformed = e->saw_neterr = false;
+		close_fd(eng, e);
+		next_attempt(eng, e);
+		return;
+	}
+	ldns_rdf_deep_free(owner);
+	if (res->nrr == 0) {
+		res->status = rcode == LDNS_RCODE_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA;
+		ttl = negative_ttl(pkt) < ttl ? negative_ttl(pkt) : ttl;
+	}
+	res->ttl = ttl;
+	ldns_pkt_free(pkt);
+	complete(eng, e, res);
+}
+
+static void
+read_udp(struct dns_engine *eng, struct entry *e)
+{
+	unsigned char buf[MAX_MSG];
+	struct sockaddr_storage from;
+	socklen_t flen;
+	ssize_t n;
+	int budget;
+
+	for (budget = 0; budget < 16 && e->state == XFER_UDP; budget++) {
+		flen = sizeof(from);
+		n = recvfrom(e->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			return;
+		if (!same_addr(&from, flen, cur_server(eng, e)) ||
+		    !reply_matches(e, buf, (size_t)n)) {
+			/* a spoofing attempt or a stale reply: drop it, keep waiting */
+			eng->counters.mismatched++;
+			if (same_addr(&from, flen, cur_server(eng, e)) && n >= 2 &&
+			    ((unsigned)buf[0] << 8 | buf[1]) == e->id)
+				e->saw_malformed = true;
+			continue;
+		}
+		handle_reply(eng, e, buf, (size_t)n, false);
+		return;
+	}
+}
+
+static void
+tcp_event(struct dns_engine *eng, struct entry *e, uint32_t events)
+{
+	struct epoll_event ev;
+	ssize_t n;
+
+	if (events & (EPOLLERR | EPOLLHUP) && e->state != XFER_TCP_READ) {
+		e->saw_neterr = true;
+		next_attempt(eng, e);
+		return;
+	}
+	if (e->state == XFER_TCP_CONNECT)
+		e->state = XFER_TCP_WRITE;
+	if (e->state == XFER_TCP_WRITE) {
+		n = send(e->fd, e->tcpbuf + e->tcppos, e->tcplen - e->tcppos, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return;
+			e->saw_neterr = true;
+			next_attempt(eng, e);
+			return;
+		}
+		e->tcppos += (size_t)n;
+		if (e->tcppos < e->tcplen)
+			return;
+		e->state = XFER_TCP_READ;
+		e->tcppos = 0;
+		e->tcplen = 2;
+		ev.events = EPOLLIN;
+		ev.data.ptr = e;
+		epoll_ctl(eng->epfd, EPOLL_CTL_MOD, e->fd, &ev);
+		return;
+	}
+	for (;;) {
+		n = recv(e->fd, e->tcpbuf + e->tcppos, e->tcplen - e->tcppos, 0);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			/* closed before a whole reply: the server refuses TCP */
+			e->saw_neterr = true;
+			next_attempt(eng, e);
+			return;
+		}
+		e->tcppos += (size_t)n;
+		if (e->tcppos < e->tcplen)
+			continue;
+		if (e->tcplen == 2) {
+			size_t mlen = (size_t)e->tcpbuf[0] << 8 | e->tcpbuf[1];
+
+			if (mlen < 12) {
+				e->saw_malformed = true;
+				next_attempt(eng, e);
+				return;
+			}
+			e->tcpbuf = xrealloc(e->tcpbuf, 2 + mlen);
+			e->tcplen = 2 + mlen;
+			continue;
+		}
+		if (!reply_matches(e, e->tcpbuf + 2, e->tcplen - 2)) {
+			eng->counters.mismatched++;
+			e->saw_malformed = true;
+			next_attempt(eng, e);
+			return;
+		}
+		handle_reply(eng, e, e->tcpbuf + 2, e->tcplen - 2, true);
+		return;
+	}
+}
+
+static void
+expire_timers(struct dns_engine *eng)
+{
+	int64_t now = now_ms();
+
+	while (eng->active_head != NULL && eng->active_head->timer <= now) {
+		struct entry *e = eng->active_head;
+
+		eng->counters.timeouts++;
+		eng->sstats[e->server].timeouts++;
+		e->saw_timeout = true;
+		list_remove(&eng->active_head, &eng->active_tail, e);
+		next_attempt(eng, e);
+	}
+}
+
+static void *
+io_thread(void *arg)
+{
+	struct dns_engine *eng = arg;
+	struct epoll_event evs[64];
+	int i, n, timeout;
+
+	pthread_mutex_lock(&eng->lock);
+	while (eng->running) {
+		pump_queue(eng);
+		timeout = -1;
+		if (eng->active_head != NULL) {
+			int64_t d = eng->active_head->timer - now_ms();
+
+			timeout = d < 0 ? 0 : (int)d + 1;
+		}
+		pthread_mutex_unlock(&eng->lock);
+		n = epoll_wait(eng->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
+		pthread_mutex_lock(&eng->lock);
+		for (i = 0; i < n; i++) {
+			struct entry *e = evs[i].data.ptr;
+
+			if (e == NULL) {
+				uint64_t v;
+
+				if (read(eng->evfd, &v, sizeof(v)) < 0)
+					continue;
+				continue;
+			}
+			/* an entry finished by an earlier event of this batch has no fd */
+			if (e->state == XFER_UDP)
+				read_udp(eng, e);
+			else if (e->state >= XFER_TCP_CONNECT && e->state <= XFER_TCP_READ)
+				tcp_event(eng, e, evs[i].events);
+		}
+		expire_timers(eng);
+		reap(eng);
+	}
+	pthread_mutex_unlock(&eng->lock);
+	return NULL;
+}
+
+/* Engine */
+
+struct dns_engine *
+dns_engine_new(const struct dns_config *cfg, char *err, size_t errlen)
+{
+	struct dns_engine *eng = xcalloc(1, sizeof(*eng));
+	pthread_condattr_t ca;
+	struct epoll_event ev;
+	size_t i;
+
+	eng->cfg = *cfg;
+	eng->epfd = eng->evfd = -1;
+	if (eng->cfg.nservers == 0) {
+		snprintf(err, errlen, "dns: no nameserver configured");
+		goto fail;
+	}
+	if (eng->cfg.attempts < 1)
+		eng->cfg.attempts = 1;
+	if (eng->cfg.attempt_timeout_ms < 1)
+		eng->cfg.attempt_timeout_ms = 1;
+	if (eng->cfg.max_inflight < 1)
+		eng->cfg.max_inflight = 1;
+	for (i = 0; i < eng->cfg.nservers; i++)
+		snprintf(eng->sstats[i].label, sizeof(eng->sstats[i].label), "%s",
+		    eng->cfg.servers[i].label);
+	eng->nbuckets = 1024;
+	eng->buckets = xcalloc(eng->nbuckets, sizeof(*eng->buckets));
+	eng->rndpos = sizeof(eng->rnd);
+	pthread_mutex_init(&eng->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&eng->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	eng->epfd = epoll_create1(EPOLL_CLOEXEC);
+	eng->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (eng->epfd < 0 || eng->evfd < 0) {
+		snprintf(err, errlen, "dns: cannot create the event loop: %s", strerror(errno));
+		goto fail_locks;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, eng->evfd, &ev) < 0) {
+		snprintf(err, errlen, "dns: cannot watch the event loop: %s", strerror(errno));
+		goto fail_locks;
+	}
+	eng->running = true;
+	if (pthread_create(&eng->thread, NULL, io_thread, eng) != 0) {
+		snprintf(err, errlen, "dns: cannot start the I/O thread");
+		goto fail_locks;
+	}
+	return eng;
+
+fail_locks:
+	pthread_mutex_destroy(&eng->lock);
+	pthread_cond_destroy(&eng->cond);
+	if (eng->epfd >= 0)
+		close(eng->epfd);
+	if (eng->evfd >= 0)
+		close(eng->evfd);
+	free(eng->buckets);
+fail:
+	free(eng);
+	return NULL;
+}
+
+static void
+wake(struct dns_engine *eng)
+{
+	uint64_t one = 1;
+
+	if (write(eng->evfd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the thread is awake anyway */
+	}
+}
+
+void
+dns_engine_free(struct dns_engine *eng)
+{
+	size_t i;
+
+	if (eng == NULL)
+		return;
+	pthread_mutex_lock(&eng->lock);
+	eng->running = false;
+	pthread_mutex_unlock(&eng->lock);
+	wake(eng);
+	pthread_join(eng->thread, NULL);
+
+	while (eng->queue_head != NULL)
+		fail(eng, eng->queue_head, DNS_NETERR);
+	while (eng->active_head != NULL)
+		fail(eng, eng->active_head, DNS_NETERR);
+	reap(eng);
+	for (i = 0; i < eng->nbuckets; i++)
+		while (eng->buckets[i] != NULL)
+			table_remove(eng, eng->buckets[i]);
+	free(eng->buckets);
+	close(eng->epfd);
+	close(eng->evfd);
+	pthread_mutex_destroy(&eng->lock);
+	pthread_cond_destroy(&eng->cond);
+	free(eng);
+}
+
+void
+dns_engine_stats(struct dns_engine *eng, struct dns_counters *c,
+    struct dns_server_stats *servers, size_t max, size_t *n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&eng->lock);
+	if (c != NULL)
+		*c = eng->counters;
+	for (i = 0; servers != NULL && i < max && i < eng->cfg.nservers; i++)
+		servers[i] = eng->sstats[i];
+	if (n != NULL)
+		*n = servers != NULL ? i : 0;
+	pthread_mutex_unlock(&eng->lock);
+}
+
+/* Sessions and queries */
+
+struct dns *
+dns_new(struct dns_engine *eng, int64_t deadline_ms)
+{
+	struct dns *dns = xcalloc(1, sizeof(*dns));
+
+	dns->eng = eng;
+	dns->deadline = deadline_ms;
+	return dns;
+}
+
+void
+dns_free(struct dns *dns)
+{
+	free(dns);
+}
+
+void
+dns_counters_get(struct dns *dns, struct dns_counters *c)
+{
+	pthread_mutex_lock(&dns->eng->lock);
+	*c = dns->counters;
+	pthread_mutex_unlock(&dns->eng->lock);
+}
+
+struct dns_engine *
+dns_engine_of(struct dns *dns)
+{
+	return dns->eng;
+}
+
+int64_t
+dns_deadline(struct dns *dns)
+{
+	return dns->deadline;
+}
+
+bool
+dns_expired(struct dns *dns)
+{
+	return dns->deadline > 0 && now_ms() >= dns->deadline;
+}
+
+static char *
+normalize(const char *name)
+{
+	size_t len = strlen(name);
+	char *s;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	s = xstrndup(name, len);
+	str_lower(s);
+	return s;
+}
+
+struct dns_query *
+dns_query_submit(struct dns *dns, const char *name, uint16_t type)
+{
+	struct dns_engine *eng = dns->eng;
+	struct dns_query *q = xcalloc(1, sizeof(*q));
+	char *key = normalize(name);
+	uint64_t h = hash_key(key, type);
+	struct entry *e;
+	ldns_rdf *rdf;
+
+	q->dns = dns;
+	pthread_mutex_lock(&eng->lock);
+	dns->counters.queries++;
+	eng->counters.queries++;
+	e = table_find(eng, key, type, h);
+	if (e != NULL && e->done && e->expires <= now_ms()) {
+		table_remove(eng, e);
+		e = NULL;
+	}
+	if (e != NULL) {
+		if (e->done) {
+			dns->counters.cache_hits++;
+			eng->counters.cache_hits++;
+		} else {
+			dns->counters.coalesced++;
+			eng->counters.coalesced++;
+		}
+		e->refs++;
+		q->e = e;
+		free(key);
+		goto out;
+	}
+
+	e = xcalloc(1, sizeof(*e));
+	e->name = key;
+	e->type = type;
+	e->hash = h;
+	e->refs = 1;
+	e->fd = -1;
+	e->edns = true;
+	e->last_rcode = -1;
+	e->started = now_ms();
+	q->e = e;
+	rdf = strlen(key) <= 253 ? ldns_dname_new_frm_str(key[0] ? key : ".") : NULL;
+	if (rdf == NULL || ldns_rdf_size(rdf) > 255) {
+		/* cannot be asked: done at once, never cached */
+		ldns_rdf_deep_free(rdf);
+		e->state = XFER_DONE;
+		e->done = true;
+		e->res = result_new(key, type, DNS_MALFORMED);
+		goto out;
+	}
+	e->cur = xstrdup(key);
+	e->cur_rdf = rdf;
+	dns->counters.sent++;
+	e->refs++;		/* the in-flight reference, dropped by reap() */
+	table_insert(eng, e);
+	e->state = XFER_QUEUED;
+	list_append(&eng->queue_head, &eng->queue_tail, e);
+	wake(eng);
+out:
+	pthread_mutex_unlock(&eng->lock);
+	return q;
+}
+
+bool
+dns_query_done(struct dns *dns, struct dns_query *q)
+{
+	bool done;
+
+	pthread_mutex_lock(&dns->eng->lock);
+	done = q->e->done || dns_expired(dns);
+	pthread_mutex_unlock(&dns->eng->lock);
+	return done;
+}
+
+struct dns_result *
+dns_query_wait(struct dns *dns, struct dns_query *q)
+{
+	struct dns_engine *eng = dns->eng;
+	struct dns_result *res;
+	struct timespec ts;
+
+	pthread_mutex_lock(&eng->lock);
+	while (!q->e->done) {
+		if (dns->deadline > 0) {
+			if (now_ms() >= dns->deadline)
+				break;
+			ts.tv_sec = dns->deadline / 1000;
+			ts.tv_nsec = (long)(dns->deadline % 1000) * 1000000;
+			pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
+		} else {
+			pthread_cond_wait(&eng->cond, &eng->lock);
+		}
+	}
+	if (q->e->done) {
+		res = dns_result_ref(q->e->res);
+		if (res->status == DNS_TIMEOUT)
+			dns->counters.timeouts++;
+	} else {
+		res = result_new(q->e->name, q->e->type, DNS_TIMEOUT);
+		res->deadline = true;
+		dns->counters.timeouts++;
+	}
+	pthread_mutex_unlock(&eng->lock);
+	return res;
+}
+
+void
+dns_query_free(struct dns_query *q)
+{
+	struct dns_engine *eng;
+
+	if (q == NULL)
+		return;
+	eng = q->dns->eng;
+	pthread_mutex_lock(&eng->lock);
+	entry_unref(q->e);
+	pthread_mutex_unlock(&eng->lock);
+	free(q);
+}
+
+struct dns_result *
+dns_lookup(struct dns *dns, const char *name, uint16_t type)
+{
+	struct dns_query *q = dns_query_submit(dns, name, type);
+	struct dns_result *res = dns_query_wait(dns, q);
+
+	dns_query_free(q);
+	return res;
+}
+
+void
+dns_lookup_many(struct dns *dns, const char *const *names, const uint16_t *types,
+    size_t n, struct dns_result **results)
+{
+	struct dns_query **qs = xcalloc(n, sizeof(*qs));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		qs[i] = dns_query_submit(dns, names[i], types[i]);
+	for (i = 0; i < n; i++) {
+		results[i] = dns_query_wait(dns, qs[i]);
+		dns_query_free(qs[i]);
+	}
+	free(qs);
+}

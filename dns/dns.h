@@ -1,0 +1,224 @@
+/*
+ * The DNS engine: the only DNS API the rest of why550 sees.
+ *
+ * One engine (struct dns_engine) owns the sockets, an I/O thread running an
+ * epoll loop, the cache and the counters. Work for one target goes through a
+ * session (struct dns) that carries the target's deadline and its own
+ * counters. Every function here is safe to call from several threads at once.
+ *
+ * Queries are asynchronous: dns_query_submit() returns at once, and
+ * dns_query_wait() blocks until that query (or the session's deadline) is
+ * done. dns_lookup() is the two in one. Identical questions are answered from
+ * the cache or joined to the query already in flight: no second packet.
+ */
+#ifndef WHY550_DNS_H
+#define WHY550_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define DNS_T_A      1
+#define DNS_T_NS     2
+#define DNS_T_CNAME  5
+#define DNS_T_SOA    6
+#define DNS_T_PTR   12
+#define DNS_T_MX    15
+#define DNS_T_TXT   16
+#define DNS_T_AAAA  28
+#define DNS_T_SPF   99
+
+#define DNS_MAX_SERVERS 8
+
+/* The typed outcome of one query; each is distinct in the API and in JSON. */
+enum dns_status {
+	DNS_ANSWER = 0,		/* records of the asked type (maybe via CNAME) */
+	DNS_NXDOMAIN,		/* the name does not exist: an answer, not a failure */
+	DNS_NODATA,		/* the name exists, no records of this type */
+	DNS_SERVFAIL,
+	DNS_REFUSED,
+	DNS_TIMEOUT,		/* no usable reply in time (or the deadline passed) */
+	DNS_MALFORMED,		/* replies came but none could be parsed or used */
+	DNS_NETERR,		/* sockets failed: unreachable, connection refused */
+};
+
+/* "answer", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "network_error". */
+const char *dns_status_name(enum dns_status st);
+
+/* True for NXDOMAIN and NODATA: DNS answered that there is nothing. */
+bool dns_status_is_negative(enum dns_status st);
+/* True for SERVFAIL, REFUSED, TIMEOUT, MALFORMED, NETERR: no honest answer. */
+bool dns_status_is_failure(enum dns_status st);
+
+/*
+ * One resource record of the answer, already decoded. Names are in
+ * presentation form, lower case, without the final dot ("mail.example.com").
+ */
+struct dns_rr {
+	uint16_t type;
+	uint32_t ttl;
+	char *owner;
+	union {
+		struct { unsigned char addr[4]; } a;
+		struct { unsigned char addr[16]; } aaaa;
+		struct { char *target; } name;		/* PTR, CNAME, NS */
+		struct { uint16_t pref; char *host; } mx;	/* host "" is the root (null MX) */
+		struct {
+			/* the character-strings joined; may hold any byte, NUL included */
+			char *data;
+			size_t len;
+			size_t nstrings;
+			size_t *lens;	/* length of each character-string */
+		} txt;
+		struct { char *mname, *rname; uint32_t serial, minimum; } soa;
+	} u;
+	/* printable form of the RDATA: address, name, "10 mx.example", TXT joined (raw bytes) */
+	char *text;
+};
+
+/*
+ * The result of one question. Immutable once done, shared by the cache and
+ * every waiter, reference counted: release with dns_result_free().
+ */
+struct dns_result {
+	char *qname;			/* as asked, lower case, no final dot */
+	uint16_t qtype;
+	enum dns_status status;
+	int rcode;			/* the DNS RCODE of the last reply, -1 if none */
+	size_t nrr;
+	struct dns_rr *rr;		/* answer records of qtype, in wire order */
+	size_t ncname;
+	char **cname;			/* the CNAME chain followed, in order */
+	uint32_t ttl;			/* how long the cache keeps it */
+	bool deadline;			/* TIMEOUT because the session deadline passed */
+	int elapsed_ms;
+	char *server;			/* "127.0.0.1:5353" that answered, or NULL */
+	int refs;
+};
+
+void dns_result_free(struct dns_result *res);
+/* Adds a reference and returns res. */
+struct dns_result *dns_result_ref(struct dns_result *res);
+
+/* A nameserver address, parsed from "1.2.3.4", "1.2.3.4:53", "[::1]:53", "::1". */
+struct dns_server {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char label[64];			/* "127.0.0.1:53" or "[::1]:53" */
+};
+
+/* Parses ADDR[:PORT] (IPv6 with a port in brackets). 0 on success, -1 on bad input. */
+int dns_server_parse(const char *spec, struct dns_server *out);
+
+/* Reads "nameserver" lines from a resolv.conf file. Returns the count (0 if none), -1 unreadable. */
+int dns_servers_from_resolv_conf(const char *path, struct dns_server *out, size_t max);
+
+struct dns_config {
+	struct dns_server servers[DNS_MAX_SERVERS];
+	size_t nservers;
+	int attempt_timeout_ms;		/* one try; default 1500 */
+	int attempts;			/* tries per query over the servers in turn; default 3 */
+	size_t max_inflight;		/* sockets open at once; default 1024 */
+	size_t cache_max;		/* entries kept; default 100000 */
+	bool no_cache;
+};
+
+/* Fills the defaults above and no servers. */
+void dns_config_init(struct dns_config *cfg);
+
+struct dns_counters {
+	uint64_t queries;		/* questions asked by callers */
+	uint64_t sent;			/* UDP packets and TCP queries sent */
+	uint64_t cache_hits;		/* questions answered by the cache */
+	uint64_t coalesced;		/* questions joined to one in flight */
+	uint64_t timeouts;		/* attempts that timed out */
+	uint64_t retries;
+	uint64_t tcp_fallbacks;
+	uint64_t mismatched;		/* replies dropped: wrong source, ID or question */
+};
+
+struct dns_server_stats {
+	char label[64];
+	uint64_t sent, answered, timeouts;
+};
+
+struct dns_engine;
+struct dns;
+struct dns_query;
+
+/* Starts the engine and its I/O thread. NULL (and err filled) when sockets or threads fail. */
+struct dns_engine *dns_engine_new(const struct dns_config *cfg, char *err, size_t errlen);
+/* Stops the thread, fails what is pending, frees all. NULL is a no-op. */
+void dns_engine_free(struct dns_engine *eng);
+/* Engine-wide counters and per-server statistics (n filled, up to max). */
+void dns_engine_stats(struct dns_engine *eng, struct dns_counters *c,
+    struct dns_server_stats *servers, size_t max, size_t *n);
+
+/*
+ * A session: the work for one target. deadline_ms is an absolute now_ms()
+ * time after which every wait returns DNS_TIMEOUT with deadline set; 0 means
+ * none. NULL never: allocation failure is fatal.
+ */
+struct dns *dns_new(struct dns_engine *eng, int64_t deadline_ms);
+/* Frees the session; queries it still has in flight are detached. NULL is a no-op. */
+void dns_free(struct dns *dns);
+/* This session's counters. */
+void dns_counters_get(struct dns *dns, struct dns_counters *c);
+struct dns_engine *dns_engine_of(struct dns *dns);
+int64_t dns_deadline(struct dns *dns);
+/* True once the session deadline has passed. */
+bool dns_expired(struct dns *dns);
+
+/*
+ * Asks (name, type). Never blocks on the network. name may end in a dot; it
+ * is lowered. A name that cannot be encoded (label over 63, name over 255
+ * octets on the wire) completes at once with DNS_MALFORMED.
+ * Returns a handle to pass to dns_query_wait() or dns_query_free().
+ */
+struct dns_query *dns_query_submit(struct dns *dns, const char *name, uint16_t type);
+
+/*
+ * Blocks until q is done or the session deadline passes; returns its result
+ * with a reference for the caller (dns_result_free() it). Never NULL.
+ * Calling it twice on one query returns a new reference each time.
+ */
+struct dns_result *dns_query_wait(struct dns *dns, struct dns_query *q);
+
+/* True if q is done (its wait will not block). */
+bool dns_query_done(struct dns *dns, struct dns_query *q);
+
+/* Releases the handle; a query still in flight goes on for the cache. NULL is a no-op. */
+void dns_query_free(struct dns_query *q);
+
+/* Submit and wait. May block on DNS up to the session deadline. Never NULL. */
+struct dns_result *dns_lookup(struct dns *dns, const char *name, uint16_t type);
+
+/* Submits all n questions, then waits for all: results[i] answers names[i]/types[i]. */
+void dns_lookup_many(struct dns *dns, const char *const *names, const uint16_t *types,
+    size_t n, struct dns_result **results);
+
+/* Names: helpers that need no network. */
+
+/*
+ * Writes the reverse-lookup name of a textual IPv4 or IPv6 address into out
+ * under zone suffix (NULL: "in-addr.arpa" / "ip6.arpa"): "4.3.2.1.zone".
+ * IPv4-mapped IPv6 counts as IPv4 only if map4 is true. 0 or -1 for bad input
+ * or a too small buffer.
+ */
+int dns_reverse_name(const char *ip, const char *zone, bool map4, char *out, size_t outlen);
+
+/* Parses an IP literal: family AF_INET/AF_INET6 and 4/16 bytes in addr. -1 if not an address. */
+int dns_ip_parse(const char *ip, int *family, unsigned char addr[16]);
+
+/* Formats an address of family into buf (INET6_ADDRSTRLEN is enough). */
+void dns_ip_format(int family, const unsigned char *addr, char *buf, size_t len);
+
+/*
+ * Validates a host or domain name: total length at most 253 octets, labels 1..63,
+ * LDH characters (underscore allowed when allow_underscore). 0 ok, -1 with a
+ * reason ("label 'x' is over 63 octets") written to why.
+ */
+int dns_name_check(const char *name, bool allow_underscore, char *why, size_t whylen);
+
+#endif

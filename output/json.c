@@ -1,0 +1,199 @@
+/* The JSON document of one target's run: the result contract of DESIGN.md (schema why550/1). */
+#include "output.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/textsafe.h"
+
+/*
+ * Keys of a check object that belong to the envelope. A check-specific key
+ * with one of these names is moved into the object "data" of the check
+ * instead, so the envelope always means the same thing; "data" exists only
+ * when such a collision happened (documented in docs/why550.schema.json).
+ */
+static const char *const envelope_keys[] = {
+	"name", "status", "duration_ms", "reason", "findings", "data",
+};
+
+static json_t *
+uint_json(uint64_t n)
+{
+	return json_integer(n > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)n);
+}
+
+/* Durations are counts: a clock oddity must not break the schema. */
+static json_t *
+ms_json(int ms)
+{
+	return json_integer(ms > 0 ? ms : 0);
+}
+
+static json_t *
+target_json(const struct target *t)
+{
+	json_t *o = json_object(), *sel = json_array();
+	size_t i;
+
+	json_object_set_new(o, "ip", json_str(t ? t->ip : NULL));
+	json_object_set_new(o, "helo", json_str(t ? t->helo : NULL));
+	json_object_set_new(o, "mail_from", json_str(t ? t->mail_from : NULL));
+	json_object_set_new(o, "rcpt_to", json_str(t ? t->rcpt_to : NULL));
+	json_object_set_new(o, "message", json_str(t ? t->message_path : NULL));
+	json_object_set_new(o, "bounce", json_str(t ? t->bounce : NULL));
+	for (i = 0; t != NULL && i < t->nselectors; i++)
+		json_array_append_new(sel, json_str(t->selectors[i]));
+	json_object_set_new(o, "selectors", sel);
+	return o;
+}
+
+static json_t *
+verdict_json(const struct verdict *v)
+{
+	json_t *o = json_object(), *causes = json_array();
+	size_t i;
+
+	json_object_set_new(o, "status", json_string(verdict_status_name(v->status)));
+	for (i = 0; i < v->ncauses; i++) {
+		const struct cause *c = &v->causes[i];
+		json_t *co = json_object();
+
+		json_object_set_new(co, "code", json_str(c->code));
+		json_object_set_new(co, "confidence",
+		    json_string(confidence_name(c->confidence)));
+		json_object_set_new(co, "summary", json_str(c->summary ? c->summary : ""));
+		json_object_set_new(co, "evidence",
+		    c->evidence ? json_sanitize(c->evidence) : json_array());
+		json_object_set_new(co, "remedy", json_str(c->remedy ? c->remedy : ""));
+		json_array_append_new(causes, co);
+	}
+	json_object_set_new(o, "causes", causes);
+	json_object_set_new(o, "note", json_str(v->note));
+	return o;
+}
+
+static bool
+is_envelope_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(envelope_keys); i++)
+		if (strcmp(envelope_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+static json_t *
+check_json(const struct report *rep)
+{
+	json_t *o = json_object(), *findings = json_array(), *moved = NULL;
+	const json_t *data = report_data_const(rep);
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	json_object_set_new(o, "name", json_str(report_name(rep)));
+	json_object_set_new(o, "status", json_string(check_status_name(report_status(rep))));
+	json_object_set_new(o, "duration_ms", ms_json(report_duration_ms(rep)));
+	json_object_set_new(o, "reason", json_str(report_reason(rep)));
+	for (i = 0; i < report_nfindings(rep); i++) {
+		const struct finding *f = report_finding(rep, i);
+		json_t *fo = json_object();
+
+		json_object_set_new(fo, "code", json_str(f->code));
+		json_object_set_new(fo, "severity", json_string(finding_severity_name(f->severity)));
+		json_object_set_new(fo, "message", json_str(f->message));
+		json_object_set_new(fo, "data", f->data ? json_sanitize(f->data) : json_object());
+		json_array_append_new(findings, fo);
+	}
+	json_object_set_new(o, "findings", findings);
+	if (!json_is_object(data))
+		return o;
+	json_object_foreach((json_t *)(uintptr_t)data, key, val) {
+		char *k = text_utf8_sanitize(key, strlen(key));
+
+		if (is_envelope_key(k)) {
+			if (moved == NULL)
+				moved = json_object();
+			json_object_set_new_nocheck(moved, k, json_sanitize(val));
+		} else
+			json_object_set_new_nocheck(o, k, json_sanitize(val));
+		free(k);
+	}
+	if (moved != NULL)
+		json_object_set_new(o, "data", moved);
+	return o;
+}
+
+static json_t *
+dns_json(const struct run_result *res)
+{
+	const struct dns_counters *c = &res->dns;
+	json_t *o = json_object(), *servers = json_array();
+	size_t i;
+
+	json_object_set_new(o, "queries", uint_json(c->queries));
+	json_object_set_new(o, "sent", uint_json(c->sent));
+	json_object_set_new(o, "cache_hits", uint_json(c->cache_hits));
+	json_object_set_new(o, "coalesced", uint_json(c->coalesced));
+	json_object_set_new(o, "timeouts", uint_json(c->timeouts));
+	json_object_set_new(o, "retries", uint_json(c->retries));
+	json_object_set_new(o, "tcp_fallbacks", uint_json(c->tcp_fallbacks));
+	json_object_set_new(o, "mismatched", uint_json(c->mismatched));
+	for (i = 0; i < res->nservers && i < DNS_MAX_SERVERS; i++) {
+		const struct dns_server_stats *s = &res->servers[i];
+		json_t *so = json_object();
+
+		json_object_set_new(so, "address",
+		    json_text(s->label, strnlen(s->label, sizeof(s->label))));
+		json_object_set_new(so, "sent", uint_json(s->sent));
+		json_object_set_new(so, "answered", uint_json(s->answered));
+		json_object_set_new(so, "timeouts", uint_json(s->timeouts));
+		json_array_append_new(servers, so);
+	}
+	json_object_set_new(o, "resolvers", servers);
+	return o;
+}
+
+json_t *
+output_json_document(const struct run_result *res)
+{
+	json_t *doc = json_object(), *checks = json_array();
+	size_t i;
+
+	json_object_set_new(doc, "schema", json_string(WHY550_SCHEMA));
+	json_object_set_new(doc, "target", target_json(res->target));
+	json_object_set_new(doc, "verdict", verdict_json(&res->verdict));
+	for (i = 0; i < res->nreports; i++)
+		if (res->reports[i] != NULL)
+			json_array_append_new(checks, check_json(res->reports[i]));
+	json_object_set_new(doc, "checks", checks);
+	json_object_set_new(doc, "dns", dns_json(res));
+	json_object_set_new(doc, "duration_ms", ms_json(res->duration_ms));
+	return doc;
+}
+
+/* The whole document is rendered before the first byte is written: no half documents. */
+int
+output_json_write(FILE *fp, const struct run_result *res, bool one_line)
+{
+	size_t flags = JSON_PRESERVE_ORDER | (one_line ? JSON_COMPACT : JSON_INDENT(2));
+	json_t *doc = output_json_document(res);
+	char *text = json_dumps(doc, flags);
+	int ret = -1;
+	size_t len;
+
+	if (text == NULL)
+		goto out;
+	len = strlen(text);
+	if (fwrite(text, 1, len, fp) != len || fputc('\n', fp) == EOF)
+		goto out;
+	if (fflush(fp) != 0)
+		goto out;
+	ret = 0;
+out:
+	free(text);
+	json_decref(doc);
+	return ret;
+}

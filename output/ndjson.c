@@ -1,0 +1,28 @@
+/* NDJSON lines for batch mode: the result document on one line, or an error line for input that was not a target. */
+#include <stdlib.h>
+
+#include "output.h"
+#include "../src/textsafe.h"
+
+char *
+output_ndjson_line(const struct run_result *res, long line)
+{
+	json_t *doc = output_json_document(res);
+	char *s;
+
+	json_object_set_new(doc, "line", json_integer(line));
+	s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	return s;
+}
+
+char *
+output_ndjson_error(long line, const char *msg)
+{
+	json_t *doc = json_pack("{s:s,s:I,s:{s:s,s:o}}", "schema", WHY550_SCHEMA,
+	    "line", (json_int_t)line, "error", "code", "bad_input", "message", json_str(msg));
+	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(doc);
+	return s;
+}

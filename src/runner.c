@@ -1,0 +1,352 @@
+/* The runner: picks the checks for a target, runs them concurrently over one DNS engine, builds the verdict. */
+#include "runner.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../checks/report_set.h"
+
+/* Sections of checks.d that belong to no check. */
+static const char *const other_sections[] = {
+	"verdict",
+};
+
+struct slot {
+	const struct check_ops *ops;
+	void *ctx;
+	bool enabled;
+};
+
+struct runner {
+	struct slot *slots;
+	size_t nslots;
+};
+
+/* One check running for one target. */
+struct job {
+	struct slot *slot;
+	struct report *rep;
+	const struct target *target;
+	struct dns *dns;
+	struct run_state *st;
+	pthread_t thread;
+	bool started;
+	bool done;
+	int64_t finished;
+};
+
+struct run_state {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *jobs;
+	size_t njobs;
+};
+
+static bool
+section_known(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	size_t len = dot != NULL ? (size_t)(dot - name) : strlen(name);
+	size_t i;
+
+	for (i = 0; i < check_registry_len; i++)
+		if (strlen(check_registry[i]->name) == len &&
+		    strncmp(check_registry[i]->name, name, len) == 0)
+			return true;
+	for (i = 0; i < ARRAY_SIZE(other_sections); i++)
+		if (strcmp(other_sections[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (n == len && strncmp(p, name, n) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+static int
+check_only(const char *only, struct error *err)
+{
+	const char *p = only;
+	char name[64];
+
+	if (*p == '\0')
+		return error_set(err, "--checks: the list is empty");
+	while (*p != '\0') {
+		const char *end = strchr(p, ',');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (n == 0)
+			return error_set(err, "--checks: empty name in '%s'", only);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (check_find(name) == NULL)
+			return error_set(err, "--checks: unknown check '%s' (see --list-checks)",
+			    name);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+struct runner *
+runner_new(const struct conf *conf, const char *only, bool *usage, struct error *err)
+{
+	struct runner *r = xcalloc(1, sizeof(*r));
+	size_t i;
+
+	*usage = false;
+	if (only != NULL && check_only(only, err) < 0) {
+		*usage = true;
+		goto fail;
+	}
+	for (i = 0; i < conf->nsections; i++) {
+		const struct conf_section *sec = &conf->sections[i];
+
+		if (!section_known(sec->name)) {
+			conf_error(sec, NULL, err, "unknown section [%s]: no check has that name",
+			    sec->name);
+			goto fail;
+		}
+	}
+	r->nslots = check_registry_len;
+	r->slots = xcalloc(r->nslots, sizeof(*r->slots));
+	for (i = 0; i < r->nslots; i++) {
+		struct slot *s = &r->slots[i];
+
+		s->ops = check_registry[i];
+		s->enabled = only == NULL || in_list(only, s->ops->name);
+		if (!s->enabled || s->ops->configure == NULL)
+			continue;
+		if (s->ops->configure(&s->ctx, conf, err) < 0)
+			goto fail;
+	}
+	return r;
+fail:
+	runner_free(r);
+	return NULL;
+}
+
+void
+runner_free(struct runner *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nslots; i++)
+		if (r->slots[i].ops->free != NULL)
+			r->slots[i].ops->free(r->slots[i].ctx);
+	free(r->slots);
+	free(r);
+}
+
+void
+runner_describe(struct runner *r, struct strbuf *out)
+{
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++) {
+		const struct slot *s = &r->slots[i];
+
+		strbuf_addf(out, "%-14s %s%s\n", s->ops->name, s->ops->summary,
+		    s->enabled ? "" : " (not enabled)");
+		if (s->enabled && s->ops->describe != NULL)
+			s->ops->describe(s->ctx, out);
+	}
+}
+
+static const char *
+missing_input(const struct check_ops *ops, const struct target *t)
+{
+	static const struct {
+		unsigned need;
+		const char *option;
+	} inputs[] = {
+		{ NEED_IP, "--ip" },
+		{ NEED_HELO, "--helo" },
+		{ NEED_MAIL_FROM, "--from" },
+		{ NEED_RCPT_TO, "--to" },
+		{ NEED_MESSAGE, "--message" },
+		{ NEED_BOUNCE, "--bounce" },
+	};
+	unsigned have = 0;
+	size_t i;
+
+	if (t->ip != NULL)
+		have |= NEED_IP;
+	if (t->helo != NULL)
+		have |= NEED_HELO;
+	if (t->mail_from != NULL)
+		have |= NEED_MAIL_FROM;
+	if (t->rcpt_to != NULL)
+		have |= NEED_RCPT_TO;
+	if (t->message != NULL)
+		have |= NEED_MESSAGE;
+	if (t->bounce != NULL)
+		have |= NEED_BOUNCE;
+	for (i = 0; i < ARRAY_SIZE(inputs); i++)
+		if ((ops->needs & inputs[i].need) && !(have & inputs[i].need))
+			return inputs[i].option;
+	if (ops->wants != 0 && (ops->wants & have) == 0)
+		for (i = 0; i < ARRAY_SIZE(inputs); i++)
+			if (ops->wants & inputs[i].need)
+				return inputs[i].option;
+	return NULL;
+}
+
+static struct job *
+find_job(struct run_state *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->njobs; i++)
+		if (strcmp(st->jobs[i].slot->ops->name, name) == 0)
+			return &st->jobs[i];
+	return NULL;
+}
+
+static void *
+job_main(void *arg)
+{
+	struct job *j = arg;
+	const char *const *dep;
+	int64_t start;
+
+	/* wait for the checks whose reports this one reads */
+	pthread_mutex_lock(&j->st->lock);
+	for (dep = j->slot->ops->after; dep != NULL && *dep != NULL; dep++) {
+		struct job *d = find_job(j->st, *dep);
+
+		while (d != NULL && d->started && !d->done)
+			pthread_cond_wait(&j->st->cond, &j->st->lock);
+	}
+	pthread_mutex_unlock(&j->st->lock);
+
+	start = now_ms();
+	j->slot->ops->run(j->slot->ctx, j->target, j->dns, j->rep);
+	report_set_duration_ms(j->rep, (int)(now_ms() - start));
+
+	pthread_mutex_lock(&j->st->lock);
+	j->done = true;
+	j->finished = now_ms();
+	pthread_cond_broadcast(&j->st->cond);
+	pthread_mutex_unlock(&j->st->lock);
+	return NULL;
+}
+
+void
+runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
+    int timeout_ms, struct run_result *out)
+{
+	int64_t start = now_ms();
+	int64_t deadline = timeout_ms > 0 ? start + timeout_ms : 0;
+	struct run_state st;
+	struct report_set *set;
+	struct dns *dns;
+	size_t i, n = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->target = t;
+	dns = dns_new(eng, deadline);
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_cond_init(&st.cond, NULL);
+	st.jobs = xcalloc(r->nslots, sizeof(*st.jobs));
+	st.njobs = 0;
+	out->reports = xcalloc(r->nslots, sizeof(*out->reports));
+	for (i = 0; i < r->nslots; i++) {
+		struct slot *s = &r->slots[i];
+		struct job *j;
+		const char *missing;
+
+		if (!s->enabled)
+			continue;
+		j = &st.jobs[st.njobs++];
+		j->slot = s;
+		j->rep = report_new(s->ops);
+		j->target = t;
+		j->dns = dns;
+		j->st = &st;
+		out->reports[n++] = j->rep;
+		missing = missing_input(s->ops, t);
+		if (missing != NULL)
+			report_skip(j->rep, "needs %s", missing);
+	}
+	out->nreports = n;
+	set = report_set_new(out->reports, n);
+	for (i = 0; i < st.njobs; i++)
+		report_set_peers(st.jobs[i].rep, set);
+
+	/* mark first, start second: a check waits only on checks that will run */
+	pthread_mutex_lock(&st.lock);
+	for (i = 0; i < st.njobs; i++)
+		st.jobs[i].started = report_status(st.jobs[i].rep) != CHECK_SKIPPED;
+	pthread_mutex_unlock(&st.lock);
+	for (i = 0; i < st.njobs; i++) {
+		struct job *j = &st.jobs[i];
+
+		if (!j->started)
+			continue;
+		if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+			/* no thread to spare: run it here, still within the deadline */
+			job_main(j);
+			j->started = false;
+		}
+	}
+	for (i = 0; i < st.njobs; i++) {
+		struct job *j = &st.jobs[i];
+
+		if (j->started)
+			pthread_join(j->thread, NULL);
+		if (report_status(j->rep) == CHECK_SKIPPED)
+			continue;
+		/* DNS waits end at the deadline, so a check cut by it returns soon after */
+		if (deadline > 0 && j->finished >= deadline) {
+			report_set_deadline(j->rep);
+			out->deadline_hit = true;
+		}
+	}
+
+	verdict_build(&out->verdict, t, out->reports, out->nreports);
+	dns_counters_get(dns, &out->dns);
+	dns_engine_stats(eng, NULL, out->servers, DNS_MAX_SERVERS, &out->nservers);
+	out->duration_ms = (int)(now_ms() - start);
+
+	report_set_free(set);
+	free(st.jobs);
+	pthread_mutex_destroy(&st.lock);
+	pthread_cond_destroy(&st.cond);
+	dns_free(dns);
+}
+
+void
+run_result_release(struct run_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nreports; i++)
+		report_free(res->reports[i]);
+	free(res->reports);
+	verdict_release(&res->verdict);
+	memset(res, 0, sizeof(*res));
+}

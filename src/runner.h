@@ -1,0 +1,51 @@
+/* The runner: picks the checks for a target, runs them concurrently over one DNS engine, builds the verdict. */
+#ifndef WHY550_RUNNER_H
+#define WHY550_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../checks/check.h"
+#include "../dns/dns.h"
+#include "conf.h"
+#include "target.h"
+#include "verdict.h"
+
+/* The configured checks (ops and their contexts), shared by every target. */
+struct runner;
+
+/*
+ * Configures the checks named in only (comma-separated; NULL: all) from conf.
+ * -1 with err: an unknown name in only ("--checks: unknown check 'x'", exit 64,
+ * *usage set) or bad configuration ("file:line: ...", exit 78).
+ */
+struct runner *runner_new(const struct conf *conf, const char *only, bool *usage,
+    struct error *err);
+void runner_free(struct runner *r);
+/* Prints the configured checks and their configuration (for --list-checks). */
+void runner_describe(struct runner *r, struct strbuf *out);
+
+/* Everything the output needs about one target's run. */
+struct run_result {
+	const struct target *target;	/* borrowed */
+	struct report **reports;	/* one per enabled check, registry order */
+	size_t nreports;
+	struct verdict verdict;
+	struct dns_counters dns;
+	struct dns_server_stats servers[DNS_MAX_SERVERS];
+	size_t nservers;
+	int duration_ms;
+	bool deadline_hit;
+};
+
+/*
+ * Runs every enabled check whose inputs t has (others are reported skipped),
+ * all at once, each in its own thread, a check waiting only for the checks
+ * in its ops->after. timeout_ms bounds the whole target (0: none). May block
+ * on DNS up to that deadline plus one attempt. Cannot fail.
+ */
+void runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
+    int timeout_ms, struct run_result *out);
+void run_result_release(struct run_result *res);
+
+#endif

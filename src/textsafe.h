@@ -1,0 +1,34 @@
+/* Hostile text (from DNS, messages, bounces) made safe for JSON and for terminals. */
+#ifndef WHY550_TEXTSAFE_H
+#define WHY550_TEXTSAFE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * A valid UTF-8 copy of len bytes: valid sequences are kept, every byte of
+ * an invalid one becomes the four characters "\xHH" (visible, never
+ * dropped), NUL becomes "\x00". Fresh string.
+ */
+char *text_utf8_sanitize(const char *s, size_t len);
+
+/*
+ * A copy safe to print on a terminal: C0 and C1 controls, DEL, ESC and
+ * invalid UTF-8 become "\xHH"; valid printable UTF-8 is kept. Fresh string.
+ */
+char *text_term_escape(const char *s, size_t len);
+
+/* A JSON string of len hostile bytes (sanitized as above); never NULL. */
+json_t *json_text(const char *s, size_t len);
+/* The same for a NUL-terminated string; NULL s gives JSON null. */
+json_t *json_str(const char *s);
+
+/*
+ * A deep copy of v in which every string and every object key is valid
+ * UTF-8 (sanitized as above), for values built from raw network bytes
+ * with jansson's *_nocheck constructors. Fresh reference; never NULL.
+ */
+json_t *json_sanitize(const json_t *v);
+
+#endif

@@ -1,0 +1,233 @@
+/* Shared helpers for the tests: the fixture servers, running the binary, schema validation. */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../src/util.h"
+
+const char *
+test_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || v[0] == '\0')
+		cr_fatal("%s is not set: run the tests through tests/run.sh (make check)", name);
+	return v;
+}
+
+const char *
+test_ns(void)
+{
+	return test_env("WHY550_TEST_NS");
+}
+
+const char *
+test_fault(void)
+{
+	return test_env("WHY550_TEST_FAULT");
+}
+
+struct dns_engine *
+test_engine(const char *server, int attempt_ms, int attempts)
+{
+	struct dns_config cfg;
+	struct dns_engine *eng;
+	char err[256];
+
+	dns_config_init(&cfg);
+	cr_assert_eq(dns_server_parse(server, &cfg.servers[0]), 0, "bad server %s", server);
+	cfg.nservers = 1;
+	cfg.attempt_timeout_ms = attempt_ms;
+	cfg.attempts = attempts;
+	eng = dns_engine_new(&cfg, err, sizeof(err));
+	cr_assert_not_null(eng, "engine: %s", err);
+	return eng;
+}
+
+char *
+test_path(const char *rel)
+{
+	const char *root = getenv("WHY550_ROOT");
+
+	return xasprintf("%s/%s", root != NULL ? root : ".", rel);
+}
+
+static void
+drain(int fd, struct strbuf *sb, bool *open)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0)
+		strbuf_add(sb, buf, (size_t)n);
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		*open = false;
+}
+
+void
+test_proc_run(struct test_proc *p, const char *const *argv, const char *stdin_text,
+    int timeout_s)
+{
+	int in[2], out[2], err[2], wst;
+	struct strbuf so, se;
+	bool oo = true, eo = true;
+	int64_t end = now_ms() + (int64_t)timeout_s * 1000;
+	size_t inlen = stdin_text != NULL ? strlen(stdin_text) : 0, inpos = 0;
+	pid_t pid;
+
+	memset(p, 0, sizeof(*p));
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	cr_assert_eq(pipe(err), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(in[1]);
+		close(out[0]);
+		close(err[0]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(err[0], F_SETFL, O_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+	strbuf_init(&so);
+	strbuf_init(&se);
+	if (inlen == 0) {
+		close(in[1]);
+		in[1] = -1;
+	}
+	while ((oo || eo) && now_ms() < end) {
+		struct pollfd pf[3] = {
+			{ oo ? out[0] : -1, POLLIN, 0 },
+			{ eo ? err[0] : -1, POLLIN, 0 },
+			{ in[1], POLLOUT, 0 },
+		};
+
+		if (poll(pf, 3, 100) < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents)
+			drain(out[0], &so, &oo);
+		if (pf[1].revents)
+			drain(err[0], &se, &eo);
+		if (in[1] >= 0 && pf[2].revents) {
+			ssize_t n = write(in[1], stdin_text + inpos, inlen - inpos);
+
+			if (n > 0)
+				inpos += (size_t)n;
+			if (n < 0 || inpos == inlen) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	if (oo || eo)
+		kill(pid, SIGKILL);
+	waitpid(pid, &wst, 0);
+	close(out[0]);
+	close(err[0]);
+	p->status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+	p->out = strbuf_detach(&so, NULL);
+	p->err = strbuf_detach(&se, NULL);
+}
+
+void
+test_proc_release(struct test_proc *p)
+{
+	free(p->out);
+	free(p->err);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+test_why550(struct test_proc *p, const char *resolver, const char *const *args)
+{
+	const char *argv[64];
+	char *conf = test_path("checks.d");
+	size_t n = 0, i;
+
+	argv[n++] = test_env("WHY550_BIN");
+	argv[n++] = "--config-dir";
+	argv[n++] = conf;
+	if (resolver != NULL) {
+		argv[n++] = "--resolver";
+		argv[n++] = resolver;
+	}
+	for (i = 0; args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	test_proc_run(p, argv, NULL, 60);
+	free(conf);
+}
+
+bool
+test_schema_valid(const char *text, bool ndjson, char *why, size_t whylen)
+{
+	char *validator = test_path("tests/validate.py");
+	char *schema = test_path("docs/why550.schema.json");
+	const char *argv[] = { "/usr/bin/python3", validator, ndjson ? "--ndjson" : schema,
+	    ndjson ? schema : "-", ndjson ? "-" : NULL, NULL };
+	struct test_proc p;
+	bool ok;
+
+	test_proc_run(&p, argv, text, 60);
+	ok = p.status == 0;
+	snprintf(why, whylen, "%s%s", p.out, p.err);
+	test_proc_release(&p);
+	free(validator);
+	free(schema);
+	return ok;
+}
+
+json_t *
+test_json(const char *text)
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(text, 0, &jerr);
+
+	cr_assert_not_null(doc, "not JSON (%s): %.300s", jerr.text, text);
+	return doc;
+}
+
+json_t *
+test_check(json_t *doc, const char *name)
+{
+	json_t *checks = json_object_get(doc, "checks"), *c;
+	size_t i;
+
+	json_array_foreach(checks, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+			return c;
+	return NULL;
+}
+
+bool
+test_has_finding(json_t *check, const char *code)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(check, "findings"), i, f)
+		if (strcmp(json_string_value(json_object_get(f, "code")), code) == 0)
+			return true;
+	return false;
+}

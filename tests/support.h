@@ -1,0 +1,54 @@
+/* Shared helpers for the tests: the fixture servers, running the binary, schema validation. */
+#ifndef WHY550_TEST_SUPPORT_H
+#define WHY550_TEST_SUPPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../dns/dns.h"
+
+/* The value of an environment variable the harness (tests/run.sh) sets; fails the test if unset. */
+const char *test_env(const char *name);
+
+/* "127.0.0.1:PORT" of NSD serving tests/zones, and of the fault server (which forwards other names to NSD). */
+const char *test_ns(void);
+const char *test_fault(void);
+
+/* An engine on one server with a short attempt timeout. Fails the test on error. */
+struct dns_engine *test_engine(const char *server, int attempt_ms, int attempts);
+
+/* The path of a file in the source tree (fresh string). */
+char *test_path(const char *rel);
+
+struct test_proc {
+	int status;		/* exit code, or 128+signal */
+	char *out;		/* everything it printed, NUL-terminated */
+	char *err;
+};
+
+/*
+ * Runs argv (argv[0] a path) with stdin_text on standard input (NULL: empty),
+ * waits up to timeout_s seconds (then kills it: status 137), captures output.
+ */
+void test_proc_run(struct test_proc *p, const char *const *argv, const char *stdin_text,
+    int timeout_s);
+void test_proc_release(struct test_proc *p);
+
+/*
+ * Runs build/why550 with args (NULL-terminated) and --resolver <resolver>
+ * prepended when resolver is not NULL, --config-dir <repo>/checks.d too.
+ */
+void test_why550(struct test_proc *p, const char *resolver, const char *const *args);
+
+/* Validates text against docs/why550.schema.json (ndjson: each line). why gets the validator's message. */
+bool test_schema_valid(const char *text, bool ndjson, char *why, size_t whylen);
+
+/* Parses JSON or fails the test. */
+json_t *test_json(const char *text);
+
+/* The check object called name in a result document, or NULL. */
+json_t *test_check(json_t *doc, const char *name);
+/* True if the check object has a finding with code. */
+bool test_has_finding(json_t *check, const char *code);
+
+#endif

@@ -1,0 +1,410 @@
+/* Tests of the DNS name helpers: address literals, reverse names, name syntax, server specs. */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns/dns.h"
+
+struct ip_case {
+	const char *name;
+	const char *ip;
+	int family;		/* 0: invalid */
+	unsigned char addr[16];
+};
+
+static const struct ip_case ip_cases[] = {
+	{ "v4", "192.0.2.1", AF_INET, { 192, 0, 2, 1 } },
+	{ "v4_zero", "0.0.0.0", AF_INET, { 0 } },
+	{ "v4_max", "255.255.255.255", AF_INET, { 255, 255, 255, 255 } },
+	{ "v6_short", "2001:db8::1", AF_INET6,
+	    { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } },
+	{ "v6_upper", "2001:DB8::A", AF_INET6,
+	    { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a } },
+	{ "v6_loopback", "::1", AF_INET6, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } },
+	{ "v6_mapped", "::ffff:192.0.2.1", AF_INET6,
+	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } },
+	{ "empty", "", 0, { 0 } },
+	{ "v4_three_parts", "1.2.3", 0, { 0 } },
+	{ "v4_five_parts", "1.2.3.4.5", 0, { 0 } },
+	{ "v4_octet_256", "256.1.1.1", 0, { 0 } },
+	{ "v4_leading_zero", "01.2.3.4", 0, { 0 } },
+	{ "v4_trailing_space", "1.2.3.4 ", 0, { 0 } },
+	{ "v4_cidr", "1.2.3.4/24", 0, { 0 } },
+	{ "hostname", "example.com", 0, { 0 } },
+	{ "v6_two_gaps", "2001:db8::1::2", 0, { 0 } },
+	{ "v6_scope", "fe80::1%eth0", 0, { 0 } },
+	{ "v6_bracketed", "[::1]", 0, { 0 } },
+	{ "v6_mapped_short", "::ffff:1.2.3", 0, { 0 } },
+};
+
+Test(dns_name, ip_parse_accepts_v4_v6_and_rejects_junk)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ip_cases) / sizeof(ip_cases[0]); i++) {
+		const struct ip_case *c = &ip_cases[i];
+		unsigned char addr[16];
+		int family = -1, r;
+
+		memset(addr, 0xee, sizeof(addr));
+		r = dns_ip_parse(c->ip, &family, addr);
+		if (c->family == 0) {
+			cr_assert_eq(r, -1, "case %s: accepted", c->name);
+			continue;
+		}
+		cr_assert_eq(r, 0, "case %s: rejected", c->name);
+		cr_assert_eq(family, c->family, "case %s: family %d", c->name, family);
+		cr_assert(memcmp(addr, c->addr, c->family == AF_INET ? 4 : 16) == 0,
+		    "case %s: wrong bytes", c->name);
+	}
+}
+
+Test(dns_name, ip_parse_rejects_null)
+{
+	unsigned char addr[16];
+	int family;
+
+	cr_assert_eq(dns_ip_parse(NULL, &family, addr), -1);
+}
+
+Test(dns_name, ip_format_gives_canonical_text)
+{
+	unsigned char addr[16];
+	char buf[INET6_ADDRSTRLEN];
+	int family;
+
+	cr_assert_eq(dns_ip_parse("2001:0DB8:0:0:0:0:0:0001", &family, addr), 0);
+	dns_ip_format(family, addr, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "2001:db8::1");
+	cr_assert_eq(dns_ip_parse("192.0.2.10", &family, addr), 0);
+	dns_ip_format(family, addr, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "192.0.2.10");
+	dns_ip_format(family, addr, buf, 4);
+	cr_assert_str_eq(buf, "", "a too small buffer gives an empty string");
+}
+
+/* "0." repeated n times. */
+static void
+zeros(char *dst, int n)
+{
+	int i;
+
+	dst[0] = '\0';
+	for (i = 0; i < n; i++)
+		strcat(dst, "0.");
+}
+
+struct rev_case {
+	const char *name;
+	const char *ip;
+	const char *zone;
+	bool map4;
+	const char *want;	/* NULL: -1 expected */
+};
+
+Test(dns_name, reverse_names_follow_rfc5782)
+{
+	char z20[64], z19[64], v6_doc[128], v6_mapped[128];
+	char out[256];
+	size_t i;
+
+	/*
+	 * 2001:db8::1 is 2001 0db8 0000 0000 0000 0000 0000 0001: the last
+	 * group gives 1.0.0.0, five zero groups give twenty zeros, then 0db8
+	 * and 2001 backwards.
+	 */
+	zeros(z20, 20);
+	snprintf(v6_doc, sizeof(v6_doc), "1.0.0.0.%s8.b.d.0.1.0.0.2.ip6.arpa", z20);
+	/* ::ffff:192.0.2.1 ends in ff ff c0 00 02 01, after ten zero bytes. */
+	zeros(z19, 19);
+	snprintf(v6_mapped, sizeof(v6_mapped), "1.0.2.0.0.0.0.c.f.f.f.f.%s0.ip6.arpa", z19);
+
+	const struct rev_case cases[] = {
+		{ "v4_default_zone", "192.0.2.99", NULL, false, "99.2.0.192.in-addr.arpa" },
+		/* RFC 5782 2.1 example */
+		{ "v4_dnsbl_zone", "192.0.2.99", "bad.example", false, "99.2.0.192.bad.example" },
+		{ "v4_zone_trailing_dot", "192.0.2.99", "bad.example.", false,
+		    "99.2.0.192.bad.example" },
+		{ "v4_empty_zone", "10.0.0.1", "", false, "1.0.0.10" },
+		{ "v6_default_zone", "2001:db8::1", NULL, false, v6_doc },
+		/* RFC 5782 2.4 example */
+		{ "v6_rfc5782", "2001:db8:1:2:3:4:567:89ab", "ugly.example", false,
+		    "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ugly.example" },
+		{ "v6_upper_input", "2001:DB8:1:2:3:4:567:89AB", "ugly.example", false,
+		    "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ugly.example" },
+		{ "mapped_map4_on", "::ffff:192.0.2.1", NULL, true, "1.2.0.192.in-addr.arpa" },
+		{ "mapped_map4_on_zone", "::ffff:192.0.2.1", "zen.example", true,
+		    "1.2.0.192.zen.example" },
+		{ "mapped_map4_off", "::ffff:192.0.2.1", NULL, false, v6_mapped },
+		{ "v6_map4_not_mapped", "2001:db8::1", NULL, true, v6_doc },
+		{ "junk", "not-an-ip", NULL, false, NULL },
+		{ "empty", "", NULL, false, NULL },
+	};
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct rev_case *c = &cases[i];
+		int r;
+
+		memset(out, 'x', sizeof(out));
+		r = dns_reverse_name(c->ip, c->zone, c->map4, out, sizeof(out));
+		if (c->want == NULL) {
+			cr_assert_eq(r, -1, "case %s: accepted", c->name);
+			continue;
+		}
+		cr_assert_eq(r, 0, "case %s: failed", c->name);
+		cr_assert_str_eq(out, c->want, "case %s", c->name);
+	}
+}
+
+Test(dns_name, reverse_name_fails_on_small_buffer)
+{
+	char out[64];
+
+	/* "99.2.0.192.in-addr.arpa" is 23 octets: 24 fit, 23 do not. */
+	cr_assert_eq(dns_reverse_name("192.0.2.99", NULL, false, out, 24), 0);
+	cr_assert_str_eq(out, "99.2.0.192.in-addr.arpa");
+	cr_assert_eq(dns_reverse_name("192.0.2.99", NULL, false, out, 23), -1);
+	cr_assert_eq(dns_reverse_name("2001:db8::1", NULL, false, out, sizeof(out)), -1,
+	    "72 octets do not fit in 64");
+}
+
+struct name_case {
+	const char *name;
+	const char *input;
+	bool underscore;
+	const char *why;	/* NULL: valid; else the exact reason */
+};
+
+Test(dns_name, name_check_table)
+{
+	char l63[64], l64[65], n253[300], n254[300], n253dot[310], long_label[200];
+	char why[256];
+	size_t i;
+
+	memset(l63, 'a', 63);
+	l63[63] = '\0';
+	memset(l64, 'b', 64);
+	l64[64] = '\0';
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	snprintf(n253, sizeof(n253), "%s.%s.%s.%.61s", l63, l63, l63, l63);
+	snprintf(n254, sizeof(n254), "%s.%s.%s.%.62s", l63, l63, l63, l63);
+	snprintf(n253dot, sizeof(n253dot), "%s.", n253);
+	snprintf(long_label, sizeof(long_label), "x.%s.example", l64);
+	cr_assert_eq(strlen(n253), 253);
+	cr_assert_eq(strlen(n254), 254);
+
+	const struct name_case cases[] = {
+		{ "simple", "example.com", false, NULL },
+		{ "single_label", "localhost", false, NULL },
+		{ "trailing_dot", "example.com.", false, NULL },
+		{ "digits", "123.example", false, NULL },
+		{ "inner_hyphen", "a-b.example", false, NULL },
+		{ "idna", "xn--bcher-kva.example", false, NULL },
+		{ "upper", "Mail.Example.COM", false, NULL },
+		{ "label_63", l63, false, NULL },
+		{ "name_253", n253, false, NULL },
+		{ "name_253_dot", n253dot, false, NULL },
+		{ "underscore_allowed", "_dmarc.example.com", true, NULL },
+		{ "empty", "", false, "name is empty" },
+		{ "root", ".", false, "name is empty" },
+		{ "double_dot", "example..com", false, "name 'example..com' has an empty label" },
+		{ "leading_dot", ".example", false, "name '.example' has an empty label" },
+		{ "two_trailing_dots", "example.com..", false,
+		    "name 'example.com.' has an empty label" },
+		{ "label_64", l64, false,
+		    "label 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...' is over 63 octets" },
+		{ "inner_label_64", long_label, false,
+		    "label 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...' is over 63 octets" },
+		{ "name_254", n254, false, "name is over 253 octets" },
+		{ "underscore_refused", "_dmarc.example.com", false,
+		    "label '_dmarc' has the character '_': only letters, digits, hyphens are allowed" },
+		{ "space", "a b.example", false,
+		    "label 'a b' has the character ' ': only letters, digits, hyphens are allowed" },
+		{ "control_byte", "a\x01" "b.example", false,
+		    "label 'a\\x01b' has the character '\\x01': only letters, digits, hyphens are allowed" },
+		{ "utf8", "caf\xc3\xa9.example", true,
+		    "label 'caf\\xc3\\xa9' has the character '\\xc3': only letters, digits, hyphens and underscores are allowed" },
+		{ "quote", "it's.example", false,
+		    "label 'it\\x27s' has the character '\\x27': only letters, digits, hyphens are allowed" },
+		{ "leading_hyphen", "-a.example", false, "label '-a' starts with a hyphen" },
+		{ "trailing_hyphen", "mail.a-.example", false, "label 'a-' ends with a hyphen" },
+		{ "only_hyphen", "-", false, "label '-' starts with a hyphen" },
+	};
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct name_case *c = &cases[i];
+		int r;
+
+		why[0] = '\0';
+		r = dns_name_check(c->input, c->underscore, why, sizeof(why));
+		if (c->why == NULL) {
+			cr_assert_eq(r, 0, "case %s: rejected: %s", c->name, why);
+			continue;
+		}
+		cr_assert_eq(r, -1, "case %s: accepted", c->name);
+		cr_assert_str_eq(why, c->why, "case %s", c->name);
+	}
+}
+
+Test(dns_name, name_check_takes_null_why)
+{
+	cr_assert_eq(dns_name_check("a..b", false, NULL, 0), -1);
+	cr_assert_eq(dns_name_check(NULL, false, NULL, 0), -1);
+}
+
+struct server_case {
+	const char *name;
+	const char *spec;
+	const char *label;	/* NULL: rejected */
+	int family;
+	unsigned port;
+};
+
+static const struct server_case server_cases[] = {
+	{ "v4", "192.0.2.1", "192.0.2.1:53", AF_INET, 53 },
+	{ "v4_port", "127.0.0.1:5353", "127.0.0.1:5353", AF_INET, 5353 },
+	{ "v4_port_max", "127.0.0.1:65535", "127.0.0.1:65535", AF_INET, 65535 },
+	{ "v4_port_one", "127.0.0.1:1", "127.0.0.1:1", AF_INET, 1 },
+	{ "v6_bare", "::1", "[::1]:53", AF_INET6, 53 },
+	{ "v6_brackets", "[::1]", "[::1]:53", AF_INET6, 53 },
+	{ "v6_brackets_port", "[::1]:5353", "[::1]:5353", AF_INET6, 5353 },
+	{ "v6_canonical_label", "[2001:DB8:0::1]:53", "[2001:db8::1]:53", AF_INET6, 53 },
+	{ "empty", "", NULL, 0, 0 },
+	{ "hostname", "localhost", NULL, 0, 0 },
+	{ "hostname_port", "localhost:53", NULL, 0, 0 },
+	{ "port_zero", "127.0.0.1:0", NULL, 0, 0 },
+	{ "port_too_big", "127.0.0.1:65536", NULL, 0, 0 },
+	{ "port_huge", "127.0.0.1:100000", NULL, 0, 0 },
+	{ "port_empty", "127.0.0.1:", NULL, 0, 0 },
+	{ "port_letters", "127.0.0.1:dns", NULL, 0, 0 },
+	{ "port_sign", "127.0.0.1:+53", NULL, 0, 0 },
+	{ "port_negative", "127.0.0.1:-53", NULL, 0, 0 },
+	{ "v4_short", "1.2.3", NULL, 0, 0 },
+	{ "v4_in_brackets", "[127.0.0.1]:53", NULL, 0, 0 },
+	{ "v6_unclosed", "[::1", NULL, 0, 0 },
+	{ "v6_junk_after", "[::1]x", NULL, 0, 0 },
+	{ "v6_empty_port", "[::1]:", NULL, 0, 0 },
+	{ "v6_empty_brackets", "[]:53", NULL, 0, 0 },
+	{ "v6_scope", "fe80::1%eth0", NULL, 0, 0 },
+	{ "leading_space", " 127.0.0.1", NULL, 0, 0 },
+	{ "trailing_space", "127.0.0.1 ", NULL, 0, 0 },
+	{ "garbage", "\xff\xfe", NULL, 0, 0 },
+};
+
+Test(dns_name, server_parse_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(server_cases) / sizeof(server_cases[0]); i++) {
+		const struct server_case *c = &server_cases[i];
+		struct dns_server srv;
+		int r;
+
+		memset(&srv, 0, sizeof(srv));
+		r = dns_server_parse(c->spec, &srv);
+		if (c->label == NULL) {
+			cr_assert_eq(r, -1, "case %s: accepted as %s", c->name, srv.label);
+			continue;
+		}
+		cr_assert_eq(r, 0, "case %s: rejected", c->name);
+		cr_assert_str_eq(srv.label, c->label, "case %s", c->name);
+		cr_assert_eq(srv.addr.ss_family, c->family, "case %s: family", c->name);
+		if (c->family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&srv.addr;
+
+			cr_assert_eq(srv.addrlen, sizeof(*sin), "case %s: addrlen", c->name);
+			cr_assert_eq(ntohs(sin->sin_port), c->port, "case %s: port", c->name);
+		} else {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&srv.addr;
+
+			cr_assert_eq(srv.addrlen, sizeof(*sin6), "case %s: addrlen", c->name);
+			cr_assert_eq(ntohs(sin6->sin6_port), c->port, "case %s: port", c->name);
+		}
+	}
+}
+
+Test(dns_name, server_parse_stores_the_address)
+{
+	struct dns_server srv;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&srv.addr;
+	const unsigned char want[4] = { 192, 0, 2, 7 };
+
+	cr_assert_eq(dns_server_parse("192.0.2.7:853", &srv), 0);
+	cr_assert(memcmp(&sin->sin_addr, want, 4) == 0);
+}
+
+/* Writes text to a fresh temporary file and returns its path (free it, unlink it). */
+static char *
+temp_file(const char *text)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = malloc(4096);
+	int fd;
+	size_t len = strlen(text);
+
+	cr_assert(path != NULL);
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	snprintf(path, 4096, "%s/why550-dns-name-XXXXXX", dir);
+	fd = mkstemp(path);
+	cr_assert(fd >= 0, "mkstemp %s", path);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+Test(dns_name, resolv_conf_reads_nameserver_lines)
+{
+	const char *text =
+	    "# generated\n"
+	    "; old-style comment\n"
+	    "domain example.com\n"
+	    "nameserver 192.0.2.1\n"
+	    "#nameserver 192.0.2.99\n"
+	    "nameserver   2001:db8::53   # trailing words\n"
+	    "search a.example b.example\n"
+	    "nameserver fe80::1%1\n"
+	    "nameserver fe80::2%nosuchif0\n"
+	    "nameserver not-an-address\n"
+	    "nameserver 192.0.2.2:5353\n"
+	    "nameserver\n"
+	    "nameservers 192.0.2.98\n"
+	    "\tnameserver\t192.0.2.3\r\n"
+	    "options ndots:2\n";
+	struct dns_server srv[8];
+	const struct sockaddr_in6 *sin6;
+	char *path = temp_file(text);
+	int n;
+
+	n = dns_servers_from_resolv_conf(path, srv, 8);
+	cr_assert_eq(n, 4, "got %d servers", n);
+	cr_assert_str_eq(srv[0].label, "192.0.2.1:53");
+	cr_assert_str_eq(srv[1].label, "[2001:db8::53]:53");
+	cr_assert_str_eq(srv[2].label, "[fe80::1]:53");
+	sin6 = (const struct sockaddr_in6 *)&srv[2].addr;
+	cr_assert_eq(sin6->sin6_scope_id, 1);
+	cr_assert_eq(ntohs(sin6->sin6_port), 53);
+	cr_assert_str_eq(srv[3].label, "192.0.2.3:53");
+
+	n = dns_servers_from_resolv_conf(path, srv, 2);
+	cr_assert_eq(n, 2, "max is respected, got %d", n);
+	cr_assert_str_eq(srv[1].label, "[2001:db8::53]:53");
+	unlink(path);
+	free(path);
+}
+
+Test(dns_name, resolv_conf_without_servers_or_file)
+{
+	struct dns_server srv[2];
+	char *path = temp_file("search example.com\n");
+
+	cr_assert_eq(dns_servers_from_resolv_conf(path, srv, 2), 0);
+	unlink(path);
+	cr_assert_eq(dns_servers_from_resolv_conf(path, srv, 2), -1, "missing file");
+	free(path);
+}

@@ -1,0 +1,421 @@
+/* Tests of output/json.c and output/text.c over a run result built by hand, hostile bytes included. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../checks/check.h"
+#include "../output/output.h"
+#include "../src/verdict.h"
+
+static const struct check_ops ops_dnsbl = { .name = "dnsbl" };
+static const struct check_ops ops_spf = { .name = "spf" };
+static const struct check_ops ops_dkim = { .name = "dkim" };
+
+/* 0xff is invalid UTF-8; ESC [31m would paint a terminal red. */
+static const char hostile_txt[] = "v=spf1 \xff\x1b[31m -all";
+
+struct fixture {
+	struct target t;
+	struct run_result res;
+	struct report *reps[3];
+	char *selectors[2];
+};
+
+static void
+fixture_init(struct fixture *fx)
+{
+	json_t *data, *lists;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->t.ip = strdup("192.0.2.1");
+	fx->t.ip_family = AF_INET;
+	fx->t.helo = strdup("mail.example");
+	fx->t.mail_from = strdup("bob@example.org");
+	fx->t.mail_domain = strdup("example.org");
+	fx->t.bounce = strdup("550 5.7.1 blocked \xfe\x1b]0;pwned\x07");
+	fx->selectors[0] = strdup("s1");
+	fx->t.selectors = fx->selectors;
+	fx->t.nselectors = 1;
+
+	fx->reps[0] = report_new(&ops_dnsbl);
+	data = json_object();
+	json_object_set_new(data, "zone", json_string("zen.example"));
+	json_object_set_new(data, "txt", json_stringn_nocheck(hostile_txt, strlen(hostile_txt)));
+	report_add(fx->reps[0], "ip_listed", SEV_FAIL, data,
+	    "192.0.2.1 is listed on zen.example: %s", hostile_txt);
+	report_add(fx->reps[0], "zones_queried", SEV_INFO, NULL, "3 zones queried");
+	lists = json_array();
+	json_array_append_new(lists, json_string("zen.example"));
+	json_object_set_new(report_data(fx->reps[0]), "lists", lists);
+	/* collides with the envelope: must end up under "data" */
+	json_object_set_new(report_data(fx->reps[0]), "status", json_string("listed"));
+	report_set_duration_ms(fx->reps[0], 17);
+
+	fx->reps[1] = report_new(&ops_spf);
+	report_add(fx->reps[1], "softfail", SEV_WARN, NULL,
+	    "the SPF record of 'example.org' ends in ~all, so 192.0.2.1 only "
+	    "softfails; a long sentence that the text report has to wrap because "
+	    "it does not fit on one line of eighty columns at all");
+	json_object_set_new(report_data(fx->reps[1]), "result", json_string("softfail"));
+	report_set_duration_ms(fx->reps[1], 9);
+
+	fx->reps[2] = report_new(&ops_dkim);
+	report_skip(fx->reps[2], "no message given");
+
+	fx->res.target = &fx->t;
+	fx->res.reports = fx->reps;
+	fx->res.nreports = 3;
+	verdict_build(&fx->res.verdict, &fx->t, fx->reps, 3);
+	fx->res.dns.queries = 12;
+	fx->res.dns.sent = 9;
+	fx->res.dns.cache_hits = 3;
+	fx->res.dns.timeouts = 1;
+	snprintf(fx->res.servers[0].label, sizeof(fx->res.servers[0].label), "127.0.0.1:5353");
+	fx->res.servers[0].sent = 9;
+	fx->res.servers[0].answered = 8;
+	fx->res.servers[0].timeouts = 1;
+	fx->res.nservers = 1;
+	fx->res.duration_ms = 250;
+}
+
+static void
+fixture_release(struct fixture *fx)
+{
+	size_t i;
+
+	verdict_release(&fx->res.verdict);
+	for (i = 0; i < 3; i++)
+		report_free(fx->reps[i]);
+	free(fx->t.ip);
+	free(fx->t.helo);
+	free(fx->t.mail_from);
+	free(fx->t.mail_domain);
+	free(fx->t.bounce);
+	free(fx->selectors[0]);
+}
+
+static const char *
+sget(const json_t *o, const char *path)
+{
+	const json_t *v = json_object_get(o, path);
+
+	cr_assert(json_is_string(v), "'%s' is not a string", path);
+	return json_string_value(v);
+}
+
+static const char *
+repo_root(void)
+{
+	const char *r = getenv("WHY550_ROOT");
+
+	return r != NULL && *r != '\0' ? r : ".";
+}
+
+/* Runs tests/validate.py on file; its exit status. */
+static int
+validate(const char *file)
+{
+	char cmd[4096];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tests/validate.py' "
+	    "'%s/docs/why550.schema.json' '%s'", repo_root(), repo_root(), file);
+	st = system(cmd);
+	cr_assert(st != -1 && WIFEXITED(st), "could not run: %s", cmd);
+	return WEXITSTATUS(st);
+}
+
+static char *
+render_text(const struct run_result *res, bool color, bool verbose, int width)
+{
+	struct text_options opt = { .color = color, .verbose = verbose, .width = width };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(output_text_write(fp, res, &opt), 0);
+	fclose(fp);
+	return buf;
+}
+
+/* Asserts every line has at most width columns (code points). */
+static void
+assert_width(const char *text, int width)
+{
+	const char *p = text;
+	int line = 1;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n"), i, c = 0;
+
+		for (i = 0; i < n; i++)
+			if (((unsigned char)p[i] & 0xc0) != 0x80)
+				c++;
+		cr_expect(c <= (size_t)width, "line %d has %zu columns: %.*s", line, c,
+		    (int)n, p);
+		p += n;
+		if (*p == '\n')
+			p++;
+		line++;
+	}
+}
+
+Test(output, json_envelope_has_contract_keys_and_types)
+{
+	struct fixture fx;
+	json_t *doc, *target, *verdict, *checks, *dns, *c0;
+
+	fixture_init(&fx);
+	doc = output_json_document(&fx.res);
+	cr_expect_str_eq(sget(doc, "schema"), "why550/1");
+	cr_expect_eq(json_integer_value(json_object_get(doc, "duration_ms")), 250);
+
+	target = json_object_get(doc, "target");
+	cr_expect_str_eq(sget(target, "ip"), "192.0.2.1");
+	cr_expect_str_eq(sget(target, "helo"), "mail.example");
+	cr_expect_str_eq(sget(target, "mail_from"), "bob@example.org");
+	cr_expect(json_is_null(json_object_get(target, "rcpt_to")));
+	cr_expect(json_is_null(json_object_get(target, "message")));
+	cr_expect_str_eq(sget(target, "bounce"), "550 5.7.1 blocked \\xfe\x1b]0;pwned\x07");
+	cr_expect_eq(json_array_size(json_object_get(target, "selectors")), 1);
+
+	verdict = json_object_get(doc, "verdict");
+	cr_expect_str_eq(sget(verdict, "status"), "blocked_likely");
+	cr_expect(json_is_null(json_object_get(verdict, "note")));
+	cr_assert_eq(json_array_size(json_object_get(verdict, "causes")), 2);
+	c0 = json_array_get(json_object_get(verdict, "causes"), 0);
+	cr_expect_str_eq(sget(c0, "code"), "ip_blocklisted");
+	cr_expect_str_eq(sget(c0, "confidence"), "high");
+	cr_expect(strncmp(sget(c0, "summary"), "192.0.2.1 is listed on zen.example", 34) == 0);
+	cr_expect(strlen(sget(c0, "remedy")) > 0);
+	cr_expect_str_eq(sget(json_array_get(json_object_get(c0, "evidence"), 0), "check"),
+	    "dnsbl");
+	c0 = json_array_get(json_object_get(verdict, "causes"), 1);
+	cr_expect_str_eq(sget(c0, "code"), "spf_fail");
+	cr_expect_str_eq(sget(c0, "confidence"), "medium");
+
+	checks = json_object_get(doc, "checks");
+	cr_assert_eq(json_array_size(checks), 3);
+	c0 = json_array_get(checks, 0);
+	cr_expect_str_eq(sget(c0, "name"), "dnsbl");
+	cr_expect_str_eq(sget(c0, "status"), "fail");
+	cr_expect_eq(json_integer_value(json_object_get(c0, "duration_ms")), 17);
+	cr_expect(json_is_null(json_object_get(c0, "reason")));
+	cr_expect_eq(json_array_size(json_object_get(c0, "findings")), 2);
+	cr_expect_str_eq(sget(json_array_get(json_object_get(c0, "findings"), 0), "severity"),
+	    "fail");
+	cr_expect(json_is_array(json_object_get(c0, "lists")), "check-specific field merged");
+	cr_expect_str_eq(sget(json_object_get(c0, "data"), "status"), "listed");
+	cr_expect_str_eq(sget(json_array_get(checks, 1), "result"), "softfail");
+	cr_expect_null(json_object_get(json_array_get(checks, 1), "data"),
+	    "no collision, no data object");
+	cr_expect_str_eq(sget(json_array_get(checks, 2), "status"), "skipped");
+	cr_expect_str_eq(sget(json_array_get(checks, 2), "reason"), "no message given");
+
+	dns = json_object_get(doc, "dns");
+	cr_expect_eq(json_integer_value(json_object_get(dns, "queries")), 12);
+	cr_expect_eq(json_integer_value(json_object_get(dns, "cache_hits")), 3);
+	cr_expect(json_is_integer(json_object_get(dns, "tcp_fallbacks")));
+	cr_expect_str_eq(sget(json_array_get(json_object_get(dns, "resolvers"), 0), "address"),
+	    "127.0.0.1:5353");
+	json_decref(doc);
+	fixture_release(&fx);
+}
+
+Test(output, hostile_txt_becomes_valid_utf8_with_visible_escape)
+{
+	struct fixture fx;
+	json_t *doc, *f, *back;
+	json_error_t jerr;
+	char *text;
+
+	fixture_init(&fx);
+	doc = output_json_document(&fx.res);
+	f = json_array_get(json_object_get(json_array_get(json_object_get(doc, "checks"), 0),
+	    "findings"), 0);
+	cr_expect_str_eq(sget(json_object_get(f, "data"), "txt"), "v=spf1 \\xff\x1b[31m -all");
+	cr_expect_str_eq(sget(f, "message"),
+	    "192.0.2.1 is listed on zen.example: v=spf1 \\xff\x1b[31m -all");
+	text = json_dumps(doc, JSON_COMPACT);
+	cr_assert_not_null(text, "the document must always be encodable");
+	cr_expect_null(strchr(text, '\x1b'), "ESC must be escaped as \\u001b in JSON");
+	cr_expect_null(strchr(text, '\xff'));
+	back = json_loads(text, 0, &jerr);
+	cr_expect_not_null(back, "re-parse failed: %s", jerr.text);
+	json_decref(back);
+	free(text);
+	json_decref(doc);
+	fixture_release(&fx);
+}
+
+Test(output, json_write_one_line_and_pretty)
+{
+	struct fixture fx;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	fixture_init(&fx);
+	fp = open_memstream(&buf, &len);
+	cr_assert_eq(output_json_write(fp, &fx.res, true), 0);
+	fclose(fp);
+	cr_assert(len > 2);
+	cr_expect_eq(buf[len - 1], '\n');
+	cr_expect_eq(memchr(buf, '\n', len), buf + len - 1, "one line only");
+	cr_expect(strncmp(buf, "{\"schema\":\"why550/1\"", 20) == 0, "schema key first: %.30s", buf);
+	free(buf);
+
+	fp = open_memstream(&buf, &len);
+	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
+	fclose(fp);
+	cr_expect(strncmp(buf, "{\n  \"schema\": \"why550/1\",\n  \"target\": {\n    \"ip\"", 45) == 0,
+	    "two-space indent: %.60s", buf);
+	free(buf);
+	fixture_release(&fx);
+}
+
+Test(output, json_document_validates_against_schema)
+{
+	struct fixture fx;
+	char path[] = "/tmp/why550-test-output-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp;
+
+	cr_assert(fd >= 0);
+	fp = fdopen(fd, "w");
+	fixture_init(&fx);
+	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
+	fclose(fp);
+	cr_expect_eq(validate(path), 0, "schema validation failed for %s", path);
+	unlink(path);
+	fixture_release(&fx);
+}
+
+Test(output, schema_rejects_a_broken_envelope)
+{
+	struct fixture fx;
+	char path[] = "/tmp/why550-test-output-XXXXXX";
+	int fd = mkstemp(path);
+	json_t *doc;
+
+	cr_assert(fd >= 0);
+	close(fd);
+	fixture_init(&fx);
+	doc = output_json_document(&fx.res);
+	json_object_set_new(json_array_get(json_object_get(doc, "checks"), 0), "status",
+	    json_string("listed"));
+	cr_assert_eq(json_dump_file(doc, path, 0), 0);
+	cr_expect_eq(validate(path), 1, "an unknown check status must not validate");
+	json_object_del(doc, "dns");
+	json_object_set_new(json_array_get(json_object_get(doc, "checks"), 0), "status",
+	    json_string("fail"));
+	cr_assert_eq(json_dump_file(doc, path, 0), 0);
+	cr_expect_eq(validate(path), 1, "a missing dns object must not validate");
+	unlink(path);
+	json_decref(doc);
+	fixture_release(&fx);
+}
+
+Test(output, text_verdict_first_no_escape_fits_80)
+{
+	struct fixture fx;
+	char *text;
+
+	fixture_init(&fx);
+	text = render_text(&fx.res, false, false, 80);
+	cr_expect(strncmp(text, "BLOCKED LIKELY - 2 probable causes\n", 35) == 0,
+	    "first line: %.40s", text);
+	cr_expect_null(strchr(text, '\x1b'), "an ESC byte reached the terminal");
+	cr_expect_not_null(strstr(text, "\\x1b[31m"), "the ESC is shown escaped");
+	cr_expect_not_null(strstr(text, "\\xff"));
+	cr_expect_not_null(strstr(text, "Fix: "));
+	cr_expect_not_null(strstr(text, "ip_blocklisted"));
+	cr_expect_not_null(strstr(text, "no message given"), "skip reason in the table");
+	cr_expect_not_null(strstr(text, "dns: 12 queries, 3 cache hits, 1 timeouts in 250 ms"));
+	cr_expect_null(strstr(text, "zones_queried"), "info findings only with verbose");
+	assert_width(text, 80);
+	free(text);
+	fixture_release(&fx);
+}
+
+Test(output, text_verbose_lists_findings_with_data)
+{
+	struct fixture fx;
+	char *text;
+
+	fixture_init(&fx);
+	text = render_text(&fx.res, false, true, 60);
+	cr_expect_not_null(strstr(text, "dnsbl/zones_queried [info] 3 zones queried"));
+	cr_expect_not_null(strstr(text, "\"zone\":\"zen.example\""));
+	cr_expect_null(strchr(text, '\x1b'));
+	assert_width(text, 60);
+	free(text);
+	fixture_release(&fx);
+}
+
+Test(output, text_color_only_when_asked)
+{
+	struct fixture fx;
+	char *text;
+
+	fixture_init(&fx);
+	text = render_text(&fx.res, true, false, 80);
+	cr_expect(strncmp(text, "\033[31mBLOCKED LIKELY\033[0m - ", 24) == 0,
+	    "red verdict: %.30s", text);
+	cr_expect_not_null(strstr(text, "\\x1b[31m"), "hostile ESC still escaped with colour on");
+	free(text);
+	fixture_release(&fx);
+}
+
+Test(output, text_clean_and_inconclusive_lines)
+{
+	struct fixture fx;
+	char *text;
+	struct report *rep;
+
+	memset(&fx, 0, sizeof(fx));
+	rep = report_new(&ops_spf);
+	report_add(rep, "pass", SEV_INFO, NULL, "pass");
+	fx.reps[0] = rep;
+	fx.res.target = &fx.t;
+	fx.res.reports = fx.reps;
+	fx.res.nreports = 1;
+	verdict_build(&fx.res.verdict, &fx.t, fx.reps, 1);
+	text = render_text(&fx.res, false, false, 80);
+	cr_expect(strncmp(text, "CLEAN - no problem found\n", 25) == 0, "got: %.40s", text);
+	cr_expect_not_null(strstr(text, "spf "));
+	cr_expect_not_null(strstr(text, " ok\n"));
+	free(text);
+	verdict_release(&fx.res.verdict);
+
+	report_set_deadline(rep);
+	verdict_build(&fx.res.verdict, &fx.t, fx.reps, 1);
+	cr_expect_eq(verdict_exit_code(&fx.res.verdict, false), 3);
+	text = render_text(&fx.res, false, false, 80);
+	cr_expect(strncmp(text, "INCONCLUSIVE - ", 15) == 0, "got: %.40s", text);
+	cr_expect_not_null(strstr(text, "spf (deadline)"), "the note names the check");
+	free(text);
+	verdict_release(&fx.res.verdict);
+	report_free(rep);
+}
+
+Test(output, verdict_exit_codes)
+{
+	struct verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.status = VERDICT_CLEAN;
+	cr_expect_eq(verdict_exit_code(&v, true), 0);
+	v.status = VERDICT_AT_RISK;
+	cr_expect_eq(verdict_exit_code(&v, false), 0);
+	cr_expect_eq(verdict_exit_code(&v, true), 1);
+	v.status = VERDICT_BLOCKED_LIKELY;
+	cr_expect_eq(verdict_exit_code(&v, false), 2);
+	v.status = VERDICT_INCONCLUSIVE;
+	cr_expect_eq(verdict_exit_code(&v, false), 3);
+}

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages why550 needs to build, test and benchmark, when they are missing.
+set -eu
+
+pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
+libopendmarc-dev libjansson-dev libcriterion-dev libpsl-dev libidn2-dev nsd
+python3 python3-yaml python3-jsonschema valgrind"
+case "${1:-}" in
+--bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
+--fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
