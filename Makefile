@@ -17,7 +17,7 @@ WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wcast-qual -Wwrite-strings -Wvla -Wpointer-arith -Werror
 CFLAGS     ?= -O2 -g
 SANFLAGS   ?=
-ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) \
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread -I. $(WARN) $(CFLAGS) $(SANFLAGS) \
               $(PKG_CFLAGS) -DWHY550_VERSION='"$(VERSION)"' \
               -DWHY550_SYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
 LIBS       := $(PKG_LIBS) -lspf2 -lopendmarc -lpthread -lm
@@ -84,10 +84,9 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all tests
 	@WHY550_SANITIZER=valgrind sh tests/run.sh $(BUILD)
 
+# Every fuzz/fuzz_*.c harness under libFuzzer (clang), FUZZ_SECONDS each.
 fuzz:
 	@sh tools/deps.sh --fuzz
-	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang \
-	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/../build/fuzz/libwhy550.a
 	@sh fuzz/run.sh build/fuzz
 
 bench: deps

@@ -996,11 +996,8 @@ read_udp(struct dns_engine *eng, struct entry *e)
 			return;
 		if (!same_addr(&from, flen, cur_server(eng, e)) ||
 		    !reply_matches(e, buf, (size_t)n)) {
-			/* a spoofing attempt or a stale reply: drop it, keep waiting */
+			/* a spoofing attempt or a stale reply: not an answer, keep waiting */
 			eng->counters.mismatched++;
-			if (same_addr(&from, flen, cur_server(eng, e)) && n >= 2 &&
-			    ((unsigned)buf[0] << 8 | buf[1]) == e->id)
-				e->saw_malformed = true;
 			continue;
 		}
 		handle_reply(eng, e, buf, (size_t)n, false);

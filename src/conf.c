@@ -326,6 +326,7 @@ parse_text(struct conf *conf, const char *file, const char *text, size_t len,
 	size_t before = conf->nsections;
 	size_t pos = 0, eol;
 	const char *nl;
+	int ret = -1;
 
 	memset(&p, 0, sizeof(p));
 	p.conf = conf;
@@ -340,18 +341,20 @@ parse_text(struct conf *conf, const char *file, const char *text, size_t len,
 		eol = nl != NULL ? (size_t)(nl - text) : len;
 		if (eol - pos > CONF_MAX_LINE) {
 			perr(&p, "line is longer than %d bytes", CONF_MAX_LINE);
-			goto fail;
+			goto out;
 		}
 		if (parse_line(&p, text + pos, eol - pos) == -1)
-			goto fail;
+			goto out;
 		pos = eol + 1;
 	}
-	return 0;
-fail:
-	while (conf->nsections > before)
-		section_release(&conf->sections[--conf->nsections]);
-	free(conf->files[--conf->nfiles]);
-	return -1;
+	ret = 0;
+out:
+	if (ret == -1) {
+		while (conf->nsections > before)
+			section_release(&conf->sections[--conf->nsections]);
+		free(conf->files[--conf->nfiles]);
+	}
+	return ret;
 }
 
 static int
@@ -488,6 +491,14 @@ conf_section_get(const struct conf_section *sec, const char *key)
 	return e != NULL ? e->value : NULL;
 }
 
+static int
+int_error(const struct conf_section *sec, const struct conf_entry *e,
+    const char *key, long min, long max, struct error *err)
+{
+	return conf_error(sec, e, err, "key '%s' must be an integer between %ld and %ld",
+	    key, min, max);
+}
+
 int
 conf_section_get_int(const struct conf_section *sec, const char *key,
     long min, long max, long *out, struct error *err)
@@ -500,19 +511,16 @@ conf_section_get_int(const struct conf_section *sec, const char *key,
 	if (e == NULL)
 		return 1;
 	s = e->value;
-	errno = 0;
-	/* strtol alone would take leading blanks and "0x"-less junk quietly. */
+	/* strtol alone would quietly take leading blanks. */
 	if (!(isdigit((unsigned char)s[0]) ||
 	    ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]))))
-		goto bad;
+		return int_error(sec, e, key, min, max, err);
+	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < min || v > max)
-		goto bad;
+		return int_error(sec, e, key, min, max, err);
 	*out = v;
 	return 0;
-bad:
-	return conf_error(sec, e, err, "key '%s' must be an integer between %ld and %ld",
-	    key, min, max);
 }
 
 int
@@ -529,15 +537,13 @@ conf_section_get_double(const struct conf_section *sec, const char *key,
 	s = e->value;
 	/* Plain decimal only: strtod would also take "inf", "nan" and hex. */
 	if (s[0] == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
-		goto bad;
+		return conf_error(sec, e, err, "key '%s' must be a number", key);
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno != 0 || *end != '\0' || end == s || !isfinite(v))
-		goto bad;
+		return conf_error(sec, e, err, "key '%s' must be a number", key);
 	*out = v;
 	return 0;
-bad:
-	return conf_error(sec, e, err, "key '%s' must be a number", key);
 }
 
 int

@@ -21,7 +21,7 @@ test_env(const char *name)
 	const char *v = getenv(name);
 
 	if (v == NULL || v[0] == '\0')
-		cr_fatal("%s is not set: run the tests through tests/run.sh (make check)", name);
+		cr_assert_fail("%s is not set: run the tests through tests/run.sh (make check)", name);
 	return v;
 }
 
@@ -35,6 +35,12 @@ const char *
 test_fault(void)
 {
 	return test_env("WHY550_TEST_FAULT");
+}
+
+const char *
+test_fault_alone(void)
+{
+	return test_env("WHY550_TEST_FAULT_ALONE");
 }
 
 struct dns_engine *

@@ -10,9 +10,14 @@
 /* The value of an environment variable the harness (tests/run.sh) sets; fails the test if unset. */
 const char *test_env(const char *name);
 
-/* "127.0.0.1:PORT" of NSD serving tests/zones, and of the fault server (which forwards other names to NSD). */
+/*
+ * "127.0.0.1:PORT" of NSD serving tests/zones; of the fault server in front
+ * of NSD (misbehaves for names whose first label says so, forwards the
+ * rest); of a fault server alone (answers ordinary names itself).
+ */
 const char *test_ns(void);
 const char *test_fault(void);
+const char *test_fault_alone(void);
 
 /* An engine on one server with a short attempt timeout. Fails the test on error. */
 struct dns_engine *test_engine(const char *server, int attempt_ms, int attempts);

@@ -132,6 +132,8 @@ struct server {
 	uint32_t		 next_id;
 	struct flaky		*flaky;
 	unsigned long		 counted;
+	ldns_rdf		**silent;	/* --timeout-name: never answered */
+	size_t			 nsilent;
 };
 
 static volatile sig_atomic_t stop;
@@ -841,6 +843,7 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 	int64_t due = clock_ms() + s->delay;
 	enum fault fault;
 	char label[64];
+	size_t i;
 	long n;
 
 	if (len < LDNS_HEADER_SIZE || ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK)
@@ -852,6 +855,9 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 	qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q), 0));
 	first_label(qname, label);
 	fault = classify(label, &n);
+	for (i = 0; fault == FAULT_NORMAL && i < s->nsilent; i++)
+		if (ldns_dname_compare(qname, s->silent[i]) == 0)
+			fault = FAULT_TIMEOUT;
 	if (fault != FAULT_COUNT)
 		s->counted++;
 	limit = from->tcp ? 0 : udp_limit(q);
@@ -1175,7 +1181,7 @@ static void
 usage(void)
 {
 	fputs("usage: faultdns --port P [--addr 127.0.0.1] [--delay MS] "
-	    "[--upstream ADDR:PORT] [--pidfile F]\n", stderr);
+	    "[--upstream ADDR:PORT] [--pidfile F] [--timeout-name NAME]...\n", stderr);
 	exit(64);
 }
 
@@ -1201,6 +1207,7 @@ main(int argc, char **argv)
 		{ "delay", required_argument, NULL, 'd' },
 		{ "upstream", required_argument, NULL, 'u' },
 		{ "pidfile", required_argument, NULL, 'P' },
+		{ "timeout-name", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1214,7 +1221,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = optarg;
@@ -1233,6 +1240,15 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			pidfile = optarg;
+			break;
+		case 'T':
+			/* this exact name never gets an answer, whatever its labels */
+			s.silent = realloc(s.silent, (s.nsilent + 1) * sizeof(*s.silent));
+			if (s.silent == NULL)
+				die("out of memory");
+			if ((s.silent[s.nsilent] = ldns_dname_new_frm_str(optarg)) == NULL)
+				die("invalid name '%s'", optarg);
+			s.nsilent++;
 			break;
 		default:
 			usage();
@@ -1283,6 +1299,9 @@ main(int argc, char **argv)
 		free(f->name);
 		free(f);
 	}
+	for (i = 0; i < s.nsilent; i++)
+		ldns_rdf_deep_free(s.silent[i]);
+	free(s.silent);
 	free(s.heap);
 	free(s.forwards);
 	close(s.udp);

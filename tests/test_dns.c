@@ -1,0 +1,411 @@
+/* Tests of the DNS engine through real sockets: NSD for answers, the fault server for what NSD will not do. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "support.h"
+#include "../dns/dns.h"
+#include "../src/util.h"
+
+static struct dns_result *
+ask(struct dns_engine *eng, const char *name, uint16_t type)
+{
+	struct dns *dns = dns_new(eng, 0);
+	struct dns_result *res = dns_lookup(dns, name, type);
+
+	dns_free(dns);
+	return res;
+}
+
+Test(dns, a_record_is_answered_with_its_address)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "mail.example.test", DNS_T_A);
+
+	cr_assert_eq(res->status, DNS_ANSWER, "status %s", dns_status_name(res->status));
+	cr_assert_eq(res->nrr, 2);
+	cr_assert(strcmp(res->rr[0].text, "192.0.2.1") == 0 || strcmp(res->rr[1].text, "192.0.2.1") == 0);
+	cr_assert_eq(res->rr[0].ttl, 300);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, nxdomain_and_nodata_are_distinct_answers)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *nx = ask(eng, "nothing-here.example.test", DNS_T_A);
+	struct dns_result *nd = ask(eng, "mail6.example.test", DNS_T_A);
+
+	cr_assert_eq(nx->status, DNS_NXDOMAIN, "got %s", dns_status_name(nx->status));
+	cr_assert_eq(nd->status, DNS_NODATA, "got %s", dns_status_name(nd->status));
+	cr_assert(dns_status_is_negative(nx->status) && !dns_status_is_failure(nx->status));
+	dns_result_free(nx);
+	dns_result_free(nd);
+	dns_engine_free(eng);
+}
+
+Test(dns, name_outside_served_zones_is_refused)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 1);
+	struct dns_result *res = ask(eng, "www.not-served.invalid", DNS_T_A);
+
+	cr_assert_eq(res->status, DNS_REFUSED, "got %s", dns_status_name(res->status));
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, txt_strings_are_joined_and_lengths_kept)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "multi.example.test", DNS_T_TXT);
+
+	cr_assert_eq(res->status, DNS_ANSWER);
+	cr_assert_eq(res->nrr, 1);
+	cr_assert_str_eq(res->rr[0].u.txt.data, "v=spf1 ip4:192.0.2.0/24 -all");
+	cr_assert_eq(res->rr[0].u.txt.nstrings, 3);
+	cr_assert_eq(res->rr[0].u.txt.lens[0], 7);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, txt_with_nul_and_high_bytes_keeps_every_byte)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "evil.example.test", DNS_T_TXT);
+	static const char want[] = "\xff\xfe\x1b[31mred\0nul";
+
+	cr_assert_eq(res->status, DNS_ANSWER);
+	cr_assert_eq(res->rr[0].u.txt.len, sizeof(want) - 1);
+	cr_assert(memcmp(res->rr[0].u.txt.data, want, sizeof(want) - 1) == 0);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, cname_chain_is_followed_within_the_reply)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "alias2.example.test", DNS_T_A);
+
+	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+	cr_assert_eq(res->ncname, 2);
+	cr_assert_str_eq(res->cname[0], "alias.example.test");
+	cr_assert_str_eq(res->cname[1], "mail.example.test");
+	cr_assert_eq(res->nrr, 2);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, cname_to_another_zone_is_chased_with_a_new_query)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "outside.example.test", DNS_T_A);
+
+	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+	cr_assert_eq(res->nrr, 1);
+	cr_assert_str_eq(res->rr[0].text, "192.0.2.77");
+	cr_assert_str_eq(res->cname[0], "host.isp.test");
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, cname_loop_ends_without_hanging)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "loop1.example.test", DNS_T_A);
+
+	cr_assert(dns_status_is_failure(res->status) || res->status == DNS_NODATA,
+	    "got %s", dns_status_name(res->status));
+	cr_assert_eq(res->nrr, 0);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, ptr_of_ipv6_reverse_name)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	char rev[128];
+	struct dns_result *res;
+
+	cr_assert_eq(dns_reverse_name("2001:db8::1", NULL, true, rev, sizeof(rev)), 0);
+	res = ask(eng, rev, DNS_T_PTR);
+	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+	cr_assert_str_eq(res->rr[0].u.name.target, "mail6.example.test");
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, truncated_udp_answer_is_fetched_over_tcp)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns_result *res = ask(eng, "big.example.test", DNS_T_TXT);
+	struct dns_counters c;
+
+	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+	cr_assert_eq(res->nrr, 15);
+	dns_engine_stats(eng, &c, NULL, 0, NULL);
+	cr_assert_eq(c.tcp_fallbacks, 1);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, second_lookup_comes_from_the_cache)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns *dns = dns_new(eng, 0);
+	struct dns_result *a = dns_lookup(dns, "mail.example.test", DNS_T_A);
+	struct dns_result *b = dns_lookup(dns, "MAIL.Example.Test.", DNS_T_A);
+	struct dns_counters c;
+
+	cr_assert_eq(a, b, "the cache must hand out the same result");
+	dns_counters_get(dns, &c);
+	cr_assert_eq(c.queries, 2);
+	cr_assert_eq(c.cache_hits, 1);
+	cr_assert_eq(c.sent, 1);
+	dns_result_free(a);
+	dns_result_free(b);
+	dns_free(dns);
+	dns_engine_free(eng);
+}
+
+Test(dns, zero_ttl_answer_is_not_cached)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct dns *dns = dns_new(eng, 0);
+	struct dns_result *a = dns_lookup(dns, "ttl0.example.test", DNS_T_A);
+	struct dns_result *b = dns_lookup(dns, "ttl0.example.test", DNS_T_A);
+	struct dns_counters c;
+
+	cr_assert_eq(a->status, DNS_ANSWER);
+	dns_counters_get(dns, &c);
+	cr_assert_eq(c.cache_hits, 0);
+	cr_assert_eq(c.sent, 2);
+	dns_result_free(a);
+	dns_result_free(b);
+	dns_free(dns);
+	dns_engine_free(eng);
+}
+
+Test(dns, identical_questions_in_flight_send_one_packet)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), 2000, 1);
+	struct dns *dns = dns_new(eng, 0);
+	struct dns_query *q[5];
+	struct dns_result *res;
+	struct dns_counters c;
+	size_t i;
+
+	/* the fault server answers late300.* after 300 ms: all five are in flight together */
+	for (i = 0; i < 5; i++)
+		q[i] = dns_query_submit(dns, "late300.coalesce.example.test", DNS_T_A);
+	for (i = 0; i < 5; i++) {
+		res = dns_query_wait(dns, q[i]);
+		cr_assert_eq(res->status, DNS_ANSWER, "query %zu: %s", i, dns_status_name(res->status));
+		dns_result_free(res);
+		dns_query_free(q[i]);
+	}
+	dns_counters_get(dns, &c);
+	cr_assert_eq(c.sent, 1);
+	cr_assert_eq(c.coalesced, 4);
+	dns_engine_stats(eng, &c, NULL, 0, NULL);
+	cr_assert_eq(c.sent, 1, "packets on the wire: %llu", (unsigned long long)c.sent);
+	dns_free(dns);
+	dns_engine_free(eng);
+}
+
+Test(dns, many_queries_in_flight_take_one_round_trip)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), 3000, 1);
+	struct dns *dns = dns_new(eng, 0);
+	const char *names[50];
+	uint16_t types[50];
+	struct dns_result *res[50];
+	char buf[50][64];
+	int64_t start;
+	int elapsed;
+	size_t i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "late200.n%zu.example.test", i);
+		names[i] = buf[i];
+		types[i] = DNS_T_A;
+	}
+	start = now_ms();
+	dns_lookup_many(dns, names, types, 50, res);
+	elapsed = (int)(now_ms() - start);
+	for (i = 0; i < 50; i++) {
+		cr_assert_eq(res[i]->status, DNS_ANSWER, "%s: %s", names[i],
+		    dns_status_name(res[i]->status));
+		dns_result_free(res[i]);
+	}
+	/* 50 sequential lookups would take 10 s; in parallel they take one delay */
+	cr_assert_lt(elapsed, 2000, "50 lookups took %d ms", elapsed);
+	dns_free(dns);
+	dns_engine_free(eng);
+}
+
+struct fault_case {
+	const char *name;
+	uint16_t type;
+	enum dns_status want;
+	int attempts;
+};
+
+static const struct fault_case fault_cases[] = {
+	{ "timeout.x.example.test", DNS_T_A, DNS_TIMEOUT, 2 },
+	{ "servfail.x.example.test", DNS_T_A, DNS_SERVFAIL, 1 },
+	{ "refused.x.example.test", DNS_T_A, DNS_REFUSED, 1 },
+	{ "nxdomain.x.example.test", DNS_T_A, DNS_NXDOMAIN, 1 },
+	{ "nodata.x.example.test", DNS_T_A, DNS_NODATA, 1 },
+	{ "malformed.x.example.test", DNS_T_A, DNS_MALFORMED, 1 },
+	{ "badid.x.example.test", DNS_T_A, DNS_TIMEOUT, 1 },
+	{ "badq.x.example.test", DNS_T_A, DNS_TIMEOUT, 1 },
+	{ "wrongsrc.x.example.test", DNS_T_A, DNS_TIMEOUT, 1 },
+	{ "badthengood.x.example.test", DNS_T_A, DNS_ANSWER, 1 },
+	{ "tc.x.example.test", DNS_T_A, DNS_ANSWER, 1 },
+	{ "tcrefuse.x.example.test", DNS_T_A, DNS_NETERR, 1 },
+	{ "flaky1.x.example.test", DNS_T_A, DNS_ANSWER, 3 },
+	{ "big.x.example.test", DNS_T_TXT, DNS_ANSWER, 1 },
+};
+
+Test(dns, each_server_fault_gives_its_typed_outcome)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fault_cases); i++) {
+		const struct fault_case *fc = &fault_cases[i];
+		struct dns_engine *eng = test_engine(test_fault_alone(), 400, fc->attempts);
+		struct dns_result *res = ask(eng, fc->name, fc->type);
+
+		cr_expect_eq(res->status, fc->want, "case %s: want %s, got %s", fc->name,
+		    dns_status_name(fc->want), dns_status_name(res->status));
+		dns_result_free(res);
+		dns_engine_free(eng);
+	}
+}
+
+Test(dns, mismatched_replies_are_counted_and_dropped)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), 400, 1);
+	struct dns_result *res = ask(eng, "badthengood.y.example.test", DNS_T_A);
+	struct dns_counters c;
+
+	cr_assert_eq(res->status, DNS_ANSWER);
+	dns_engine_stats(eng, &c, NULL, 0, NULL);
+	cr_assert_geq(c.mismatched, 2, "mismatched %llu", (unsigned long long)c.mismatched);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, retries_rotate_and_are_counted)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), 300, 3);
+	struct dns_result *res = ask(eng, "flaky2.z.example.test", DNS_T_A);
+	struct dns_counters c;
+
+	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+	dns_engine_stats(eng, &c, NULL, 0, NULL);
+	cr_assert_eq(c.retries, 2);
+	cr_assert_eq(c.timeouts, 2);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, session_deadline_cuts_a_slow_query)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), 5000, 1);
+	struct dns *dns = dns_new(eng, now_ms() + 200);
+	int64_t start = now_ms();
+	struct dns_result *res = dns_lookup(dns, "timeout.deadline.example.test", DNS_T_A);
+	int elapsed = (int)(now_ms() - start);
+
+	cr_assert_eq(res->status, DNS_TIMEOUT);
+	cr_assert(res->deadline);
+	cr_assert_lt(elapsed, 1000, "waited %d ms", elapsed);
+	dns_result_free(res);
+	dns_free(dns);
+	dns_engine_free(eng);
+}
+
+Test(dns, unreachable_resolver_times_out_without_hanging)
+{
+	/* a loopback port where nothing listens: the datagrams vanish */
+	struct dns_engine *eng = test_engine("127.0.0.1:9", 200, 2);
+	int64_t start = now_ms();
+	struct dns_result *res = ask(eng, "mail.example.test", DNS_T_A);
+
+	cr_assert(res->status == DNS_TIMEOUT || res->status == DNS_NETERR,
+	    "got %s", dns_status_name(res->status));
+	cr_assert_lt(now_ms() - start, 2000);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+Test(dns, name_too_long_for_the_wire_is_malformed_at_once)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 1);
+	char name[400];
+	struct dns_result *res;
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	res = ask(eng, name, DNS_T_A);
+	cr_assert_eq(res->status, DNS_MALFORMED);
+	dns_result_free(res);
+	dns_engine_free(eng);
+}
+
+struct thread_arg {
+	struct dns_engine *eng;
+	int ok;
+};
+
+static void *
+hammer(void *p)
+{
+	struct thread_arg *a = p;
+	struct dns *dns = dns_new(a->eng, 0);
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		struct dns_result *res = dns_lookup(dns, i % 2 ? "mail.example.test" :
+		    "other.example.test", DNS_T_A);
+
+		if (res->status == DNS_ANSWER)
+			a->ok++;
+		dns_result_free(res);
+	}
+	dns_free(dns);
+	return NULL;
+}
+
+Test(dns, lookups_from_several_threads_share_one_engine)
+{
+	struct dns_engine *eng = test_engine(test_ns(), 1000, 2);
+	struct thread_arg args[8];
+	pthread_t th[8];
+	size_t i;
+
+	for (i = 0; i < 8; i++) {
+		args[i].eng = eng;
+		args[i].ok = 0;
+		cr_assert_eq(pthread_create(&th[i], NULL, hammer, &args[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		cr_assert_eq(args[i].ok, 50, "thread %zu: %d answers", i, args[i].ok);
+	}
+	dns_engine_free(eng);
+}
+
+Test(dns, status_names_are_the_json_vocabulary)
+{
+	cr_assert_str_eq(dns_status_name(DNS_ANSWER), "answer");
+	cr_assert_str_eq(dns_status_name(DNS_NXDOMAIN), "nxdomain");
+	cr_assert_str_eq(dns_status_name(DNS_NODATA), "nodata");
+	cr_assert_str_eq(dns_status_name(DNS_SERVFAIL), "servfail");
+	cr_assert_str_eq(dns_status_name(DNS_REFUSED), "refused");
+	cr_assert_str_eq(dns_status_name(DNS_TIMEOUT), "timeout");
+	cr_assert_str_eq(dns_status_name(DNS_MALFORMED), "malformed");
+	cr_assert_str_eq(dns_status_name(DNS_NETERR), "network_error");
+}
