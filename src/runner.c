@@ -132,10 +132,12 @@ runner_new(const struct conf *conf, const char *only, bool *usage, struct error 
 	r->nslots = check_registry_len;
 	r->slots = xcalloc(r->nslots, sizeof(*r->slots));
 	for (i = 0; i < r->nslots; i++) {
+		r->slots[i].ops = check_registry[i];
+		r->slots[i].enabled = only == NULL || in_list(only, check_registry[i]->name);
+	}
+	for (i = 0; i < r->nslots; i++) {
 		struct slot *s = &r->slots[i];
 
-		s->ops = check_registry[i];
-		s->enabled = only == NULL || in_list(only, s->ops->name);
 		if (!s->enabled || s->ops->configure == NULL)
 			continue;
 		if (s->ops->configure(&s->ctx, conf, err) < 0)

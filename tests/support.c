@@ -154,6 +154,9 @@ test_proc_run(struct test_proc *p, const char *const *argv, const char *stdin_te
 	p->status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 	p->out = strbuf_detach(&so, NULL);
 	p->err = strbuf_detach(&se, NULL);
+	/* sanitizer reports of a child land in the stderr captured here, not in the harness's logs */
+	cr_expect(strstr(p->err, "runtime error:") == NULL &&
+	    strstr(p->err, "Sanitizer") == NULL, "%s reported a sanitizer error: %s", argv[0], p->err);
 }
 
 void
