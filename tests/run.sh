@@ -196,7 +196,9 @@ for bin in "$build"/tests/test_*; do
 	case ${bin##*/} in
 	*.*) continue ;;
 	esac
-	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+		continue
+	fi
 	name=${bin##*/}
 	out=$tmp/out/$name.log
 	echo "==> $name"
@@ -212,6 +214,12 @@ for bin in "$build"/tests/test_*; do
 	fi
 	rc=$?
 	cat "$out"
+	# GCC's libubsan next to libasan ignores log_path and reports on
+	# stderr, which criterion passes through: look there too.
+	if [ "$san" = asan ] && grep -q -E 'runtime error:|ERROR: [A-Za-z]+Sanitizer' "$out"; then
+		msg "$name: sanitizer report in its output (above)"
+		bad=1
+	fi
 	line=$(grep 'Synthesis:' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
 		msg "$name: no criterion summary (exit status $rc)"

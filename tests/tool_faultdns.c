@@ -134,6 +134,10 @@ struct server {
 	unsigned long		 counted;
 	ldns_rdf		**silent;	/* --timeout-name: never answered */
 	size_t			 nsilent;
+	ldns_rdf		**named;	/* --fault NAME=KIND: this exact name gets KIND */
+	enum fault		*named_fault;
+	long			*named_n;
+	size_t			 nnamed;
 };
 
 static volatile sig_atomic_t stop;
@@ -858,6 +862,11 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 	for (i = 0; fault == FAULT_NORMAL && i < s->nsilent; i++)
 		if (ldns_dname_compare(qname, s->silent[i]) == 0)
 			fault = FAULT_TIMEOUT;
+	for (i = 0; fault == FAULT_NORMAL && i < s->nnamed; i++)
+		if (ldns_dname_compare(qname, s->named[i]) == 0) {
+			fault = s->named_fault[i];
+			n = s->named_n[i];
+		}
 	if (fault != FAULT_COUNT)
 		s->counted++;
 	limit = from->tcp ? 0 : udp_limit(q);
@@ -1181,7 +1190,8 @@ static void
 usage(void)
 {
 	fputs("usage: faultdns --port P [--addr 127.0.0.1] [--delay MS] "
-	    "[--upstream ADDR:PORT] [--pidfile F] [--timeout-name NAME]...\n", stderr);
+	    "[--upstream ADDR:PORT] [--pidfile F] [--timeout-name NAME]...\n"
+	    "       [--fault NAME=KIND]... (KIND: a first-label word, e.g. servfail)\n", stderr);
 	exit(64);
 }
 
@@ -1208,6 +1218,7 @@ main(int argc, char **argv)
 		{ "upstream", required_argument, NULL, 'u' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "timeout-name", required_argument, NULL, 'T' },
+		{ "fault", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1221,7 +1232,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:F:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = optarg;
@@ -1250,6 +1261,28 @@ main(int argc, char **argv)
 				die("invalid name '%s'", optarg);
 			s.nsilent++;
 			break;
+		case 'F': {
+			/* this exact name gets the fault its KIND names as a first label would */
+			char *eq = strchr(optarg, '=');
+			long fn;
+
+			if (eq == NULL || eq == optarg)
+				die("invalid --fault '%s' (want NAME=KIND)", optarg);
+			*eq = '\0';
+			s.named = realloc(s.named, (s.nnamed + 1) * sizeof(*s.named));
+			s.named_fault = realloc(s.named_fault, (s.nnamed + 1) * sizeof(*s.named_fault));
+			s.named_n = realloc(s.named_n, (s.nnamed + 1) * sizeof(*s.named_n));
+			if (s.named == NULL || s.named_fault == NULL || s.named_n == NULL)
+				die("out of memory");
+			s.named_fault[s.nnamed] = classify(eq + 1, &fn);
+			s.named_n[s.nnamed] = fn;
+			if (s.named_fault[s.nnamed] == FAULT_NORMAL)
+				die("unknown fault '%s' in --fault", eq + 1);
+			if ((s.named[s.nnamed] = ldns_dname_new_frm_str(optarg)) == NULL)
+				die("invalid name '%s'", optarg);
+			s.nnamed++;
+			break;
+		}
 		default:
 			usage();
 		}
@@ -1302,6 +1335,11 @@ main(int argc, char **argv)
 	for (i = 0; i < s.nsilent; i++)
 		ldns_rdf_deep_free(s.silent[i]);
 	free(s.silent);
+	for (i = 0; i < s.nnamed; i++)
+		ldns_rdf_deep_free(s.named[i]);
+	free(s.named);
+	free(s.named_fault);
+	free(s.named_n);
 	free(s.heap);
 	free(s.forwards);
 	close(s.udp);
