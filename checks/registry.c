@@ -4,9 +4,17 @@
 #include "check.h"
 
 extern const struct check_ops check_rdns;
+extern const struct check_ops check_helo;
+extern const struct check_ops check_sender_domain;
+extern const struct check_ops check_recipient;
+extern const struct check_ops check_dmarc;
 
 const struct check_ops *const check_registry[] = {
 	&check_rdns,
+	&check_helo,
+	&check_sender_domain,
+	&check_recipient,
+	&check_dmarc,
 };
 
 const size_t check_registry_len = ARRAY_SIZE(check_registry);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <idn2.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,31 +155,69 @@ local_is_valid(const char *local)
 	return true;
 }
 
-/* A copy of domain without its final dot, lower case; -1 with why if not a name. */
+/*
+ * A UTF-8 domain converted to its A-label form (UTS #46, NFC) with libidn2;
+ * ASCII input is copied as is. NULL with why when libidn2 refuses it.
+ */
+static char *
+domain_ascii(const char *domain, char *why, size_t whylen)
+{
+	char shown[4 * SHOW_MAX + 8];
+	const unsigned char *p;
+	char *conv = NULL, *copy;
+	int rc;
+
+	for (p = (const unsigned char *)domain; *p != '\0' && *p < 0x80; p++)
+		;
+	if (*p == '\0')
+		return xstrdup(domain);
+	rc = idn2_to_ascii_8z(domain, &conv, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK) {
+		show(shown, sizeof(shown), domain);
+		snprintf(why, whylen, "domain '%s' is not a valid internationalised name: %s",
+		    shown, idn2_strerror(rc));
+		return NULL;
+	}
+	copy = xstrdup(conv);
+	idn2_free(conv);
+	return copy;
+}
+
+/*
+ * A copy of domain without its final dot, lower case, internationalised
+ * names in A-label form; -1 with why if not a name.
+ */
 static int
-domain_take(const char *domain, char **out, char *why, size_t whylen)
+domain_take(const char *given, char **out, char *why, size_t whylen)
 {
 	char shown[4 * SHOW_MAX + 8], reason[200];
+	char *domain = NULL;
 	size_t n;
+	int ret = -1;
 
-	if (domain[0] == '[') {
-		show(shown, sizeof(shown), domain);
+	if (given[0] == '[') {
+		show(shown, sizeof(shown), given);
 		snprintf(why, whylen, "domain '%s' is an address literal, not a domain name",
 		    shown);
-		return -1;
+		goto out;
 	}
+	if ((domain = domain_ascii(given, why, whylen)) == NULL)
+		goto out;
 	if (dns_name_check(domain, false, reason, sizeof(reason)) == -1) {
-		show(shown, sizeof(shown), domain);
+		show(shown, sizeof(shown), given);
 		/* a long reason is cut rather than overflow: whylen bounds it */
 		if (snprintf(why, whylen, "domain '%s': %s", shown, reason) < 0)
 			why[0] = '\0';
-		return -1;
+		goto out;
 	}
 	*out = xstrdup_lower(domain);
 	n = strlen(*out);
 	if (n > 0 && (*out)[n - 1] == '.')
 		(*out)[n - 1] = '\0';
-	return 0;
+	ret = 0;
+out:
+	free(domain);
+	return ret;
 }
 
 int

@@ -1,0 +1,227 @@
+/* Tests of checks/helo.c: the form of the name, its addresses against the fixture, the PTR peer, timeouts. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "support.h"
+#include "../checks/check.h"
+#include "../checks/report_set.h"
+#include "../src/target.h"
+
+extern const struct check_ops check_helo;
+extern const struct check_ops check_rdns;
+
+/*
+ * Runs the check for helo and ip (NULL: none) through server; ptr (NULL:
+ * rdns did not run) is the "ptr" the rdns peer reports.
+ */
+static struct report *
+run_helo(const char *server, const char *helo, const char *ip, const char *const *ptr)
+{
+	struct error err = { "" };
+	struct target t;
+	struct dns_engine *eng;
+	struct dns *dns;
+	struct report *reps[2], *rep;
+	struct report_set *set;
+	size_t n = 1;
+
+	target_init(&t);
+	cr_assert_eq(target_set_helo(&t, "--helo", helo, &err), 0, "%s", err.msg);
+	if (ip != NULL)
+		cr_assert_eq(target_set_ip(&t, "--ip", ip, &err), 0, "%s", err.msg);
+	rep = report_new(&check_helo);
+	reps[0] = rep;
+	if (ptr != NULL) {
+		json_t *names = json_array();
+
+		reps[1] = report_new(&check_rdns);
+		for (; *ptr != NULL; ptr++)
+			json_array_append_new(names, json_string(*ptr));
+		json_object_set_new(report_data(reps[1]), "ptr", names);
+		n = 2;
+	}
+	set = report_set_new(reps, n);
+	report_set_peers(rep, set);
+	eng = test_engine(server, 300, 2);
+	dns = dns_new(eng, now_ms() + 5000);
+	check_helo.run(NULL, &t, dns, rep);
+	dns_free(dns);
+	dns_engine_free(eng);
+	report_set_peers(rep, NULL);
+	report_set_free(set);
+	if (n == 2)
+		report_free(reps[1]);
+	target_release(&t);
+	return rep;
+}
+
+struct helo_case {
+	const char *name;
+	const char *helo;
+	const char *ip;
+	const char *code;		/* a finding it must have */
+	enum finding_severity sev;
+	enum check_status status;
+	int matches_ip;			/* 1 true, 0 false, -1 null */
+};
+
+static const struct helo_case cases[] = {
+	{ "bare_word", "mailserver", "192.0.2.40", "helo_not_fqdn", SEV_FAIL, CHECK_FAIL, -1 },
+	{ "bare_word_final_dot", "mailserver.", "192.0.2.40", "helo_not_fqdn", SEV_FAIL,
+	    CHECK_FAIL, -1 },
+	{ "localhost", "localhost", "192.0.2.40", "helo_localhost", SEV_FAIL, CHECK_FAIL, -1 },
+	{ "localhost_localdomain", "localhost.localdomain", NULL, "helo_localhost", SEV_FAIL,
+	    CHECK_FAIL, -1 },
+	{ "under_localhost", "mx.localhost", NULL, "helo_localhost", SEV_FAIL, CHECK_FAIL, -1 },
+	{ "bare_ip", "192.0.2.40", "192.0.2.40", "helo_bare_ip", SEV_FAIL, CHECK_FAIL, -1 },
+	{ "literal_match", "[192.0.2.40]", "192.0.2.40", "helo_literal", SEV_INFO, CHECK_PASS, 1 },
+	{ "literal_v6_match", "[IPv6:2001:db8::40]", "2001:db8::40", "helo_literal", SEV_INFO,
+	    CHECK_PASS, 1 },
+	{ "literal_mismatch", "[192.0.2.41]", "192.0.2.40", "helo_literal_mismatch", SEV_WARN,
+	    CHECK_WARN, 0 },
+	{ "literal_no_ip", "[192.0.2.41]", NULL, "helo_literal", SEV_INFO, CHECK_PASS, -1 },
+	{ "resolves_to_ip", "mail.dom-helo.test", "192.0.2.40", "helo_matches_ip", SEV_INFO,
+	    CHECK_PASS, 1 },
+	{ "resolves_to_ip6", "mail.dom-helo.test", "2001:db8::40", "helo_matches_ip", SEV_INFO,
+	    CHECK_PASS, 1 },
+	{ "resolves_to_mapped_ip", "mail.dom-helo.test", "::ffff:192.0.2.40", "helo_matches_ip",
+	    SEV_INFO, CHECK_PASS, 1 },
+	{ "resolves_elsewhere", "other.dom-helo.test", "192.0.2.40", "helo_ip_mismatch",
+	    SEV_WARN, CHECK_WARN, 0 },
+	{ "resolves_without_ip", "mail.dom-helo.test", NULL, "helo_resolves", SEV_INFO,
+	    CHECK_PASS, -1 },
+	{ "nxdomain", "nosuch.dom-helo.test", "192.0.2.40", "helo_nxdomain", SEV_FAIL,
+	    CHECK_FAIL, -1 },
+	{ "no_address", "noaddr.dom-helo.test", "192.0.2.40", "helo_no_address", SEV_WARN,
+	    CHECK_WARN, -1 },
+};
+
+Test(helo, cases_against_the_fixture)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct helo_case *c = &cases[i];
+		struct report *rep = run_helo(test_ns(), c->helo, c->ip, NULL);
+		const struct finding *f = report_find(rep, c->code);
+		const json_t *m = json_object_get(report_data_const(rep), "matches_ip");
+
+		cr_expect_not_null(f, "case %s: no finding %s", c->name, c->code);
+		if (f != NULL)
+			cr_expect_eq(f->severity, c->sev, "case %s: severity", c->name);
+		cr_expect_eq(report_status(rep), c->status, "case %s: status %s", c->name,
+		    check_status_name(report_status(rep)));
+		if (c->matches_ip == 1)
+			cr_expect(json_is_true(m), "case %s: matches_ip", c->name);
+		else if (c->matches_ip == 0)
+			cr_expect(json_is_false(m), "case %s: matches_ip", c->name);
+		else
+			cr_expect(m == NULL || json_is_null(m), "case %s: matches_ip", c->name);
+		report_free(rep);
+	}
+}
+
+Test(helo, addresses_are_reported)
+{
+	struct report *rep = run_helo(test_ns(), "mail.dom-helo.test", "192.0.2.40", NULL);
+	const json_t *a = json_object_get(report_data_const(rep), "addresses");
+
+	cr_assert_eq(json_array_size(a), 2);
+	cr_expect_str_eq(json_string_value(json_array_get(a, 0)), "192.0.2.40");
+	cr_expect_str_eq(json_string_value(json_array_get(a, 1)), "2001:db8::40");
+	cr_expect(json_is_true(json_object_get(report_data_const(rep), "resolves")));
+	report_free(rep);
+}
+
+Test(helo, ptr_match_from_the_rdns_peer_is_informational)
+{
+	static const char *const ptr[] = { "other.example.test", "Mail.Dom-Helo.Test", NULL };
+	struct report *rep = run_helo(test_ns(), "mail.dom-helo.test.", "192.0.2.40", ptr);
+	const struct finding *f = report_find(rep, "helo_matches_ptr");
+
+	cr_assert_not_null(f);
+	cr_expect_eq(f->severity, SEV_INFO);
+	cr_expect(json_is_true(json_object_get(report_data_const(rep), "matches_ptr")));
+	report_free(rep);
+}
+
+Test(helo, ptr_mismatch_is_informational_only)
+{
+	static const char *const ptr[] = { "dsl-192-0-2-40.pool.isp.test", NULL };
+	struct report *rep = run_helo(test_ns(), "mail.dom-helo.test", "192.0.2.40", ptr);
+	const struct finding *f = report_find(rep, "helo_ptr_mismatch");
+
+	cr_assert_not_null(f);
+	cr_expect_eq(f->severity, SEV_INFO);
+	cr_expect_eq(report_status(rep), CHECK_PASS);
+	cr_expect(json_is_false(json_object_get(report_data_const(rep), "matches_ptr")));
+	report_free(rep);
+}
+
+Test(helo, no_rdns_peer_leaves_ptr_match_unknown)
+{
+	struct report *rep = run_helo(test_ns(), "mail.dom-helo.test", "192.0.2.40", NULL);
+
+	cr_expect_null(report_find(rep, "helo_matches_ptr"));
+	cr_expect_null(report_find(rep, "helo_ptr_mismatch"));
+	cr_expect(json_is_null(json_object_get(report_data_const(rep), "matches_ptr")));
+	report_free(rep);
+}
+
+Test(helo, lookup_timeout_is_an_error_not_a_missing_name)
+{
+	struct report *rep = run_helo(test_fault(), "timeout.dom-helo.test", "192.0.2.40", NULL);
+	const struct finding *f = report_find(rep, "helo_lookup_failed");
+	size_t i;
+
+	cr_assert_not_null(f);
+	cr_expect_eq(f->severity, SEV_ERROR);
+	cr_expect_eq(report_status(rep), CHECK_ERROR);
+	cr_expect(json_is_null(json_object_get(report_data_const(rep), "resolves")));
+	for (i = 0; i < report_nfindings(rep); i++)
+		cr_expect(report_finding(rep, i)->severity == SEV_ERROR ||
+		    report_finding(rep, i)->severity == SEV_INFO,
+		    "negative finding '%s'", report_finding(rep, i)->code);
+	report_free(rep);
+}
+
+Test(helo, cli_json_validates_and_matches_ptr_of_real_rdns)
+{
+	const char *args[] = { "--checks", "rdns,helo", "--ip", "192.0.2.1", "--helo",
+	    "mail.example.test", "--format", "json", NULL };
+	struct test_proc p;
+	char why[4096];
+	json_t *doc, *chk;
+
+	test_why550(&p, test_ns(), args);
+	cr_assert(test_schema_valid(p.out, false, why, sizeof(why)), "%s\n%s", why, p.out);
+	doc = test_json(p.out);
+	chk = test_check(doc, "helo");
+	cr_assert_not_null(chk);
+	cr_expect_str_eq(json_string_value(json_object_get(chk, "status")), "pass");
+	cr_expect(test_has_finding(chk, "helo_matches_ip"));
+	cr_expect(test_has_finding(chk, "helo_matches_ptr"));
+	cr_expect(json_is_true(json_object_get(chk, "matches_ptr")));
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(helo, cli_bare_word_fails)
+{
+	const char *args[] = { "--checks", "helo", "--ip", "192.0.2.1", "--helo", "mailserver",
+	    "--format", "json", NULL };
+	struct test_proc p;
+	char why[4096];
+	json_t *doc, *chk;
+
+	test_why550(&p, test_ns(), args);
+	cr_assert(test_schema_valid(p.out, false, why, sizeof(why)), "%s\n%s", why, p.out);
+	doc = test_json(p.out);
+	chk = test_check(doc, "helo");
+	cr_assert_not_null(chk);
+	cr_expect_str_eq(json_string_value(json_object_get(chk, "status")), "fail");
+	cr_expect(test_has_finding(chk, "helo_not_fqdn"));
+	json_decref(doc);
+	test_proc_release(&p);
+}
