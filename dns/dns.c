@@ -47,6 +47,7 @@ struct entry {
 	struct entry *aprev, *anext;	/* active or queued list */
 	bool on_list;
 	struct entry *reap_next;	/* finished, in-flight reference still held */
+	struct dns_stats *owner;	/* the session that asked first */
 
 	bool done;
 	struct dns_result *res;
@@ -100,11 +101,24 @@ struct dns_engine {
 	size_t rndpos;
 };
 
+/* A session's counters; entries it started keep them alive to count their retries. */
+struct dns_stats {
+	int refs;
+	struct dns_counters c;
+};
+
 struct dns {
 	struct dns_engine *eng;
 	int64_t deadline;
-	struct dns_counters counters;
+	struct dns_stats *stats;
 };
+
+/* Counts an event of e for the engine and for the session that asked first. */
+#define COUNT(eng, e, field) do {					\
+	(eng)->counters.field++;					\
+	if ((e)->owner != NULL)						\
+		(e)->owner->c.field++;					\
+} while (0)
 
 struct dns_query {
 	struct dns *dns;
@@ -444,6 +458,14 @@ table_remove(struct dns_engine *eng, struct entry *e)
 	entry_unref(e);
 }
 
+/* Called with the engine lock held. */
+static void
+stats_unref(struct dns_stats *st)
+{
+	if (st != NULL && --st->refs == 0)
+		free(st);
+}
+
 static void
 entry_unref(struct entry *e)
 {
@@ -451,6 +473,7 @@ entry_unref(struct entry *e)
 
 	if (--e->refs > 0)
 		return;
+	stats_unref(e->owner);
 	dns_result_free(e->res);
 	free(e->name);
 	free(e->cur);
@@ -699,7 +722,7 @@ send_udp(struct dns_engine *eng, struct entry *e)
 		return -1;
 	if (sendto(e->fd, buf, len, 0, (const struct sockaddr *)&srv->addr, srv->addrlen) < 0)
 		return -1;
-	eng->counters.sent++;
+	COUNT(eng, e, sent);
 	eng->sstats[e->server].sent++;
 	e->state = XFER_UDP;
 	return 0;
@@ -733,8 +756,8 @@ start_tcp(struct dns_engine *eng, struct entry *e)
 	    errno != EINPROGRESS)
 		return -1;
 	e->state = XFER_TCP_CONNECT;
-	eng->counters.tcp_fallbacks++;
-	eng->counters.sent++;
+	COUNT(eng, e, tcp_fallbacks);
+	COUNT(eng, e, sent);
 	eng->sstats[e->server].sent++;
 	arm_timer(eng, e);
 	return 0;
@@ -747,7 +770,7 @@ next_attempt(struct dns_engine *eng, struct entry *e)
 	while (e->attempt < eng->cfg.attempts) {
 		e->server = (int)((size_t)(e->hash + (uint64_t)e->attempt) % eng->cfg.nservers);
 		if (e->attempt > 0) {
-			eng->counters.retries++;
+			COUNT(eng, e, retries);
 			close_fd(eng, e);
 		}
 		e->attempt++;
@@ -866,7 +889,7 @@ handle_reply(struct dns_engine *eng, struct entry *e, const unsigned char *buf, 
 
 	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK) {
 		e->saw_malformed = true;
-		eng->counters.mismatched++;
+		COUNT(eng, e, mismatched);
 		return;
 	}
 	eng->sstats[e->server].answered++;
@@ -997,7 +1020,7 @@ read_udp(struct dns_engine *eng, struct entry *e)
 		if (!same_addr(&from, flen, cur_server(eng, e)) ||
 		    !reply_matches(e, buf, (size_t)n)) {
 			/* a spoofing attempt or a stale reply: not an answer, keep waiting */
-			eng->counters.mismatched++;
+			COUNT(eng, e, mismatched);
 			continue;
 		}
 		handle_reply(eng, e, buf, (size_t)n, false);
@@ -1064,7 +1087,7 @@ tcp_event(struct dns_engine *eng, struct entry *e, uint32_t events)
 			continue;
 		}
 		if (!reply_matches(e, e->tcpbuf + 2, e->tcplen - 2)) {
-			eng->counters.mismatched++;
+			COUNT(eng, e, mismatched);
 			e->saw_malformed = true;
 			next_attempt(eng, e);
 			return;
@@ -1082,7 +1105,7 @@ expire_timers(struct dns_engine *eng)
 	while (eng->active_head != NULL && eng->active_head->timer <= now) {
 		struct entry *e = eng->active_head;
 
-		eng->counters.timeouts++;
+		COUNT(eng, e, timeouts);
 		eng->sstats[e->server].timeouts++;
 		e->saw_timeout = true;
 		list_remove(&eng->active_head, &eng->active_tail, e);
@@ -1261,12 +1284,19 @@ dns_new(struct dns_engine *eng, int64_t deadline_ms)
 
 	dns->eng = eng;
 	dns->deadline = deadline_ms;
+	dns->stats = xcalloc(1, sizeof(*dns->stats));
+	dns->stats->refs = 1;
 	return dns;
 }
 
 void
 dns_free(struct dns *dns)
 {
+	if (dns == NULL)
+		return;
+	pthread_mutex_lock(&dns->eng->lock);
+	stats_unref(dns->stats);
+	pthread_mutex_unlock(&dns->eng->lock);
 	free(dns);
 }
 
@@ -1274,7 +1304,7 @@ void
 dns_counters_get(struct dns *dns, struct dns_counters *c)
 {
 	pthread_mutex_lock(&dns->eng->lock);
-	*c = dns->counters;
+	*c = dns->stats->c;
 	pthread_mutex_unlock(&dns->eng->lock);
 }
 
@@ -1321,7 +1351,7 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 
 	q->dns = dns;
 	pthread_mutex_lock(&eng->lock);
-	dns->counters.queries++;
+	dns->stats->c.queries++;
 	eng->counters.queries++;
 	e = table_find(eng, key, type, h);
 	if (e != NULL && e->done && e->expires <= now_ms()) {
@@ -1330,10 +1360,10 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 	}
 	if (e != NULL) {
 		if (e->done) {
-			dns->counters.cache_hits++;
+			dns->stats->c.cache_hits++;
 			eng->counters.cache_hits++;
 		} else {
-			dns->counters.coalesced++;
+			dns->stats->c.coalesced++;
 			eng->counters.coalesced++;
 		}
 		e->refs++;
@@ -1363,7 +1393,8 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 	}
 	e->cur = xstrdup(key);
 	e->cur_rdf = rdf;
-	dns->counters.sent++;
+	e->owner = dns->stats;
+	dns->stats->refs++;
 	e->refs++;		/* the in-flight reference, dropped by reap() */
 	table_insert(eng, e);
 	e->state = XFER_QUEUED;
@@ -1406,12 +1437,11 @@ dns_query_wait(struct dns *dns, struct dns_query *q)
 	}
 	if (q->e->done) {
 		res = dns_result_ref(q->e->res);
-		if (res->status == DNS_TIMEOUT)
-			dns->counters.timeouts++;
 	} else {
+		/* the query goes on for the cache; this session stops waiting */
 		res = result_new(q->e->name, q->e->type, DNS_TIMEOUT);
 		res->deadline = true;
-		dns->counters.timeouts++;
+		dns->stats->c.timeouts++;
 	}
 	pthread_mutex_unlock(&eng->lock);
 	return res;

@@ -127,12 +127,17 @@ struct dns_config {
 /* Fills the defaults above and no servers. */
 void dns_config_init(struct dns_config *cfg);
 
+/*
+ * Counters of the engine, or of one session: a session counts the questions
+ * it asked, and the packets, timeouts and retries of the queries it started
+ * (a question joined to another session's query counts as coalesced).
+ */
 struct dns_counters {
 	uint64_t queries;		/* questions asked by callers */
 	uint64_t sent;			/* UDP packets and TCP queries sent */
 	uint64_t cache_hits;		/* questions answered by the cache */
 	uint64_t coalesced;		/* questions joined to one in flight */
-	uint64_t timeouts;		/* attempts that timed out */
+	uint64_t timeouts;		/* attempts that timed out, and waits the deadline cut */
 	uint64_t retries;
 	uint64_t tcp_fallbacks;
 	uint64_t mismatched;		/* replies dropped: wrong source, ID or question */

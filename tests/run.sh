@@ -18,6 +18,8 @@
 #   WHY550_TEST_TIMEOUT  seconds one program or script may take (default
 #                      600, 3600 under valgrind)
 #   WHY550_KEEP_TMP=1  keep the temp folder (logs, servers' files)
+#   WHY550_ONLY        a shell pattern: run only the programs and scripts it
+#                      matches (e.g. 'test_dns*'); default: all
 # Environment given to the tests:
 #   WHY550_TEST_NS     127.0.0.1:PORT of NSD
 #   WHY550_TEST_FAULT  127.0.0.1:PORT of faultdns in front of NSD: fault
@@ -38,6 +40,7 @@ build=$(cd "$1" && pwd -P)
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 san=${WHY550_SANITIZER:-}
 jobs=${WHY550_TEST_JOBS:-2}
+only=${WHY550_ONLY:-*}
 case $san in
 '') limit=${WHY550_TEST_TIMEOUT:-600} ;;
 asan) limit=${WHY550_TEST_TIMEOUT:-600} ;;
@@ -196,6 +199,10 @@ for bin in "$build"/tests/test_*; do
 	case ${bin##*/} in
 	*.*) continue ;;
 	esac
+	case ${bin##*/} in
+	$only) ;;
+	*) continue ;;
+	esac
 	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
 		continue
 	fi
@@ -244,6 +251,10 @@ done
 for script in "$root"/tests/scenario_*.sh; do
 	[ -f "$script" ] || continue
 	name=${script##*/}
+	case $name in
+	$only) ;;
+	*) continue ;;
+	esac
 	echo "==> $name"
 	if [ -x "$script" ]; then
 		run_bg "$script"

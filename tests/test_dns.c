@@ -409,3 +409,27 @@ Test(dns, status_names_are_the_json_vocabulary)
 	cr_assert_str_eq(dns_status_name(DNS_MALFORMED), "malformed");
 	cr_assert_str_eq(dns_status_name(DNS_NETERR), "network_error");
 }
+
+Test(dns, session_counts_the_retries_of_its_own_queries)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), 300, 3);
+	struct dns *mine = dns_new(eng, 0), *other = dns_new(eng, 0);
+	struct dns_result *res = dns_lookup(mine, "flaky2.session.example.test", DNS_T_A);
+	struct dns_result *again = dns_lookup(other, "flaky2.session.example.test", DNS_T_A);
+	struct dns_counters c;
+
+	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+	dns_counters_get(mine, &c);
+	cr_assert_eq(c.retries, 2);
+	cr_assert_eq(c.timeouts, 2);
+	cr_assert_eq(c.sent, 3);
+	dns_counters_get(other, &c);
+	cr_assert_eq(c.cache_hits, 1);
+	cr_assert_eq(c.sent, 0);
+	cr_assert_eq(c.retries, 0);
+	dns_result_free(res);
+	dns_result_free(again);
+	dns_free(mine);
+	dns_free(other);
+	dns_engine_free(eng);
+}
