@@ -41,6 +41,7 @@ struct entry {
 	uint16_t type;
 	uint64_t hash;
 	int refs;
+	int waiters;			/* threads in dns_query_wait() on it */
 	bool in_table;
 	struct entry *hnext;		/* hash chain */
 	struct entry *fprev, *fnext;	/* cache order, oldest first */
@@ -93,6 +94,7 @@ struct dns_engine {
 	struct entry *active_head, *active_tail;	/* ordered by timer */
 	size_t nactive;
 	struct entry *reap;
+	bool sleeping;			/* the I/O thread is in epoll_wait and not yet woken */
 
 	struct dns_counters counters;
 	struct dns_server_stats sstats[DNS_MAX_SERVERS];
@@ -258,18 +260,44 @@ result_new(const char *qname, uint16_t type, enum dns_status st)
 static char *
 rdf_name(const ldns_rdf *rdf)
 {
-	char *s = ldns_rdf2str(rdf);
-	size_t len;
-	char *out;
+	const uint8_t *d = ldns_rdf_data(rdf);
+	size_t size = ldns_rdf_size(rdf), pos = 0, i;
+	/* worst case: every octet as \DDD, plus dots */
+	char *out = xmalloc(size * 4 + 2), *p = out;
 
-	if (s == NULL)
-		return xstrdup("");
-	len = strlen(s);
-	if (len > 0 && s[len - 1] == '.')
-		s[--len] = '\0';
-	out = xstrdup(s);
-	free(s);
-	str_lower(out);
+	/* wire labels to text by hand: ldns_rdf2str formats octet by octet through printf */
+	while (pos < size && d[pos] != 0) {
+		size_t len = d[pos++];
+
+		if (len > 63 || pos + len > size)
+			break;
+		if (p != out)
+			*p++ = '.';
+		for (i = 0; i < len; i++) {
+			unsigned char c = d[pos + i];
+
+			if (c >= 'A' && c <= 'Z')
+				c += 32;
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+			    c == '_' || c == '*' || c == '/') {
+				*p++ = (char)c;
+			} else if (c == '.' || c == '\\' || c == '"' || c == '(' || c == ')' ||
+			    c == ';' || c == '@' || c == '$') {
+				*p++ = '\\';
+				*p++ = (char)c;
+			} else if (c < 0x21 || c > 0x7e) {
+				/* RFC 1035 5.1: \DDD for an octet with no printable form */
+				*p++ = '\\';
+				*p++ = (char)('0' + c / 100);
+				*p++ = (char)('0' + c / 10 % 10);
+				*p++ = (char)('0' + c % 10);
+			} else {
+				*p++ = (char)c;
+			}
+		}
+		pos += len;
+	}
+	*p = '\0';
 	return out;
 }
 
@@ -567,7 +595,8 @@ close_fd(struct dns_engine *eng, struct entry *e)
 {
 	if (e->fd < 0)
 		return;
-	epoll_ctl(eng->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+	/* closing the only descriptor of the socket also takes it out of the epoll set */
+	(void)eng;
 	close(e->fd);
 	e->fd = -1;
 }
@@ -613,7 +642,9 @@ complete(struct dns_engine *eng, struct entry *e, struct dns_result *res)
 	/* the in-flight reference is dropped after the event batch, so no event sees a freed entry */
 	e->reap_next = eng->reap;
 	eng->reap = e;
-	pthread_cond_broadcast(&eng->cond);
+	/* nobody waits on most entries: wake the waiters only for this one's */
+	if (e->waiters > 0)
+		pthread_cond_broadcast(&eng->cond);
 }
 
 static void
@@ -1129,9 +1160,11 @@ io_thread(void *arg)
 
 			timeout = d < 0 ? 0 : (int)d + 1;
 		}
+		eng->sleeping = true;
 		pthread_mutex_unlock(&eng->lock);
 		n = epoll_wait(eng->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
 		pthread_mutex_lock(&eng->lock);
+		eng->sleeping = false;
 		for (i = 0; i < n; i++) {
 			struct entry *e = evs[i].data.ptr;
 
@@ -1220,11 +1253,15 @@ fail:
 	return NULL;
 }
 
+/* Called with the lock held: one write per sleep, not one per query. */
 static void
 wake(struct dns_engine *eng)
 {
 	uint64_t one = 1;
 
+	if (!eng->sleeping)
+		return;
+	eng->sleeping = false;
 	if (write(eng->evfd, &one, sizeof(one)) < 0) {
 		/* the counter is full: the thread is awake anyway */
 	}
@@ -1239,8 +1276,8 @@ dns_engine_free(struct dns_engine *eng)
 		return;
 	pthread_mutex_lock(&eng->lock);
 	eng->running = false;
-	pthread_mutex_unlock(&eng->lock);
 	wake(eng);
+	pthread_mutex_unlock(&eng->lock);
 	pthread_join(eng->thread, NULL);
 
 	while (eng->queue_head != NULL)
@@ -1424,6 +1461,7 @@ dns_query_wait(struct dns *dns, struct dns_query *q)
 	struct timespec ts;
 
 	pthread_mutex_lock(&eng->lock);
+	q->e->waiters++;
 	while (!q->e->done) {
 		if (dns->deadline > 0) {
 			if (now_ms() >= dns->deadline)
@@ -1435,6 +1473,7 @@ dns_query_wait(struct dns *dns, struct dns_query *q)
 			pthread_cond_wait(&eng->cond, &eng->lock);
 		}
 	}
+	q->e->waiters--;
 	if (q->e->done) {
 		res = dns_result_ref(q->e->res);
 	} else {
