@@ -7,6 +7,7 @@ extern const struct check_ops check_rdns;
 extern const struct check_ops check_helo;
 extern const struct check_ops check_sender_domain;
 extern const struct check_ops check_recipient;
+extern const struct check_ops check_dkim;
 extern const struct check_ops check_dmarc;
 
 const struct check_ops *const check_registry[] = {
@@ -14,6 +15,7 @@ const struct check_ops *const check_registry[] = {
 	&check_helo,
 	&check_sender_domain,
 	&check_recipient,
+	&check_dkim,
 	&check_dmarc,
 };
 
