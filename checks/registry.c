@@ -4,6 +4,8 @@
 #include "check.h"
 
 extern const struct check_ops check_rdns;
+extern const struct check_ops check_dnsbl;
+extern const struct check_ops check_dbl;
 extern const struct check_ops check_helo;
 extern const struct check_ops check_sender_domain;
 extern const struct check_ops check_recipient;
@@ -12,6 +14,8 @@ extern const struct check_ops check_dmarc;
 
 const struct check_ops *const check_registry[] = {
 	&check_rdns,
+	&check_dnsbl,
+	&check_dbl,
 	&check_helo,
 	&check_sender_domain,
 	&check_recipient,

@@ -1,0 +1,898 @@
+/* Tests of the dnsbl and dbl checks against the fixture lists, through the real engine and runner. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support.h"
+#include "../checks/check.h"
+#include "../checks/dnsbl_list.h"
+#include "../output/output.h"
+#include "../src/conf.h"
+#include "../src/runner.h"
+#include "../src/target.h"
+#include "../src/util.h"
+
+/* The test lists; each test loads the ones it needs. */
+#define MULTI \
+	"[dnsbl \"multi.bl.test\"]\n" \
+	"kind = ip4 ip6\n" \
+	"weight = 2\n" \
+	"policy_weight = 1\n" \
+	"code = 127.0.0.2 spam source\n" \
+	"code = 127.0.0.3 snowshoe source\n" \
+	"code = 127.0.0.4-127.0.0.7 exploited host\n" \
+	"policy_code = 127.0.0.10-127.0.0.11 end-user address space\n" \
+	"refused_code = 127.255.255.254 public resolver\n" \
+	"delist_url = https://multi.bl.test/remove?ip={subject}\n"
+#define SIMPLE(zone) \
+	"[dnsbl \"" zone "\"]\n" \
+	"weight = 1\n" \
+	"code = 127.0.0.2 listed\n" \
+	"refused_code = 127.255.255.252-127.255.255.255 refused\n"
+#define DOMLIST \
+	"[dbl \"dom.bl.test\"]\n" \
+	"weight = 2\n" \
+	"code = bitmask:2 black\n" \
+	"code = bitmask:4 grey\n" \
+	"code = bitmask:8 red\n" \
+	"refused_code = 127.0.0.1 refused\n"
+
+struct run {
+	struct conf *conf;
+	struct runner *r;
+	struct dns_engine *eng;
+	struct target t;
+	struct run_result res;
+	int64_t ms;
+};
+
+/* A sample message for the next run_full (a path under tests/), or NULL. */
+static const char *next_message;
+
+/* Runs checks (comma list) with conf text (NULL: the shipped checks.d) against server. */
+static void
+run_full(struct run *x, const char *text, const char *checks, const char *server,
+    const char *ip, const char *helo, const char *from)
+{
+	struct error err;
+	bool usage;
+	int64_t start;
+
+	memset(x, 0, sizeof(*x));
+	x->conf = conf_new();
+	if (text != NULL) {
+		cr_assert_eq(conf_load_file(x->conf, "test.conf", text, &err), 0, "%s", err.msg);
+	} else {
+		char *dir = test_path("checks.d");
+
+		cr_assert_eq(conf_load_dir(x->conf, dir, &err), 0, "%s", err.msg);
+		free(dir);
+	}
+	x->r = runner_new(x->conf, checks, &usage, &err);
+	cr_assert_not_null(x->r, "%s", err.msg);
+	x->eng = test_engine(server, 400, 2);
+	target_init(&x->t);
+	if (ip != NULL)
+		cr_assert_eq(target_set_ip(&x->t, "--ip", ip, &err), 0, "%s", err.msg);
+	if (helo != NULL)
+		cr_assert_eq(target_set_helo(&x->t, "--helo", helo, &err), 0, "%s", err.msg);
+	if (from != NULL)
+		cr_assert_eq(target_set_mail_from(&x->t, "--from", from, &err), 0, "%s", err.msg);
+	if (next_message != NULL) {
+		char *path = test_path(next_message);
+
+		cr_assert_eq(target_set_message_file(&x->t, "--message", path, &err), 0, "%s",
+		    err.msg);
+		free(path);
+		next_message = NULL;
+	}
+	start = now_ms();
+	runner_run(x->r, x->eng, &x->t, 20000, &x->res);
+	x->ms = now_ms() - start;
+}
+
+static void
+run_ip(struct run *x, const char *text, const char *ip)
+{
+	run_full(x, text, "dnsbl", test_fault(), ip, NULL, NULL);
+}
+
+static void
+run_release(struct run *x)
+{
+	run_result_release(&x->res);
+	target_release(&x->t);
+	dns_engine_free(x->eng);
+	runner_free(x->r);
+	conf_free(x->conf);
+}
+
+static const struct report *
+rep_of(struct run *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->res.nreports; i++)
+		if (strcmp(report_name(x->res.reports[i]), name) == 0)
+			return x->res.reports[i];
+	cr_assert_fail("no report of check '%s'", name);
+	return NULL;
+}
+
+/* The "lists" entry of zone (and subject when not NULL); fails the test when absent. */
+static const json_t *
+entry(const struct report *rep, const char *zone, const char *subject)
+{
+	const json_t *lists = json_object_get(report_data_const(rep), "lists"), *e;
+	size_t i;
+
+	json_array_foreach(lists, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "zone")), zone) == 0 &&
+		    (subject == NULL ||
+		    strcmp(json_string_value(json_object_get(e, "subject")), subject) == 0))
+			return e;
+	cr_assert_fail("no list entry for '%s' / '%s'", zone, subject ? subject : "*");
+	return NULL;
+}
+
+static const char *
+str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "(null)";
+}
+
+static bool
+has_code(const json_t *e, const char *code)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(e, "codes"), i, v)
+		if (strcmp(json_string_value(v), code) == 0)
+			return true;
+	return false;
+}
+
+static size_t
+count_findings(const struct report *rep, const char *code)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < report_nfindings(rep); i++)
+		if (strcmp(report_finding(rep, i)->code, code) == 0)
+			n++;
+	return n;
+}
+
+static void
+assert_schema(struct run *x)
+{
+	json_t *doc = output_json_document(&x->res);
+	char *text = json_dumps(doc, 0), why[512];
+
+	cr_assert(test_schema_valid(text, false, why, sizeof(why)), "schema: %s", why);
+	free(text);
+	json_decref(doc);
+}
+
+Test(dnsbl, ipv4_query_uses_reversed_octets_and_reports_codes_txt_and_delist_url)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+	const struct finding *f;
+
+	run_ip(&x, MULTI, "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "multi.bl.test", NULL);
+	cr_assert_str_eq(str(e, "query"), "10.100.51.198.multi.bl.test");
+	cr_assert_str_eq(str(e, "kind"), "ip4");
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert(has_code(e, "127.0.0.2") && has_code(e, "127.0.0.4"));
+	cr_assert_eq(json_array_size(json_object_get(e, "meanings")), 2);
+	cr_assert(strstr(str(e, "txt"), "Spam source") != NULL, "txt %s", str(e, "txt"));
+	cr_assert_str_eq(str(e, "txt_url"), "https://multi.bl.test/lookup?ip=198.51.100.10");
+	cr_assert_str_eq(str(e, "delist_url"), "https://multi.bl.test/remove?ip=198.51.100.10");
+	cr_assert_str_eq(str(e, "selftest"), "ok");
+	f = report_find(rep, "listed");
+	cr_assert_not_null(f);
+	cr_assert_str_eq(str(f->data, "zone"), "multi.bl.test");
+	cr_assert_eq(json_integer_value(json_object_get(report_data_const(rep), "score")), 2);
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, ipv6_query_uses_32_reversed_nibbles)
+{
+	struct run x;
+	const json_t *e;
+
+	run_ip(&x, MULTI, "2001:db8::10");
+	e = entry(rep_of(&x, "dnsbl"), "multi.bl.test", NULL);
+	cr_assert_str_eq(str(e, "query"),
+	    "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.multi.bl.test");
+	cr_assert_str_eq(str(e, "kind"), "ip6");
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert(has_code(e, "127.0.0.3"));
+	cr_assert_str_eq(str(e, "selftest"), "ok", "the ::FFFF:7F00:2 test point");
+	run_release(&x);
+}
+
+Test(dnsbl, ipv4_mapped_ipv6_is_asked_as_ipv4)
+{
+	struct run x;
+	const json_t *e;
+
+	run_ip(&x, MULTI, "::ffff:198.51.100.10");
+	e = entry(rep_of(&x, "dnsbl"), "multi.bl.test", NULL);
+	cr_assert_str_eq(str(e, "query"), "10.100.51.198.multi.bl.test");
+	cr_assert_str_eq(str(e, "subject"), "198.51.100.10");
+	cr_assert_str_eq(str(e, "status"), "listed");
+	run_release(&x);
+}
+
+Test(dnsbl, ip4_only_list_is_not_asked_about_ipv6)
+{
+	struct run x;
+	const struct report *rep;
+
+	run_ip(&x, SIMPLE("bl.spamcop.net"), "2001:db8::10");
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_eq(report_status(rep), CHECK_SKIPPED);
+	cr_assert(strstr(report_reason(rep), "IPv6") != NULL, "%s", report_reason(rep));
+	run_release(&x);
+}
+
+Test(dnsbl, policy_code_is_a_policy_listing_with_its_own_weight)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+	const struct finding *f;
+
+	run_ip(&x, MULTI, "198.51.100.11");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "multi.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert(json_is_true(json_object_get(e, "policy")));
+	cr_assert_eq(json_integer_value(json_object_get(e, "weight")), 1);
+	f = report_find(rep, "policy_listed");
+	cr_assert_not_null(f);
+	cr_assert_null(report_find(rep, "listed"));
+	cr_assert_str_eq(str(f->data, "meaning"), "end-user address space");
+	run_release(&x);
+}
+
+Test(dnsbl, unlisted_ip_is_not_listed_and_passes)
+{
+	struct run x;
+	const struct report *rep;
+
+	run_ip(&x, MULTI SIMPLE("bl.spamcop.net"), "192.0.2.1");
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_str_eq(str(entry(rep, "multi.bl.test", NULL), "status"), "not_listed");
+	cr_assert_str_eq(str(entry(rep, "bl.spamcop.net", NULL), "status"), "not_listed");
+	cr_assert_not_null(report_find(rep, "not_listed"));
+	cr_assert_eq(report_status(rep), CHECK_PASS);
+	cr_assert_eq(json_integer_value(json_object_get(report_data_const(rep), "score")), 0);
+	run_release(&x);
+}
+
+Test(dnsbl, score_below_threshold_warns_and_at_threshold_fails)
+{
+	struct run x;
+	const struct report *rep;
+
+	/* multi.bl.test alone: weight 2 < threshold 3 */
+	run_ip(&x, "[dnsbl]\nthreshold = 3\n" MULTI, "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_eq(report_find(rep, "listed")->severity, SEV_WARN);
+	cr_assert_eq(report_status(rep), CHECK_WARN);
+	run_release(&x);
+
+	/* with a threshold of 2 the same listing fails the check */
+	run_ip(&x, "[dnsbl]\nthreshold = 2\n" MULTI, "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_eq(report_find(rep, "listed")->severity, SEV_FAIL);
+	cr_assert_eq(report_status(rep), CHECK_FAIL);
+	cr_assert_eq(json_integer_value(json_object_get(report_data_const(rep), "threshold")), 2);
+	run_release(&x);
+}
+
+Test(dnsbl, list_that_lists_the_world_is_ignored_with_a_warning)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+
+	run_ip(&x, MULTI SIMPLE("world.bl.test"), "198.51.100.99");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "world.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "ignored");
+	cr_assert_str_eq(str(e, "selftest"), "lists_everything");
+	cr_assert_eq(report_find(rep, "lists_everything")->severity, SEV_WARN);
+	cr_assert_null(report_find(rep, "listed"));
+	cr_assert_eq(json_integer_value(json_object_get(report_data_const(rep), "score")), 0);
+	cr_assert_str_eq(str(entry(rep, "multi.bl.test", NULL), "status"), "not_listed");
+	run_release(&x);
+}
+
+Test(dnsbl, refused_codes_are_a_setup_error_never_a_listing)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+	const struct finding *f;
+
+	run_ip(&x, SIMPLE("refusing.bl.test") SIMPLE("bl.spamcop.net"), "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "refusing.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "refused");
+	cr_assert(has_code(e, "127.255.255.254"));
+	cr_assert_null(report_find(rep, "listed"));
+	f = report_find(rep, "query_refused");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, SEV_ERROR);
+	cr_assert(strstr(f->message, "your own resolver") != NULL, "%s", f->message);
+	cr_assert_eq(count_findings(rep, "query_refused"), 1, "said once");
+	cr_assert_eq(report_status(rep), CHECK_ERROR);
+	cr_assert_eq(x.res.verdict.status, VERDICT_INCONCLUSIVE);
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, refused_rcode_is_refused)
+{
+	struct run x;
+	const json_t *e;
+
+	/* NSD serves no zone unserved.bl.test: it answers REFUSED */
+	run_ip(&x, SIMPLE("unserved.bl.test"), "198.51.100.10");
+	e = entry(rep_of(&x, "dnsbl"), "unserved.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "refused");
+	cr_assert_str_eq(str(e, "dns_status"), "refused");
+	cr_assert_not_null(report_find(rep_of(&x, "dnsbl"), "query_refused"));
+	run_release(&x);
+}
+
+Test(dnsbl, undocumented_code_is_unexpected_not_listed)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+
+	run_ip(&x, SIMPLE("oddcode.bl.test"), "198.51.100.20");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "oddcode.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "unexpected");
+	cr_assert(has_code(e, "127.0.0.99"));
+	cr_assert_str_eq(str(e, "selftest"), "ok");
+	cr_assert_eq(report_find(rep, "unexpected_answer")->severity, SEV_ERROR);
+	cr_assert_null(report_find(rep, "listed"));
+	run_release(&x);
+}
+
+Test(dnsbl, answer_outside_127_is_unexpected_tampering)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+
+	run_ip(&x, SIMPLE("tamper.bl.test"), "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "tamper.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "unexpected");
+	cr_assert(has_code(e, "198.51.100.250"));
+	cr_assert(strstr(str(e, "reason"), "127.0.0.0/8") != NULL, "%s", str(e, "reason"));
+	cr_assert_null(report_find(rep, "listed"));
+	cr_assert_null(report_find(rep, "lists_everything"), "tampering is not world-listing");
+	run_release(&x);
+}
+
+Test(dnsbl, list_that_never_answers_is_an_error_and_others_still_answer)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+
+	run_ip(&x, MULTI SIMPLE("never.bl.test"), "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "never.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "error");
+	cr_assert_str_eq(str(e, "dns_status"), "timeout");
+	cr_assert_eq(report_find(rep, "lookup_failed")->severity, SEV_ERROR);
+	cr_assert_str_eq(str(entry(rep, "multi.bl.test", NULL), "status"), "listed");
+	/* the listing is real: the verdict is not hidden by the dead list */
+	cr_assert_eq(report_status(rep), CHECK_ERROR);
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, list_that_servfails_is_an_error)
+{
+	struct run x;
+	const json_t *e;
+
+	run_ip(&x, SIMPLE("broken.bl.test"), "198.51.100.10");
+	e = entry(rep_of(&x, "dnsbl"), "broken.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "error");
+	cr_assert_str_eq(str(e, "dns_status"), "servfail");
+	cr_assert_not_null(report_find(rep_of(&x, "dnsbl"), "lookup_failed"));
+	run_release(&x);
+}
+
+Test(dnsbl, list_that_does_not_list_its_test_point_is_not_answering_properly)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+
+	run_ip(&x, SIMPLE("dead.bl.test"), "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "dead.bl.test", NULL);
+	cr_assert_str_eq(str(e, "status"), "ignored");
+	cr_assert_str_eq(str(e, "selftest"), "not_listing_test_point");
+	cr_assert_not_null(report_find(rep, "selftest_failed"));
+	cr_assert_null(report_find(rep, "not_listed"), "a dead list's silence is no answer");
+	run_release(&x);
+}
+
+Test(dnsbl, public_resolver_is_a_setup_error_for_lists_that_refuse_it)
+{
+	struct run x;
+	const struct report *rep;
+	const struct finding *f;
+
+	/* the table is data: pretend the loopback proxy is a public resolver */
+	run_ip(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n" MULTI "refuses_public = yes\n",
+	    "198.51.100.99");
+	rep = rep_of(&x, "dnsbl");
+	f = report_find(rep, "public_resolver");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, SEV_ERROR);
+	cr_assert_eq(count_findings(rep, "public_resolver"), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(f->data, "lists"), 0)),
+	    "multi.bl.test");
+	cr_assert(json_is_true(json_object_get(report_data_const(rep), "public_resolver")));
+	cr_assert_eq(x.res.verdict.status, VERDICT_INCONCLUSIVE);
+	run_release(&x);
+
+	/* no list refuses it: only a note */
+	run_ip(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n" MULTI, "198.51.100.99");
+	f = report_find(rep_of(&x, "dnsbl"), "public_resolver");
+	cr_assert_not_null(f);
+	cr_assert_eq(f->severity, SEV_INFO);
+	run_release(&x);
+
+	/* another resolver: nothing said */
+	run_ip(&x, "[dnsbl]\npublic_resolver = 9.9.9.9\n" MULTI, "198.51.100.99");
+	cr_assert_null(report_find(rep_of(&x, "dnsbl"), "public_resolver"));
+	run_release(&x);
+}
+
+Test(dnsbl, self_test_and_txt_are_asked_with_the_real_query)
+{
+	struct run x;
+	struct dns_counters c;
+
+	run_ip(&x, MULTI, "198.51.100.10");
+	dns_engine_stats(x.eng, &c, NULL, 0, NULL);
+	/* A + TXT for the IP, A for 127.0.0.2 and 127.0.0.1: four questions */
+	cr_assert_eq(c.queries, 4, "queries %llu", (unsigned long long)c.queries);
+	cr_assert_str_eq(str(entry(rep_of(&x, "dnsbl"), "multi.bl.test", NULL), "selftest"), "ok");
+	run_release(&x);
+}
+
+/* Starts build/tests/faultdns delaying every answer by ms in front of NSD; returns its pid. */
+static pid_t
+delayed_proxy(int ms, char *addr, size_t len)
+{
+	char *bin = xasprintf("%s/tests/faultdns", test_env("WHY550_BUILD"));
+	char delay[16], port[32] = "";
+	int fds[2];
+	pid_t pid;
+	FILE *fp;
+
+	snprintf(delay, sizeof(delay), "%d", ms);
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl(bin, bin, "--port", "0", "--delay", delay, "--upstream", test_ns(),
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	fp = fdopen(fds[0], "r");
+	cr_assert(fgets(port, sizeof(port), fp) != NULL, "faultdns printed no port");
+	fclose(fp);
+	cr_assert_eq(strncmp(port, "port ", 5), 0, "%s", port);
+	snprintf(addr, len, "127.0.0.1:%d", atoi(port + 5));
+	free(bin);
+	return pid;
+}
+
+Test(dnsbl, default_lists_are_asked_in_one_round_trip)
+{
+	char addr[64];
+	pid_t pid = delayed_proxy(150, addr, sizeof(addr));
+	struct run x;
+	const struct report *rep;
+	int st;
+
+	/* nine lists, 36 questions, each answer 150 ms late: one round, not nine */
+	run_full(&x, NULL, "dnsbl", addr, "203.0.113.7", NULL, NULL);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_eq(json_array_size(json_object_get(report_data_const(rep), "lists")), 9);
+	cr_assert_str_eq(str(entry(rep, "zen.spamhaus.org", NULL), "status"), "listed");
+	cr_assert(x.ms >= 150 && x.ms < 1000, "took %lld ms", (long long)x.ms);
+	run_release(&x);
+}
+
+Test(dnsbl, shipped_lists_pass_their_self_tests_and_the_demo_ip_is_listed)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *lists, *e;
+	size_t i;
+
+	run_full(&x, NULL, "dnsbl", test_ns(), "203.0.113.7", NULL, NULL);
+	rep = rep_of(&x, "dnsbl");
+	lists = json_object_get(report_data_const(rep), "lists");
+	cr_assert_geq(json_array_size(lists), 8);
+	json_array_foreach(lists, i, e)
+		cr_expect_str_eq(str(e, "selftest"), "ok", "list %s", str(e, "zone"));
+	e = entry(rep, "zen.spamhaus.org", NULL);
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert(json_is_true(json_object_get(e, "policy")), "the PBL");
+	e = entry(rep, "bl.spamcop.net", NULL);
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert(strstr(str(e, "txt"), "203.0.113.7") != NULL);
+	cr_assert_str_eq(str(e, "delist_url"), "https://www.spamcop.net/bl.shtml?203.0.113.7");
+	cr_assert_eq(report_status(rep), CHECK_FAIL);
+	run_release(&x);
+
+	/* the demo's clean server is on no list, and the IPv6 lists pass too */
+	run_full(&x, NULL, "dnsbl", test_ns(), "192.0.2.1", NULL, NULL);
+	cr_assert_eq(report_status(rep_of(&x, "dnsbl")), CHECK_PASS);
+	run_release(&x);
+	run_full(&x, NULL, "dnsbl", test_ns(), "2001:db8::1", NULL, NULL);
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_eq(report_status(rep), CHECK_PASS);
+	json_array_foreach(json_object_get(report_data_const(rep), "lists"), i, e)
+		cr_expect_str_eq(str(e, "selftest"), "ok", "list %s", str(e, "zone"));
+	run_release(&x);
+}
+
+Test(dnsbl, binary_output_validates_and_list_checks_prints_the_lists)
+{
+	struct test_proc p;
+	const char *args[] = { "--ip", "203.0.113.7", "--checks", "dnsbl,dbl,rdns",
+	    "--from", "bob@shop.test", "--format", "json", NULL };
+	const char *list[] = { "--list-checks", NULL };
+	char why[512];
+	json_t *doc, *c;
+
+	test_why550(&p, test_ns(), args);
+	cr_assert_eq(p.status, 2, "exit %d: %s", p.status, p.err);
+	cr_assert(test_schema_valid(p.out, false, why, sizeof(why)), "schema: %s", why);
+	doc = test_json(p.out);
+	c = test_check(doc, "dnsbl");
+	cr_assert(test_has_finding(c, "policy_listed"));
+	cr_assert(test_has_finding(c, "listed"));
+	cr_assert_str_eq(json_string_value(json_object_get(test_check(doc, "dbl"), "status")), "pass",
+	    "shop.test is on no domain list");
+	json_decref(doc);
+	test_proc_release(&p);
+
+	test_why550(&p, NULL, list);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	cr_assert(strstr(p.out, "zen.spamhaus.org") != NULL);
+	cr_assert(strstr(p.out, "127.255.255.254") != NULL);
+	cr_assert(strstr(p.out, "dbl.spamhaus.org") != NULL);
+	test_proc_release(&p);
+}
+
+/* Configuration */
+
+static int
+configure_text(const char *text, const char *check, struct error *err)
+{
+	struct conf *conf = conf_new();
+	const struct check_ops *ops = check_find(check);
+	void *ctx = NULL;
+	int ret;
+
+	cr_assert_eq(conf_load_file(conf, "t.conf", text, err), 0, "%s", err->msg);
+	ret = ops->configure(&ctx, conf, err);
+	if (ret == 0)
+		ops->free(ctx);
+	conf_free(conf);
+	return ret;
+}
+
+Test(dnsbl, bad_list_configuration_names_file_and_line)
+{
+	static const struct {
+		const char *name, *text, *mentions;
+	} cases[] = {
+		{ "bad code", "[dnsbl \"a.test\"]\ncode = 127.0.0 x\n", "t.conf:2" },
+		{ "reversed range", "[dnsbl \"a.test\"]\ncode = 127.0.0.5-127.0.0.2 x\n", "t.conf:2" },
+		{ "bitmask zero", "[dnsbl \"a.test\"]\ncode = bitmask:0 x\n", "bitmask" },
+		{ "bitmask too big", "[dnsbl \"a.test\"]\ncode = bitmask:256 x\n", "bitmask" },
+		{ "no codes", "[dnsbl \"a.test\"]\nweight = 1\n", "no return code" },
+		{ "only refused codes", "[dnsbl \"a.test\"]\nrefused_code = 127.0.0.1 x\n", "no return code" },
+		{ "unknown kind", "[dnsbl \"a.test\"]\nkind = ip5\ncode = 127.0.0.2 x\n", "ip5" },
+		{ "domain kind in dnsbl", "[dnsbl \"a.test\"]\nkind = domain\ncode = 127.0.0.2 x\n", "kind" },
+		{ "unknown key", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\ncolour = red\n", "colour" },
+		{ "duplicate zone", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\n[dnsbl \"A.test.\"]\ncode = 127.0.0.2 x\n", "already" },
+		{ "bad public resolver", "[dnsbl]\npublic_resolver = dns.google\n", "dns.google" },
+		{ "weight not a number", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nweight = lots\n", "t.conf:3" },
+		{ "bad zone", "[dnsbl \"a..test\"]\ncode = 127.0.0.2 x\n", "zone" },
+		{ "ip test point", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\ntest_listed = 127.0.0.300\n", "test_listed" },
+	};
+	struct error err;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(&err, 0, sizeof(err));
+		cr_expect_eq(configure_text(cases[i].text, "dnsbl", &err), -1, "case '%s' accepted",
+		    cases[i].name);
+		cr_expect(strstr(err.msg, cases[i].mentions) != NULL, "case '%s': '%s' lacks '%s'",
+		    cases[i].name, err.msg, cases[i].mentions);
+	}
+	cr_expect_eq(configure_text("[dbl \"d.test\"]\nkind = ip4\ncode = 127.0.0.2 x\n", "dbl", &err),
+	    -1, "an IP list in [dbl]");
+}
+
+Test(dnsbl, shipped_configuration_loads)
+{
+	struct conf *conf = conf_new();
+	char *dir = test_path("checks.d");
+	struct error err;
+	void *ctx = NULL;
+
+	cr_assert_eq(conf_load_dir(conf, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(check_find("dnsbl")->configure(&ctx, conf, &err), 0, "%s", err.msg);
+	check_find("dnsbl")->free(ctx);
+	cr_assert_eq(check_find("dbl")->configure(&ctx, conf, &err), 0, "%s", err.msg);
+	check_find("dbl")->free(ctx);
+	conf_free(conf);
+	free(dir);
+}
+
+Test(dnsbl, codes_match_exact_ranges_and_bitmasks)
+{
+	static const unsigned char a2[4] = { 127, 0, 0, 2 }, a5[4] = { 127, 0, 0, 5 },
+	    a10[4] = { 127, 0, 0, 10 }, o10[4] = { 127, 0, 1, 10 };
+	struct dnsbl_code c;
+	char why[128];
+
+	cr_assert_eq(dnsbl_code_parse("127.0.0.2 spam", DNSBL_CODE_LISTED, &c, why, sizeof(why)), 0);
+	cr_assert(dnsbl_code_match(&c, a2));
+	cr_assert_not(dnsbl_code_match(&c, a5));
+	cr_assert_str_eq(c.meaning, "spam");
+	free(c.meaning);
+	cr_assert_eq(dnsbl_code_parse("127.0.0.4-127.0.0.7", DNSBL_CODE_LISTED, &c, why, sizeof(why)), 0);
+	cr_assert(dnsbl_code_match(&c, a5));
+	cr_assert_not(dnsbl_code_match(&c, a2));
+	cr_assert_str_eq(c.meaning, "");
+	free(c.meaning);
+	cr_assert_eq(dnsbl_code_parse("bitmask:0x08 red", DNSBL_CODE_LISTED, &c, why, sizeof(why)), 0);
+	cr_assert(dnsbl_code_match(&c, a10), "10 has bit 8");
+	cr_assert_not(dnsbl_code_match(&c, a2));
+	cr_assert_not(dnsbl_code_match(&c, o10), "bitmasks hold only in 127.0.0.0/24");
+	free(c.meaning);
+	cr_assert_eq(dnsbl_code_parse("127.0.0.2/32 x", DNSBL_CODE_LISTED, &c, why, sizeof(why)), -1);
+}
+
+Test(dnsbl, refused_code_wins_over_a_listing_code_in_one_answer)
+{
+	struct dnsbl_list l;
+	struct dnsbl_code codes[2];
+	char why[128];
+	unsigned char both[8] = { 127, 0, 0, 2, 127, 0, 0, 1 }, outside[8] = { 127, 0, 0, 2, 10, 0, 0, 1 };
+	long matched[2];
+	bool policy;
+
+	memset(&l, 0, sizeof(l));
+	cr_assert_eq(dnsbl_code_parse("bitmask:2 black", DNSBL_CODE_LISTED, &codes[0], why, sizeof(why)), 0);
+	cr_assert_eq(dnsbl_code_parse("bitmask:1 blocked", DNSBL_CODE_REFUSED, &codes[1], why, sizeof(why)), 0);
+	l.codes = codes;
+	l.ncodes = 2;
+	cr_assert_eq(dnsbl_classify(&l, both, 2, matched, &policy), DNSBL_V_REFUSED);
+	cr_assert_eq(matched[0], 0);
+	cr_assert_eq(matched[1], 1);
+	cr_assert_eq(dnsbl_classify(&l, both, 1, matched, &policy), DNSBL_V_LISTED);
+	cr_assert_eq(dnsbl_classify(&l, outside, 2, matched, &policy), DNSBL_V_UNEXPECTED);
+	cr_assert_eq(dnsbl_classify(&l, both, 0, matched, &policy), DNSBL_V_NONE);
+	free(codes[0].meaning);
+	free(codes[1].meaning);
+}
+
+Test(dnsbl, txt_url_is_found_and_hostile_bytes_end_it)
+{
+	static const char with_nul[] = "see https://a.test/x\0evil";
+	char *u;
+
+	u = dnsbl_txt_url("Blocked - see https://www.spamcop.net/bl.shtml?1.2.3.4 now", 57);
+	cr_assert_str_eq(u, "https://www.spamcop.net/bl.shtml?1.2.3.4");
+	free(u);
+	u = dnsbl_txt_url(with_nul, sizeof(with_nul) - 1);
+	cr_assert_str_eq(u, "https://a.test/x");
+	free(u);
+	cr_assert_null(dnsbl_txt_url("no link here", 12));
+	cr_assert_null(dnsbl_txt_url("http://", 7));
+	u = dnsbl_txt_url("\"HTTP://A.TEST/\x1b[31m\"", 21);
+	cr_assert_str_eq(u, "HTTP://A.TEST/");
+	free(u);
+}
+
+/* dbl */
+
+static void
+run_dbl(struct run *x, const char *text, const char *checks, const char *ip, const char *helo,
+    const char *from)
+{
+	run_full(x, text, checks, test_fault(), ip, helo, from);
+}
+
+Test(dnsbl, dbl_sender_domain_listed_with_bitmask_meanings)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e, *m;
+	const struct finding *f;
+
+	run_dbl(&x, DOMLIST, "dbl", NULL, NULL, "bob@badshop.test");
+	rep = rep_of(&x, "dbl");
+	e = entry(rep, "dom.bl.test", "badshop.test");
+	cr_assert_str_eq(str(e, "query"), "badshop.test.dom.bl.test");
+	cr_assert_str_eq(str(e, "kind"), "domain");
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert_str_eq(str(e, "source"), "mail_from");
+	m = json_object_get(e, "meanings");
+	cr_assert_eq(json_array_size(m), 1, "one answer, one meaning");
+	f = report_find(rep, "listed");
+	cr_assert_not_null(f);
+	cr_assert_str_eq(str(f->data, "selftest"), "ok", "TEST listed, INVALID not");
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_every_domain_is_asked_once_from_sender_helo_and_ptr)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *doms, *e;
+	size_t i, nptr = 0;
+
+	/* HELO and PTR are the same name: asked once */
+	run_dbl(&x, DOMLIST, "rdns,dbl", "203.0.113.7", "DSL-203-0-113-7.pool.isp.test.",
+	    "bob@shop.test");
+	rep = rep_of(&x, "dbl");
+	doms = json_object_get(report_data_const(rep), "domains");
+	cr_assert_eq(json_array_size(doms), 2, "%s", json_dumps(doms, 0));
+	cr_assert_str_eq(str(entry(rep, "dom.bl.test", "shop.test"), "status"), "not_listed");
+	e = entry(rep, "dom.bl.test", "dsl-203-0-113-7.pool.isp.test");
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(e, "meanings"), 0)), "grey");
+	json_array_foreach(json_object_get(report_data_const(rep), "lists"), i, e)
+		if (strcmp(str(e, "subject"), "dsl-203-0-113-7.pool.isp.test") == 0)
+			nptr++;
+	cr_assert_eq(nptr, 1);
+	run_release(&x);
+
+	/* the PTR name alone, from the rdns report */
+	run_dbl(&x, DOMLIST, "rdns,dbl", "203.0.113.7", NULL, NULL);
+	e = entry(rep_of(&x, "dbl"), "dom.bl.test", "dsl-203-0-113-7.pool.isp.test");
+	cr_assert_str_eq(str(e, "source"), "ptr");
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_registered_domain_lists_are_asked_for_the_registered_domain_once)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *lists;
+
+	run_dbl(&x, DOMLIST "registered_domain = yes\n", "dbl", NULL, "mx1.badshop.test",
+	    "bob@badshop.test");
+	rep = rep_of(&x, "dbl");
+	lists = json_object_get(report_data_const(rep), "lists");
+	cr_assert_eq(json_array_size(lists), 1, "mx1.badshop.test and badshop.test share it");
+	cr_assert_str_eq(str(json_array_get(lists, 0), "status"), "listed");
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_refused_code_of_a_domain_list_is_refused)
+{
+	struct run x;
+	const struct report *rep;
+
+	run_dbl(&x, DOMLIST, "dbl", NULL, "refusedname.test", NULL);
+	rep = rep_of(&x, "dbl");
+	cr_assert_str_eq(str(entry(rep, "dom.bl.test", NULL), "status"), "refused");
+	cr_assert_not_null(report_find(rep, "query_refused"));
+	cr_assert_null(report_find(rep, "listed"));
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_address_literal_helo_and_null_sender_give_nothing_to_check)
+{
+	struct run x;
+	const struct report *rep;
+
+	run_dbl(&x, DOMLIST, "dbl", NULL, "[192.0.2.1]", "<>");
+	rep = rep_of(&x, "dbl");
+	cr_assert_eq(report_status(rep), CHECK_SKIPPED);
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_shipped_domain_lists_pass_self_tests_and_shop_test_is_clean)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+	size_t i;
+
+	run_full(&x, NULL, "dbl", test_ns(), NULL, "mail.example.test", "bob@shop.test");
+	rep = rep_of(&x, "dbl");
+	cr_assert_eq(report_status(rep), CHECK_PASS);
+	json_array_foreach(json_object_get(report_data_const(rep), "lists"), i, e) {
+		cr_expect_str_eq(str(e, "selftest"), "ok", "list %s", str(e, "zone"));
+		cr_expect_str_eq(str(e, "status"), "not_listed", "%s on %s", str(e, "subject"),
+		    str(e, "zone"));
+	}
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_public_resolver_is_said_once_per_target)
+{
+	struct run x;
+
+	run_full(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n" MULTI "refuses_public = yes\n"
+	    DOMLIST "refuses_public = yes\n", "dnsbl,dbl", test_fault(),
+	    "198.51.100.99", NULL, "bob@shop.test");
+	cr_assert_eq(count_findings(rep_of(&x, "dnsbl"), "public_resolver"), 1);
+	cr_assert_eq(count_findings(rep_of(&x, "dbl"), "public_resolver"), 0);
+	cr_assert(json_is_true(json_object_get(report_data_const(rep_of(&x, "dbl")),
+	    "public_resolver")));
+	run_release(&x);
+
+	/* dbl alone says it itself */
+	run_full(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n" DOMLIST "refuses_public = yes\n",
+	    "dbl", test_fault(), NULL, NULL, "bob@shop.test");
+	cr_assert_eq(report_find(rep_of(&x, "dbl"), "public_resolver")->severity, SEV_ERROR);
+	run_release(&x);
+}
+
+Test(dnsbl, dbl_dkim_signing_domains_are_checked)
+{
+	struct run x;
+	const json_t *doms, *d;
+	size_t i;
+	bool seen = false;
+
+	next_message = "tests/dkim/signed-pass.eml";
+	run_full(&x, DOMLIST, "dkim,dbl", test_fault(), NULL, NULL, "bob@shop.test");
+	doms = json_object_get(report_data_const(rep_of(&x, "dbl")), "domains");
+	json_array_foreach(doms, i, d)
+		if (strcmp(str(d, "domain"), "mailer.test") == 0 &&
+		    strcmp(str(d, "source"), "dkim") == 0)
+			seen = true;
+	cr_assert(seen, "domains: %s", json_dumps(doms, 0));
+	cr_assert_str_eq(str(entry(rep_of(&x, "dbl"), "dom.bl.test", "mailer.test"), "status"),
+	    "not_listed");
+	run_release(&x);
+}
