@@ -11,6 +11,7 @@ extern const struct check_ops check_sender_domain;
 extern const struct check_ops check_recipient;
 extern const struct check_ops check_dkim;
 extern const struct check_ops check_dmarc;
+extern const struct check_ops check_bounce;
 
 const struct check_ops *const check_registry[] = {
 	&check_rdns,
@@ -21,6 +22,7 @@ const struct check_ops *const check_registry[] = {
 	&check_recipient,
 	&check_dkim,
 	&check_dmarc,
+	&check_bounce,
 };
 
 const size_t check_registry_len = ARRAY_SIZE(check_registry);

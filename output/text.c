@@ -19,6 +19,7 @@
 struct out {
 	struct strbuf sb;
 	bool color;
+	bool verbose;
 	int width;
 };
 
@@ -157,6 +158,27 @@ status_color(enum check_status st)
 	return NULL;
 }
 
+/*
+ * Appends hostile text on one line, escaped, cut with "..." so that it ends
+ * before o->width when it starts at column col. Ends the line.
+ */
+static void
+one_line(struct out *o, size_t col, const char *text)
+{
+	char *safe = text_term_escape(text ? text : "", text ? strlen(text) : 0);
+	size_t room = (size_t)o->width > col ? (size_t)o->width - col : 0;
+	size_t n = strlen(safe), c = cols(safe, n);
+
+	if (c <= room) {
+		strbuf_add(&o->sb, safe, n);
+	} else if (room > 3) {
+		strbuf_add(&o->sb, safe, cut(safe, n, room - 3));
+		strbuf_addstr(&o->sb, "...");
+	}
+	strbuf_add(&o->sb, "\n", 1);
+	free(safe);
+}
+
 static void
 verdict_line(struct out *o, const struct verdict *v)
 {
@@ -226,6 +248,10 @@ top_cause(struct out *o, const struct cause *c)
 			strbuf_addstr(&o->sb, "    - ");
 			wrap(o, 6, 6, line);
 			free(line);
+			if (json_is_string(json_object_get(ev, "note"))) {
+				strbuf_addstr(&o->sb, "      note: ");
+				wrap(o, 12, 12, jstr(ev, "note"));
+			}
 		}
 	}
 	strbuf_addstr(&o->sb, "  ");
@@ -274,16 +300,59 @@ check_result(const struct report *rep)
 	return st == CHECK_SKIPPED ? "skipped" : "ok";
 }
 
+/* "rdns, dnsbl (needs --ip); helo (needs --helo)": the checks that did not run, by reason. */
+static char *
+skipped_line(const struct run_result *res)
+{
+	struct strbuf sb;
+	size_t i, j;
+
+	strbuf_init(&sb);
+	for (i = 0; i < res->nreports; i++) {
+		const struct report *rep = res->reports[i];
+		const char *why;
+		bool seen = false;
+
+		if (rep == NULL || report_status(rep) != CHECK_SKIPPED)
+			continue;
+		why = report_reason(rep) != NULL ? report_reason(rep) : "skipped";
+		for (j = 0; j < i && !seen; j++) {
+			const struct report *p = res->reports[j];
+
+			seen = p != NULL && report_status(p) == CHECK_SKIPPED &&
+			    strcmp(report_reason(p) != NULL ? report_reason(p) : "skipped", why) == 0;
+		}
+		if (seen)
+			continue;
+		if (sb.len > 0)
+			strbuf_addstr(&sb, "; ");
+		for (j = i; j < res->nreports; j++) {
+			const struct report *p = res->reports[j];
+
+			if (p == NULL || report_status(p) != CHECK_SKIPPED ||
+			    strcmp(report_reason(p) != NULL ? report_reason(p) : "skipped", why) != 0)
+				continue;
+			strbuf_addf(&sb, "%s%s", j == i ? "" : ", ", report_name(p));
+		}
+		strbuf_addf(&sb, " (%s)", why);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
 static void
 check_table(struct out *o, const struct run_result *res)
 {
-	size_t i, namew = 4, col;
+	size_t i, namew = 4, col, nskipped = 0;
 
 	for (i = 0; i < res->nreports; i++) {
 		size_t n;
 
 		if (res->reports[i] == NULL)
 			continue;
+		if (!o->verbose && report_status(res->reports[i]) == CHECK_SKIPPED) {
+			nskipped++;
+			continue;
+		}
 		n = cols(report_name(res->reports[i]), strlen(report_name(res->reports[i])));
 		if (n > namew)
 			namew = n;
@@ -304,6 +373,9 @@ check_table(struct out *o, const struct run_result *res)
 		if (rep == NULL)
 			continue;
 		st = report_status(rep);
+		/* without --verbose, the checks that did not run share one line below */
+		if (st == CHECK_SKIPPED && !o->verbose)
+			continue;
 		stname = check_status_name(st);
 		name = text_term_escape(report_name(rep), strlen(report_name(rep)));
 		n = cols(name, strlen(name));
@@ -313,8 +385,19 @@ check_table(struct out *o, const struct run_result *res)
 		spaces(o, 2 + namew - (n < namew ? n : namew));
 		paint(o, status_color(st), stname);
 		spaces(o, 2 + STATUS_COLS - strlen(stname));
-		wrap(o, col, col, check_result(rep));
+		/* one line per check: the whole text is in the findings (--verbose) */
+		if (o->verbose)
+			wrap(o, col, col, check_result(rep));
+		else
+			one_line(o, col, check_result(rep));
 		free(name);
+	}
+	if (nskipped > 0) {
+		char *line = skipped_line(res);
+
+		strbuf_addstr(&o->sb, "  not run: ");
+		wrap(o, 11, 4, line);
+		free(line);
 	}
 }
 
@@ -359,6 +442,7 @@ output_text_write(FILE *fp, const struct run_result *res, const struct text_opti
 
 	strbuf_init(&o.sb);
 	o.color = opt != NULL && opt->color;
+	o.verbose = opt != NULL && opt->verbose;
 	o.width = opt != NULL && opt->width > 0 ? opt->width : 80;
 	if (o.width < 40)
 		o.width = 40;

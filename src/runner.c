@@ -23,6 +23,7 @@ struct slot {
 struct runner {
 	struct slot *slots;
 	size_t nslots;
+	struct verdict_rules *rules;	/* the [verdict] sections, loaded once */
 };
 
 /* One check running for one target. */
@@ -129,6 +130,8 @@ runner_new(const struct conf *conf, const char *only, bool *usage, struct error 
 			goto fail;
 		}
 	}
+	if ((r->rules = verdict_rules_load(conf, err)) == NULL)
+		goto fail;
 	r->nslots = check_registry_len;
 	r->slots = xcalloc(r->nslots, sizeof(*r->slots));
 	for (i = 0; i < r->nslots; i++) {
@@ -160,6 +163,7 @@ runner_free(struct runner *r)
 		if (r->slots[i].ops->free != NULL)
 			r->slots[i].ops->free(r->slots[i].ctx);
 	free(r->slots);
+	verdict_rules_free(r->rules);
 	free(r);
 }
 
@@ -329,7 +333,7 @@ runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
 		}
 	}
 
-	verdict_build(&out->verdict, t, out->reports, out->nreports);
+	verdict_build_rules(&out->verdict, r->rules, t, out->reports, out->nreports);
 	dns_counters_get(dns, &out->dns);
 	dns_engine_stats(eng, NULL, out->servers, DNS_MAX_SERVERS, &out->nservers);
 	out->duration_ms = (int)(now_ms() - start);

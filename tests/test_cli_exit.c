@@ -1,0 +1,256 @@
+/* The exit codes of build/why550 end to end, against the NSD fixture (tests/zones) and a dead resolver. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../src/util.h"
+#include "support.h"
+
+#define EXIT_CLEAN	0
+#define EXIT_AT_RISK	1
+#define EXIT_BLOCKED	2
+#define EXIT_INCONCL	3
+#define EXIT_USAGE	64
+#define EXIT_CONFIG	78
+
+/* Runs why550 against NSD with args; checks the exit code and, for JSON, the schema. */
+static json_t *
+run(struct test_proc *p, const char *resolver, const char *const *args, int want)
+{
+	char why[512] = "";
+
+	test_why550(p, resolver, args);
+	cr_assert_eq(p->status, want, "exit %d, want %d; stderr: %s", p->status, want, p->err);
+	if (p->out[0] != '{')
+		return NULL;
+	cr_expect(test_schema_valid(p->out, false, why, sizeof(why)), "schema: %s", why);
+	return test_json(p->out);
+}
+
+static const char *
+status_of(json_t *doc)
+{
+	return json_string_value(json_object_get(json_object_get(doc, "verdict"), "status"));
+}
+
+static const char *
+top_cause(json_t *doc)
+{
+	json_t *c = json_array_get(json_object_get(json_object_get(doc, "verdict"), "causes"), 0);
+
+	return c != NULL ? json_string_value(json_object_get(c, "code")) : "";
+}
+
+Test(cli_exit, clean_exits_0)
+{
+	static const char *const args[] = { "--ip", "192.0.2.1", "--checks", "rdns",
+	    "--format", "json", "--fail-on", "at_risk", NULL };
+	struct test_proc p;
+	json_t *doc;
+
+	doc = run(&p, test_ns(), args, EXIT_CLEAN);
+	cr_assert_not_null(doc);
+	cr_expect_str_eq(status_of(doc), "clean");
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, at_risk_exits_1_only_with_fail_on_at_risk)
+{
+	static const char *const plain[] = { "--ip", "192.0.2.4", "--checks", "rdns",
+	    "--format", "json", NULL };
+	static const char *const strict[] = { "--ip", "192.0.2.4", "--checks", "rdns",
+	    "--format", "json", "--fail-on", "at_risk", NULL };
+	static const char *const blocked_only[] = { "--ip", "192.0.2.4", "--checks", "rdns",
+	    "--format", "json", "--fail-on", "blocked", NULL };
+	struct test_proc p;
+	json_t *doc;
+
+	doc = run(&p, test_ns(), plain, EXIT_CLEAN);
+	cr_expect_str_eq(status_of(doc), "at_risk");
+	cr_expect_str_eq(top_cause(doc), "rdns_missing", "the generic PTR name");
+	json_decref(doc);
+	test_proc_release(&p);
+	doc = run(&p, test_ns(), strict, EXIT_AT_RISK);
+	cr_expect_str_eq(status_of(doc), "at_risk");
+	json_decref(doc);
+	test_proc_release(&p);
+	doc = run(&p, test_ns(), blocked_only, EXIT_CLEAN);
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, blocked_likely_exits_2)
+{
+	static const char *const args[] = { "--ip", "192.0.2.2", "--checks", "rdns",
+	    "--format", "json", NULL };
+	struct test_proc p;
+	json_t *doc;
+
+	doc = run(&p, test_ns(), args, EXIT_BLOCKED);
+	cr_expect_str_eq(status_of(doc), "blocked_likely");
+	cr_expect_str_eq(top_cause(doc), "rdns_missing", "no PTR");
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, bounce_alone_gives_a_verdict)
+{
+	static const char *const unknown[] = { "--bounce",
+	    "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in "
+	    "virtual mailbox table", "--format", "json", NULL };
+	static const char *const grey[] = { "--bounce",
+	    "451 4.7.1 Greylisting in action, please come back later", "--format", "json",
+	    "--fail-on", "at_risk", NULL };
+	struct test_proc p;
+	json_t *doc, *bounce;
+
+	doc = run(&p, test_ns(), unknown, EXIT_BLOCKED);
+	cr_expect_str_eq(top_cause(doc), "recipient_unknown");
+	bounce = test_check(doc, "bounce");
+	cr_assert_not_null(bounce);
+	cr_expect(test_has_finding(bounce, "bounce_classified"));
+	cr_expect_str_eq(json_string_value(json_object_get(test_check(doc, "rdns"), "status")),
+	    "skipped", "no IP: the live checks do not run");
+	json_decref(doc);
+	test_proc_release(&p);
+
+	doc = run(&p, test_ns(), grey, EXIT_AT_RISK);
+	cr_expect_str_eq(top_cause(doc), "greylisted");
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, resolver_down_is_inconclusive_3_never_clean)
+{
+	static const char *const args[] = { "--ip", "192.0.2.1", "--checks", "rdns",
+	    "--timeout", "2", "--format", "json", NULL };
+	struct test_proc p;
+	json_t *doc, *note;
+
+	/* nothing listens on UDP port 9 of loopback (discard is not run) */
+	doc = run(&p, "127.0.0.1:9", args, EXIT_INCONCL);
+	cr_expect_str_eq(status_of(doc), "inconclusive");
+	cr_expect_eq(json_array_size(json_object_get(json_object_get(doc, "verdict"), "causes")),
+	    0, "a DNS failure is no cause");
+	note = json_object_get(json_object_get(doc, "verdict"), "note");
+	cr_expect(json_is_string(note) && strstr(json_string_value(note), "rdns") != NULL);
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, usage_errors_exit_64)
+{
+	static const char *const unknown_opt[] = { "--ip", "192.0.2.1", "--frobnicate", NULL };
+	static const char *const bad_fail_on[] = { "--ip", "192.0.2.1", "--fail-on", "never",
+	    NULL };
+	static const char *const no_input[] = { "--format", "json", NULL };
+	static const char *const bad_check[] = { "--ip", "192.0.2.1", "--checks", "nosuch", NULL };
+	const char *const *const cases[] = { unknown_opt, bad_fail_on, no_input, bad_check };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct test_proc p;
+
+		test_why550(&p, test_ns(), cases[i]);
+		cr_expect_eq(p.status, EXIT_USAGE, "case %zu: exit %d (%s)", i, p.status, p.err);
+		cr_expect_str_eq(p.out, "", "case %zu: nothing on stdout", i);
+		test_proc_release(&p);
+	}
+}
+
+static char *
+broken_dir(const char *name, const char *text)
+{
+	char tmpl[] = "/tmp/why550-conf.XXXXXX";
+	char *dir, *path;
+	FILE *fp;
+
+	dir = mkdtemp(tmpl);
+	cr_assert_not_null(dir);
+	dir = xstrdup(dir);
+	path = xasprintf("%s/%s", dir, name);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(path);
+	return dir;
+}
+
+static void
+remove_dir(char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+Test(cli_exit, bad_checks_d_exits_78_naming_file_and_line)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "[rdns\nmax_names = 3\n", "bad.conf:1:" },
+		{ "[verdict \"rdns/ptr_missing\"]\ncause = no_cause\nconfidence = high\n"
+		  "summary = s\nremedy = r\n", "bad.conf:1: cause 'no_cause'" },
+		{ "# a user's own wording with a broken pattern\n\n"
+		  "[bounce \"phrase mine\"]\ncause = mailbox_full\nmatch = box (full\n",
+		  "bad.conf:5: bad pattern" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *dir = broken_dir("bad.conf", bad[i].text);
+		const char *args[] = { "--config-dir", dir, "--ip", "192.0.2.1", NULL };
+		struct test_proc p;
+
+		test_why550(&p, test_ns(), args);
+		cr_expect_eq(p.status, EXIT_CONFIG, "case %zu: exit %d (%s)", i, p.status, p.err);
+		cr_expect_not_null(strstr(p.err, bad[i].want), "case %zu: %s", i, p.err);
+		test_proc_release(&p);
+		remove_dir(dir, "bad.conf");
+	}
+}
+
+Test(cli_exit, help_documents_the_exit_codes)
+{
+	static const char *const args[] = { "--help", NULL };
+	struct test_proc p;
+
+	test_why550(&p, NULL, args);
+	cr_expect_eq(p.status, 0);
+	cr_expect_not_null(strstr(p.out, "0 clean"));
+	cr_expect_not_null(strstr(p.out, "--fail-on at_risk"));
+	cr_expect_not_null(strstr(p.out, "2 blocked"));
+	cr_expect_not_null(strstr(p.out, "3 inconclusive"));
+	cr_expect_not_null(strstr(p.out, "64 usage"));
+	cr_expect_not_null(strstr(p.out, "78 configuration"));
+	test_proc_release(&p);
+}
+
+Test(cli_exit, text_report_reads_verdict_first_without_colour_in_a_pipe)
+{
+	static const char *const args[] = { "--ip", "192.0.2.2", "--checks", "rdns",
+	    "--format", "text", NULL };
+	struct test_proc p;
+	char *line, *save = NULL;
+
+	test_why550(&p, test_ns(), args);
+	cr_expect_eq(p.status, EXIT_BLOCKED);
+	cr_expect(strncmp(p.out, "BLOCKED LIKELY - ", 17) == 0, "first line: %.40s", p.out);
+	cr_expect_null(strchr(p.out, '\033'), "no colour when stdout is not a terminal");
+	cr_expect_not_null(strstr(p.out, "Top cause: rdns_missing (high confidence)"));
+	cr_expect_not_null(strstr(p.out, "Fix: Ask the owner of 192.0.2.2"));
+	for (line = strtok_r(p.out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		cr_expect_leq(strlen(line), 80, "wider than 80: %s", line);
+	test_proc_release(&p);
+}

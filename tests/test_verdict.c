@@ -1,0 +1,656 @@
+/* Tests of src/verdict.c: rules from checks.d, confidence, errors, the bounce combined with live checks, ranking, status. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../checks/check.h"
+#include "../src/conf.h"
+#include "../src/verdict.h"
+#include "support.h"
+
+extern const struct check_ops check_bounce;
+
+static const struct check_ops ops_dnsbl = { .name = "dnsbl" };
+static const struct check_ops ops_rdns = { .name = "rdns" };
+static const struct check_ops ops_spf = { .name = "spf" };
+static const struct check_ops ops_dkim = { .name = "dkim" };
+static const struct check_ops ops_recipient = { .name = "recipient" };
+
+static const char test_rules[] =
+    "[verdict \"dnsbl/listed\"]\n"
+    "cause = ip_blocklisted\n"
+    "confidence = high\n"
+    "summary = {subject} is listed on {zone} ({codes}).\n"
+    "remedy = Ask for removal at {delist_url|the list's website}.\n"
+    "[verdict \"rdns/ptr_missing\"]\n"
+    "cause = rdns_missing\n"
+    "confidence = high\n"
+    "summary = {ip} has no PTR, seen at {when}.\n"
+    "remedy = Ask the owner of {ip} for a PTR.\n"
+    "[verdict \"rdns/ptr_generic\"]\n"
+    "cause = rdns_missing\n"
+    "confidence = medium\n"
+    "summary = generic PTR {ptr}.\n"
+    "remedy = Use a smarthost.\n"
+    "[verdict \"spf/softfail\"]\n"
+    "cause = spf_fail\n"
+    "confidence = low\n"
+    "summary = softfail.\n"
+    "remedy = Fix SPF.\n"
+    "[verdict \"spf/fail\"]\n"
+    "cause = spf_fail\n"
+    "confidence = high\n"
+    "summary = SPF fails for {ip}.\n"
+    "remedy = Add {ip} to SPF.\n"
+    "[verdict \"spf/none\"]\n"
+    "cause = unauthenticated\n"
+    "confidence = low\n"
+    "summary = no SPF.\n"
+    "remedy = Publish SPF.\n"
+    "[verdict \"dkim/none\"]\n"
+    "cause = unauthenticated\n"
+    "confidence = low\n"
+    "summary = no DKIM.\n"
+    "remedy = Sign with DKIM.\n"
+    "[verdict \"dkim/maybe\"]\n"
+    "cause = dkim_fail\n"
+    "confidence = high\n"
+    "summary = maybe.\n"
+    "remedy = Check.\n";
+
+struct fx {
+	struct conf *conf;
+	struct verdict_rules *rules;
+	struct target t;
+	struct report *reps[8];
+	size_t n;
+	struct verdict v;
+	void *bctx;
+};
+
+/* Rules: the shipped bounce.conf (for the bounce check and its rules) plus extra. */
+static void
+fx_init(struct fx *f, const char *extra)
+{
+	char *path = test_path("checks.d/bounce.conf");
+	struct error err;
+
+	memset(f, 0, sizeof(*f));
+	f->conf = conf_new();
+	cr_assert_eq(conf_load_file(f->conf, path, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(conf_load_file(f->conf, "test.conf", test_rules, &err), 0, "%s", err.msg);
+	if (extra != NULL)
+		cr_assert_eq(conf_load_file(f->conf, "extra.conf", extra, &err), 0, "%s", err.msg);
+	f->rules = verdict_rules_load(f->conf, &err);
+	cr_assert_not_null(f->rules, "%s", err.msg);
+	cr_assert_eq(check_bounce.configure(&f->bctx, f->conf, &err), 0, "%s", err.msg);
+	target_init(&f->t);
+	free(path);
+}
+
+static struct report *
+fx_report(struct fx *f, const struct check_ops *ops)
+{
+	struct report *rep = report_new(ops);
+
+	f->reps[f->n++] = rep;
+	return rep;
+}
+
+/* Runs the real bounce check on text. */
+static void
+fx_bounce(struct fx *f, const char *text)
+{
+	struct error err;
+
+	cr_assert_eq(target_set_bounce(&f->t, "--bounce", text, &err), 0, "%s", err.msg);
+	check_bounce.run(f->bctx, &f->t, NULL, fx_report(f, &check_bounce));
+}
+
+static void
+fx_build(struct fx *f)
+{
+	verdict_release(&f->v);
+	verdict_build_rules(&f->v, f->rules, &f->t, f->reps, f->n);
+}
+
+static void
+fx_release(struct fx *f)
+{
+	size_t i;
+
+	verdict_release(&f->v);
+	for (i = 0; i < f->n; i++)
+		report_free(f->reps[i]);
+	check_bounce.free(f->bctx);
+	verdict_rules_free(f->rules);
+	conf_free(f->conf);
+	target_release(&f->t);
+}
+
+static const struct cause *
+find_cause(const struct verdict *v, const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < v->ncauses; i++)
+		if (strcmp(v->causes[i].code, code) == 0)
+			return &v->causes[i];
+	return NULL;
+}
+
+/* dnsbl report data: one list entry with status. */
+static void
+dnsbl_list(struct report *rep, const char *zone, const char *status, const char *url)
+{
+	json_t *lists = json_object_get(report_data(rep), "lists");
+
+	if (lists == NULL) {
+		lists = json_array();
+		json_object_set_new(report_data(rep), "lists", lists);
+	}
+	json_array_append_new(lists, json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s?}", "zone", zone,
+	    "kind", "ip4", "subject", "192.0.2.2", "status", status, "codes", "127.0.0.2",
+	    "delist_url", url));
+}
+
+static bool
+evidence_has(const struct cause *c, const char *check)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(c->evidence); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(c->evidence, i),
+		    "check")), check) == 0)
+			return true;
+	return false;
+}
+
+/* The "note" of the bounce's evidence item, or "". */
+static const char *
+bounce_note(const struct cause *c)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(c->evidence); i++) {
+		const json_t *ev = json_array_get(c->evidence, i);
+
+		if (strcmp(json_string_value(json_object_get(ev, "check")), "bounce") == 0 &&
+		    json_is_string(json_object_get(ev, "note")))
+			return json_string_value(json_object_get(ev, "note"));
+	}
+	return "";
+}
+
+Test(verdict, shipped_checks_d_rules_load)
+{
+	char *dir = test_path("checks.d");
+	struct conf *conf = conf_new();
+	struct verdict_rules *rules;
+	struct error err;
+
+	cr_assert_eq(conf_load_dir(conf, dir, &err), 0, "%s", err.msg);
+	rules = verdict_rules_load(conf, &err);
+	cr_assert_not_null(rules, "%s", err.msg);
+	/* the bounce rules alone: one per cause plus two */
+	cr_expect_geq(verdict_rules_count(rules), 21);
+	verdict_rules_free(rules);
+	conf_free(conf);
+	free(dir);
+}
+
+Test(verdict, bad_rules_name_the_file_and_line)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "[verdict \"rdns/x\"]\ncause = blocked\nconfidence = high\nsummary = s\n"
+		  "remedy = r\n", "r.conf:1: cause 'blocked' is not a cause code" },
+		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = sure\nsummary = s\n"
+		  "remedy = r\n", "confidence 'sure'" },
+		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n",
+		  "needs remedy" },
+		{ "[verdict \"rdns\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n"
+		  "remedy = r\n", "check/finding_code" },
+		{ "[verdict \"rdns/x/not_a_cause\"]\ncause = rdns_missing\nconfidence = high\n"
+		  "summary = s\nremedy = r\n", "check/finding_code/cause_code" },
+		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n"
+		  "remedy = r\nweight = 3\n", "r.conf:6:" },
+		{ "[verdict]\ncombine_low = many\n", "r.conf:2:" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct conf *conf = conf_new();
+		struct error err;
+
+		cr_assert_eq(conf_load_file(conf, "r.conf", bad[i].text, &err), 0, "%s", err.msg);
+		cr_expect_null(verdict_rules_load(conf, &err), "case %zu loaded", i);
+		cr_expect_not_null(strstr(err.msg, bad[i].want), "case %zu: '%s'", i, err.msg);
+		conf_free(conf);
+	}
+}
+
+Test(verdict, rule_maps_finding_with_placeholders)
+{
+	struct fx f;
+	struct report *rep;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	rep = fx_report(&f, &ops_dnsbl);
+	report_add(rep, "listed", SEV_FAIL, json_pack("{s:s,s:s,s:[s,s]}", "zone", "zen.example",
+	    "subject", "192.0.2.2", "codes", "127.0.0.2", "127.0.0.4"), "listed");
+	rep = fx_report(&f, &ops_rdns);
+	report_add(rep, "ptr_missing", SEV_FAIL, NULL, "no ptr");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_HIGH);
+	cr_expect_str_eq(c->summary, "192.0.2.2 is listed on zen.example (127.0.0.2, 127.0.0.4).");
+	cr_expect_str_eq(c->remedy, "Ask for removal at the list's website.", "the default");
+	c = find_cause(&f.v, "rdns_missing");
+	cr_assert_not_null(c);
+	cr_expect_str_eq(c->summary, "192.0.2.2 has no PTR, seen at (unknown).",
+	    "{ip} from the target, an unknown field said so");
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(c->evidence, 0),
+	    "finding")), "ptr_missing");
+	fx_release(&f);
+}
+
+Test(verdict, later_rule_with_the_same_label_replaces)
+{
+	static const char extra[] =
+	    "[verdict \"rdns/ptr_missing\"]\ncause = policy_other\nconfidence = low\n"
+	    "summary = local.\nremedy = local.\n";
+	struct fx f;
+
+	fx_init(&f, extra);
+	report_add(fx_report(&f, &ops_rdns), "ptr_missing", SEV_FAIL, NULL, "no ptr");
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 1);
+	cr_expect_str_eq(f.v.causes[0].code, "policy_other");
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
+	fx_release(&f);
+}
+
+Test(verdict, finding_confidence_lowers_never_raises)
+{
+	struct fx f;
+	struct report *rep;
+
+	fx_init(&f, NULL);
+	rep = fx_report(&f, &ops_dkim);
+	report_add(rep, "maybe", SEV_FAIL, json_pack("{s:s}", "confidence", "low"), "maybe");
+	rep = fx_report(&f, &ops_spf);
+	report_add(rep, "softfail", SEV_WARN, json_pack("{s:s}", "confidence", "high"), "sf");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "dkim_fail")->confidence, CONF_LOW);
+	cr_expect_eq(find_cause(&f.v, "spf_fail")->confidence, CONF_LOW);
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
+	fx_release(&f);
+}
+
+Test(verdict, several_weak_signals_make_a_medium_cause)
+{
+	struct fx f;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	report_add(fx_report(&f, &ops_spf), "none", SEV_WARN, NULL, "no spf");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "unauthenticated")->confidence, CONF_LOW, "one alone");
+	report_add(f.reps[0], "none", SEV_WARN, NULL, "the same signal again");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "unauthenticated")->confidence, CONF_LOW,
+	    "the same finding twice is one signal");
+	report_add(fx_report(&f, &ops_dkim), "none", SEV_WARN, NULL, "no dkim");
+	fx_build(&f);
+	c = find_cause(&f.v, "unauthenticated");
+	cr_expect_eq(c->confidence, CONF_MEDIUM, "two distinct weak signals");
+	cr_expect_eq(json_array_size(c->evidence), 3);
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK, "medium is still only at risk");
+	fx_release(&f);
+
+	fx_init(&f, "[verdict]\ncombine_low = 0\n");
+	report_add(fx_report(&f, &ops_spf), "none", SEV_WARN, NULL, "no spf");
+	report_add(fx_report(&f, &ops_dkim), "none", SEV_WARN, NULL, "no dkim");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "unauthenticated")->confidence, CONF_LOW, "disabled");
+	fx_release(&f);
+}
+
+Test(verdict, errored_check_lowers_and_makes_inconclusive)
+{
+	struct fx f;
+	struct report *rep;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	rep = fx_report(&f, &ops_rdns);
+	report_add(rep, "ptr_generic", SEV_WARN, json_pack("{s:s}", "ptr", "dsl-1.isp.test"),
+	    "generic");
+	report_add(rep, "fcrdns_lookup_failed", SEV_ERROR, NULL, "the A lookup timed out");
+	fx_build(&f);
+	c = find_cause(&f.v, "rdns_missing");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_LOW, "medium lowered by the error");
+	cr_expect(json_is_string(json_object_get(json_array_get(c->evidence, 0), "note")));
+	cr_expect_eq(f.v.status, VERDICT_INCONCLUSIVE);
+	cr_assert_not_null(f.v.note);
+	cr_expect_not_null(strstr(f.v.note, "rdns (the A lookup timed out)"), "%s", f.v.note);
+	cr_expect_eq(verdict_exit_code(&f.v, false), 3);
+	fx_release(&f);
+}
+
+Test(verdict, refused_lists_are_never_a_listing_nor_clean)
+{
+	struct fx f;
+	struct report *rep;
+
+	fx_init(&f, NULL);
+	rep = fx_report(&f, &ops_dnsbl);
+	report_add(rep, "query_refused", SEV_ERROR, json_pack("{s:s}", "zone", "zen.example"),
+	    "zen.example refuses queries from this resolver");
+	dnsbl_list(rep, "zen.example", "refused", NULL);
+	report_add(fx_report(&f, &ops_spf), "pass", SEV_INFO, NULL, "pass");
+	fx_build(&f);
+	cr_expect_eq(f.v.ncauses, 0, "an error is not evidence");
+	cr_expect_eq(f.v.status, VERDICT_INCONCLUSIVE);
+	cr_expect_neq(verdict_exit_code(&f.v, false), 0);
+	cr_expect_neq(verdict_exit_code(&f.v, false), 2);
+	fx_release(&f);
+}
+
+Test(verdict, high_cause_stays_blocked_despite_errors_and_ignore_error)
+{
+	struct fx f;
+	struct report *rep;
+
+	fx_init(&f, NULL);
+	report_add(fx_report(&f, &ops_rdns), "ptr_missing", SEV_FAIL, NULL, "no ptr");
+	rep = fx_report(&f, &ops_spf);
+	report_add(rep, "lookup_failed", SEV_ERROR, NULL, "timeout");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	cr_expect_null(f.v.note);
+	fx_release(&f);
+
+	fx_init(&f, "[verdict]\nignore_error = spf\n");
+	report_add(fx_report(&f, &ops_spf), "lookup_failed", SEV_ERROR, NULL, "timeout");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_CLEAN, "an ignored check's error");
+	fx_release(&f);
+}
+
+Test(verdict, bounce_list_confirmed_by_dnsbl_is_high_with_delist_url)
+{
+	struct fx f;
+	struct report *rep;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	/* a 4xx bounce is at most medium by itself */
+	fx_bounce(&f, "450 4.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "ip_blocklisted")->confidence, CONF_MEDIUM);
+	rep = fx_report(&f, &ops_dnsbl);
+	dnsbl_list(rep, "zen.spamhaus.org", "listed", "https://check.spamhaus.example/192.0.2.2");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_HIGH);
+	cr_expect(evidence_has(c, "bounce") && evidence_has(c, "dnsbl"));
+	cr_expect_not_null(strstr(c->remedy, "https://check.spamhaus.example/192.0.2.2"), "%s",
+	    c->remedy);
+	cr_expect_not_null(strstr(c->summary, "lists 192.0.2.2"), "%s", c->summary);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	fx_release(&f);
+}
+
+Test(verdict, bounce_list_same_operator_counts_as_confirmed)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "451 4.7.1 Client host [192.0.2.2] blocked using sbl.spamhaus.org");
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", "listed", NULL);
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "ip_blocklisted")->confidence, CONF_HIGH);
+	fx_release(&f);
+}
+
+Test(verdict, an_ip_listing_does_not_confirm_a_domain_list_of_the_same_operator)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "554 5.7.1 Service unavailable; Sender address [a@example.test] blocked "
+	    "using dbl.spamhaus.org");
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", "listed", NULL);
+	fx_build(&f);
+	cr_expect_null(find_cause(&f.v, "ip_blocklisted"), "zen lists the IP, not the domain");
+	cr_expect_not_null(find_cause(&f.v, "domain_blocklisted"));
+	fx_release(&f);
+}
+
+Test(verdict, bounce_list_not_listing_now_says_delisted_or_private)
+{
+	struct fx f;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "554 5.7.1 Service unavailable; Client host [192.0.2.2] blocked using "
+	    "bl.spamcop.net");
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "bl.spamcop.net", "not_listed", NULL);
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_MEDIUM, "high from the bounce, not confirmed now");
+	cr_expect_not_null(strstr(c->summary, "does not list it now"), "%s", c->summary);
+	cr_expect_not_null(strstr(c->summary, "private list"), "%s", c->summary);
+	cr_expect_not_null(strstr(bounce_note(c), "does not list it now"));
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
+	fx_release(&f);
+}
+
+Test(verdict, bounce_list_refused_or_unchecked_is_noted_not_raised)
+{
+	struct fx f;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "451 4.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org");
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", "refused", NULL);
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_expect_eq(c->confidence, CONF_MEDIUM);
+	cr_expect_not_null(strstr(bounce_note(c), "could not be asked"), "%s", bounce_note(c));
+	fx_release(&f);
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "554 5.7.1 Client host [192.0.2.2] blocked using bl.private.test");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_expect_not_null(strstr(bounce_note(c), "give --ip"), "%s", bounce_note(c));
+	fx_release(&f);
+}
+
+Test(verdict, user_unknown_points_at_recipient_not_at_ip)
+{
+	struct fx f;
+	struct report *rep;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.4", &(struct error){ "" }), 0);
+	rep = fx_report(&f, &ops_rdns);
+	report_add(rep, "ptr_missing", SEV_FAIL, NULL, "no ptr");
+	fx_bounce(&f, "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown "
+	    "in virtual mailbox table");
+	fx_build(&f);
+	cr_assert_geq(f.v.ncauses, 2);
+	cr_expect_str_eq(f.v.causes[0].code, "recipient_unknown", "the bounce explains this 550");
+	cr_expect_str_eq(f.v.causes[1].code, "rdns_missing");
+	cr_expect_not_null(strstr(bounce_note(&f.v.causes[0]), "--to"));
+	cr_expect_not_null(strstr(f.v.causes[0].summary, "not about your IP"), "%s",
+	    f.v.causes[0].summary);
+
+	/* the recipient check ran and found the domain fine: it is the mailbox */
+	report_add(fx_report(&f, &ops_recipient), "domain_ok", SEV_INFO, NULL, "accepts mail");
+	fx_build(&f);
+	cr_expect_not_null(strstr(bounce_note(find_cause(&f.v, "recipient_unknown")),
+	    "this mailbox"));
+	fx_release(&f);
+}
+
+Test(verdict, bounce_corroborated_by_a_live_check_is_raised)
+{
+	static const char extra[] =
+	    "[verdict \"spf/fail_weak\"]\ncause = spf_fail\nconfidence = medium\n"
+	    "summary = s.\nremedy = r.\n";
+	struct fx f;
+
+	fx_init(&f, extra);
+	fx_bounce(&f, "450 4.7.23 SPF validation failed");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "spf_fail")->confidence, CONF_MEDIUM);
+	report_add(fx_report(&f, &ops_spf), "fail_weak", SEV_FAIL, NULL, "spf fails");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "spf_fail")->confidence, CONF_HIGH,
+	    "the receiver said it and the check sees it");
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	fx_release(&f);
+}
+
+Test(verdict, transient_bounce_is_at_risk_not_blocked)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "450 4.2.0 <a@example.test>: Recipient address rejected: Greylisted, see "
+	    "http://postgrey.example.test/help/example.test.html");
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 1);
+	cr_expect_str_eq(f.v.causes[0].code, "greylisted");
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
+	cr_expect_eq(verdict_exit_code(&f.v, false), 0);
+	cr_expect_eq(verdict_exit_code(&f.v, true), 1);
+	fx_release(&f);
+}
+
+Test(verdict, unrecognized_bounce_is_a_low_cause_and_success_is_clean)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "something went wrong");
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 1);
+	cr_expect_str_eq(f.v.causes[0].code, "policy_other");
+	cr_expect_eq(f.v.causes[0].confidence, CONF_LOW);
+	fx_release(&f);
+
+	fx_init(&f, NULL);
+	fx_bounce(&f, "250 2.0.0 Ok: queued as ABC123");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_CLEAN);
+	fx_release(&f);
+}
+
+/* Every cause of DESIGN.md from some input, through the shipped rules. */
+Test(verdict, every_cause_code_is_producible)
+{
+	static const struct {
+		const char *cause;
+		const char *bounce;
+	} each[] = {
+		{ "ip_blocklisted", "554 5.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org" },
+		{ "domain_blocklisted", "554 5.7.1 Service unavailable; Sender address "
+		  "[a@example.test] blocked using dbl.spamhaus.org" },
+		{ "rdns_missing", "550 5.7.25 Client host rejected: cannot find your reverse hostname" },
+		{ "helo_invalid", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified "
+		  "hostname" },
+		{ "spf_fail", "550 5.7.23 SPF validation failed for 192.0.2.2" },
+		{ "dkim_fail", "550 5.7.20 No passing DKIM signature found" },
+		{ "dmarc_fail", "550 5.7.1 rejected by DMARC policy for example.test" },
+		{ "unauthenticated", "550 5.7.26 This mail is unauthenticated" },
+		{ "sender_domain_invalid", "553 5.1.8 <a@nx.test>... Domain of sender address "
+		  "a@nx.test does not exist" },
+		{ "sender_verify_failed", "550 Sender verify failed" },
+		{ "recipient_unknown", "550 5.1.1 <a@example.test>: user unknown" },
+		{ "recipient_disabled", "550 5.2.1 The email account that you tried to reach is "
+		  "disabled" },
+		{ "mailbox_full", "552 5.2.2 Mailbox full" },
+		{ "relay_denied", "554 5.7.1 <a@example.test>: Relay access denied" },
+		{ "content_rejected", "550 5.7.350 Remote server returned message detected as spam" },
+		{ "message_too_large", "552 5.3.4 Message size exceeds fixed limit" },
+		{ "rate_limited", "421 4.7.0 Error: too many connections from 192.0.2.2" },
+		{ "greylisted", "451 4.7.1 Greylisting in action, please come back later" },
+		{ "policy_other", "550 5.7.1 Message rejected due to local policy" },
+	};
+	size_t i, j;
+
+	for (i = 0; verdict_cause_codes[i] != NULL; i++) {
+		bool found = false;
+
+		for (j = 0; j < ARRAY_SIZE(each); j++) {
+			struct fx f;
+
+			if (strcmp(each[j].cause, verdict_cause_codes[i]) != 0)
+				continue;
+			found = true;
+			fx_init(&f, NULL);
+			fx_bounce(&f, each[j].bounce);
+			fx_build(&f);
+			cr_assert_geq(f.v.ncauses, 1, "%s: no cause", each[j].cause);
+			cr_expect_str_eq(f.v.causes[0].code, each[j].cause);
+			cr_expect_neq(f.v.status, VERDICT_CLEAN, "%s", each[j].cause);
+			cr_expect_neq(f.v.status, VERDICT_INCONCLUSIVE, "%s", each[j].cause);
+			cr_expect(strlen(f.v.causes[0].summary) > 20 &&
+			    strstr(f.v.causes[0].summary, "{") == NULL, "%s: summary '%s'",
+			    each[j].cause, f.v.causes[0].summary);
+			cr_expect(strlen(f.v.causes[0].remedy) > 20 &&
+			    strstr(f.v.causes[0].remedy, "{") == NULL, "%s: remedy '%s'",
+			    each[j].cause, f.v.causes[0].remedy);
+			fx_release(&f);
+		}
+		cr_expect(found, "no input for cause %s", verdict_cause_codes[i]);
+	}
+}
+
+Test(verdict, ranking_is_confidence_then_the_receivers_word)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	report_add(fx_report(&f, &ops_rdns), "ptr_generic", SEV_WARN, NULL, "generic");
+	fx_bounce(&f, "552 5.2.2");
+	report_add(fx_report(&f, &ops_spf), "fail", SEV_FAIL, NULL, "spf fails");
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 3);
+	cr_expect_str_eq(f.v.causes[0].code, "spf_fail", "high first");
+	cr_expect_str_eq(f.v.causes[1].code, "mailbox_full", "medium, said by the receiver");
+	cr_expect_str_eq(f.v.causes[2].code, "rdns_missing");
+	fx_release(&f);
+}
+
+Test(verdict, no_rules_map_by_check_name)
+{
+	struct report *rep = report_new(&ops_dnsbl);
+	struct verdict v;
+
+	report_add(rep, "something", SEV_FAIL, NULL, "listed somewhere");
+	verdict_build(&v, NULL, &rep, 1);
+	cr_assert_eq(v.ncauses, 1);
+	cr_expect_str_eq(v.causes[0].code, "ip_blocklisted");
+	cr_expect_eq(v.causes[0].confidence, CONF_HIGH);
+	cr_expect_str_eq(v.causes[0].summary, "listed somewhere");
+	verdict_release(&v);
+	verdict_release(&v);
+	report_free(rep);
+}
