@@ -9,6 +9,7 @@ extern const struct check_ops check_dbl;
 extern const struct check_ops check_helo;
 extern const struct check_ops check_sender_domain;
 extern const struct check_ops check_recipient;
+extern const struct check_ops check_spf;
 extern const struct check_ops check_dkim;
 extern const struct check_ops check_dmarc;
 extern const struct check_ops check_bounce;
@@ -20,6 +21,7 @@ const struct check_ops *const check_registry[] = {
 	&check_helo,
 	&check_sender_domain,
 	&check_recipient,
+	&check_spf,
 	&check_dkim,
 	&check_dmarc,
 	&check_bounce,

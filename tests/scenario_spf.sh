@@ -1,0 +1,131 @@
+#!/bin/sh
+# Runs the RFC 7208 and RFC 4408 SPF conformance suites through the strict evaluator on the real engine, one NSD per scenario.
+#
+#   sh tests/scenario_spf.sh
+#
+# Each scenario's zone data (tests/spf_suite.py) is served by its own NSD
+# (tests/nsd.sh) behind the fault server, which never answers the
+# scenario's TIMEOUT names (--timeout-name). build/tests/spfsuite runs the
+# cases and counts the strict results that the suite accepts (and
+# libspf2's, through the adapter, for comparison). Prints the counts; exits
+# non-zero when RFC 7208 is below its target (203 of 203).
+#
+# Environment: WHY550_ROOT, WHY550_BUILD, WHY550_TMP (set by tests/run.sh;
+# defaults: this tree, its build folder, /tmp); WHY550_SPF_SUITES (the
+# folder of the YAML files; default ../shared/conformance/spf of the tree).
+set -u
+
+root=${WHY550_ROOT:-$(cd "$(dirname "$0")/.." && pwd -P)}
+build=${WHY550_BUILD:-$root/build}
+suites=${WHY550_SPF_SUITES:-$root/../shared/conformance/spf}
+target_7208=203
+python=/usr/bin/python3
+
+msg() {
+	echo "scenario_spf.sh: $*" >&2
+}
+
+for f in "$build/tests/spfsuite" "$build/tests/faultdns"; do
+	[ -x "$f" ] || { msg "'$f' is missing: build it with 'make tests'"; exit 1; }
+done
+[ -f "$suites/rfc7208-tests.yml" ] || { msg "no suite in '$suites'"; exit 1; }
+
+tmp=$(mktemp -d "${WHY550_TMP:-/tmp}/spf-suite.XXXXXX") || exit 1
+nsd_dir=""
+fault_pid=""
+
+stop_servers() {
+	if [ -n "$fault_pid" ]; then
+		kill -TERM "$fault_pid" 2>/dev/null
+		wait "$fault_pid" 2>/dev/null
+		fault_pid=""
+	fi
+	if [ -n "$nsd_dir" ]; then
+		sh "$root/tests/nsd.sh" stop "$nsd_dir" >/dev/null
+		nsd_dir=""
+	fi
+}
+
+cleanup() {
+	trap - EXIT INT TERM
+	stop_servers
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Starts NSD on $1/zones and the fault server in front of it; sets $port.
+start_servers() {
+	nsd_dir=$1/nsd
+	nsport=$(sh "$root/tests/nsd.sh" start "$nsd_dir" "$1/zones") || {
+		nsd_dir=""
+		msg "cannot start nsd for '$1'"
+		return 1
+	}
+	set --
+	while IFS= read -r name; do
+		set -- "$@" --timeout-name "$name"
+	done < "$scenario/timeouts"
+	: > "$scenario/fault.out"
+	"$build/tests/faultdns" --port 0 --upstream "127.0.0.1:$nsport" "$@" \
+	    > "$scenario/fault.out" 2> "$scenario/fault.err" &
+	fault_pid=$!
+	n=0
+	while :; do
+		port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$scenario/fault.out")
+		[ -n "$port" ] && return 0
+		if [ "$n" -ge 50 ] || ! kill -0 "$fault_pid" 2>/dev/null; then
+			msg "faultdns did not start:"
+			cat "$scenario/fault.err" >&2
+			return 1
+		fi
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# Runs one suite; sets $strict, $receiver, $total.
+run_suite() {
+	out=$tmp/$2
+	"$python" "$root/tests/spf_suite.py" "$1" "$out" > /dev/null || {
+		msg "cannot convert '$1'"
+		exit 1
+	}
+	strict=0
+	receiver=0
+	total=0
+	for scenario in "$out"/[0-9]*; do
+		start_servers "$scenario" || exit 1
+		"$build/tests/spfsuite" --resolver "127.0.0.1:$port" \
+		    --cases "$scenario/cases" --attempt-ms 300 --receiver \
+		    > "$scenario/result" 2>&1
+		rc=$?
+		stop_servers
+		if [ "$rc" -ne 0 ]; then
+			msg "spfsuite failed on '$scenario' (exit status $rc)"
+			cat "$scenario/result" >&2
+			exit 1
+		fi
+		grep '^FAIL' "$scenario/result" | sed "s|^|$2 scenario ${scenario##*/}: |"
+		s=$(sed -n 's|^strict \([0-9]*\)/\([0-9]*\)$|\1|p' "$scenario/result")
+		t=$(sed -n 's|^strict \([0-9]*\)/\([0-9]*\)$|\2|p' "$scenario/result")
+		r=$(sed -n 's|^receiver \([0-9]*\)/\([0-9]*\)$|\1|p' "$scenario/result")
+		strict=$((strict + ${s:-0}))
+		total=$((total + ${t:-0}))
+		receiver=$((receiver + ${r:-0}))
+	done
+}
+
+run_suite "$suites/rfc7208-tests.yml" rfc7208
+s7208=$strict
+echo "spf rfc7208: strict $strict/$total passed (target $target_7208), libspf2 receiver view $receiver/$total"
+if [ -f "$suites/rfc4408-tests.yml" ]; then
+	run_suite "$suites/rfc4408-tests.yml" rfc4408
+	echo "spf rfc4408: strict $strict/$total passed, libspf2 receiver view $receiver/$total"
+fi
+if [ "$s7208" -lt "$target_7208" ]; then
+	msg "rfc7208: $s7208 of $target_7208 passed: below target"
+	exit 1
+fi
+exit 0
