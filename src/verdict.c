@@ -97,6 +97,8 @@ struct verdict_rules {
 	long combine_low;
 	char **ignore_error;
 	size_t nignore;
+	char **precedence;	/* causes that rank first among equals, in order */
+	size_t nprecedence;
 };
 
 /* What is known of one cause while the verdict is built. */
@@ -192,8 +194,11 @@ verdict_rules_free(struct verdict_rules *rules)
 		rule_release(&rules->rules[i]);
 	for (i = 0; i < rules->nignore; i++)
 		free(rules->ignore_error[i]);
+	for (i = 0; i < rules->nprecedence; i++)
+		free(rules->precedence[i]);
 	free(rules->rules);
 	free(rules->ignore_error);
+	free(rules->precedence);
 	free(rules);
 }
 
@@ -276,7 +281,7 @@ load_rule(struct verdict_rules *rules, const struct conf_section *sec, struct er
 static int
 load_global(struct verdict_rules *rules, const struct conf_section *sec, struct error *err)
 {
-	static const char *const keys[] = { "combine_low", "ignore_error", NULL };
+	static const char *const keys[] = { "combine_low", "ignore_error", "precedence", NULL };
 	size_t i;
 
 	if (conf_section_check_keys(sec, keys, err) < 0 ||
@@ -285,6 +290,15 @@ load_global(struct verdict_rules *rules, const struct conf_section *sec, struct 
 	for (i = 0; i < sec->nentries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
 
+		if (strcmp(e->key, "precedence") == 0) {
+			if (verdict_cause_lookup(e->value) == NULL)
+				return conf_error(sec, e, err, "precedence '%s' is not a cause code",
+				    e->value);
+			rules->precedence = xrealloc(rules->precedence,
+			    (rules->nprecedence + 1) * sizeof(*rules->precedence));
+			rules->precedence[rules->nprecedence++] = xstrdup(e->value);
+			continue;
+		}
 		if (strcmp(e->key, "ignore_error") != 0)
 			continue;
 		if (!is_code(e->value, strlen(e->value)))
@@ -592,6 +606,9 @@ add_finding(struct build *b, const struct verdict_rules *rules, const struct rep
 	struct acc *a;
 	json_t *ev;
 
+	/* with rules loaded, a warning no rule names stays in the checks table: it is not a cause */
+	if (rule == NULL && rules != NULL && f->severity != SEV_FAIL)
+		return;
 	if (rule != NULL) {
 		cause = rule->cause;
 		conf = rule->confidence;
@@ -927,16 +944,35 @@ combine_recipient(struct build *b, struct report *const *reports, size_t n,
 
 /* Ranking and status. */
 
-/* Higher confidence first, then what the receiver said, then more evidence. */
+/* Where a cause stands in the configured precedence; those not listed come after. */
+static size_t
+precedence_of(const struct verdict_rules *rules, const char *code)
+{
+	size_t i;
+
+	for (i = 0; rules != NULL && i < rules->nprecedence; i++)
+		if (strcmp(rules->precedence[i], code) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/*
+ * Higher confidence first, then what the receiver said, then the causes
+ * that decide the others (DMARC is what a receiver enforces; SPF and DKIM
+ * explain it), then more evidence.
+ */
 static int
-cmp_acc(const struct acc *x, const struct acc *y)
+cmp_acc(const struct verdict_rules *rules, const struct acc *x, const struct acc *y)
 {
 	size_t nx = json_array_size(x->c.evidence), ny = json_array_size(y->c.evidence);
+	size_t px = precedence_of(rules, x->c.code), py = precedence_of(rules, y->c.code);
 
 	if (x->c.confidence != y->c.confidence)
 		return x->c.confidence > y->c.confidence ? -1 : 1;
 	if (x->from_bounce != y->from_bounce)
 		return x->from_bounce ? -1 : 1;
+	if (px != py)
+		return px < py ? -1 : 1;
 	if (nx != ny)
 		return nx > ny ? -1 : 1;
 	return 0;
@@ -944,14 +980,14 @@ cmp_acc(const struct acc *x, const struct acc *y)
 
 /* Insertion sort: stable, so equal causes keep report order; n is small. */
 static void
-rank(struct build *b)
+rank(struct build *b, const struct verdict_rules *rules)
 {
 	size_t i, j;
 
 	for (i = 1; i < b->n; i++) {
 		struct acc tmp = b->acc[i];
 
-		for (j = i; j > 0 && cmp_acc(&b->acc[j - 1], &tmp) > 0; j--)
+		for (j = i; j > 0 && cmp_acc(rules, &b->acc[j - 1], &tmp) > 0; j--)
 			b->acc[j] = b->acc[j - 1];
 		b->acc[j] = tmp;
 	}
@@ -1029,7 +1065,7 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 		if (a->c.confidence == CONF_HIGH)
 			high = true;
 	}
-	rank(&b);
+	rank(&b, rules);
 	v->ncauses = b.n;
 	v->causes = b.n > 0 ? xcalloc(b.n, sizeof(*v->causes)) : NULL;
 	for (i = 0; i < b.n; i++)

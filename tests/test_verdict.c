@@ -654,3 +654,46 @@ Test(verdict, no_rules_map_by_check_name)
 	verdict_release(&v);
 	report_free(rep);
 }
+
+Test(verdict, warning_without_a_rule_is_not_a_cause)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	report_add(fx_report(&f, &ops_dnsbl), "selftest_failed", SEV_WARN, NULL,
+	    "the list does not list its test point");
+	fx_build(&f);
+	cr_expect_eq(f.v.ncauses, 0, "a list's broken self-test is no blocklisting");
+	cr_expect_eq(f.v.status, VERDICT_CLEAN);
+	fx_release(&f);
+}
+
+Test(verdict, precedence_puts_the_enforced_cause_before_its_explanations)
+{
+	static const char extra[] =
+	    "[verdict]\nprecedence = dmarc_fail\nprecedence = spf_fail\n"
+	    "[verdict \"dmarc/dmarc_fail\"]\ncause = dmarc_fail\nconfidence = high\n"
+	    "summary = dmarc.\nremedy = Align.\n";
+	static const struct check_ops ops_dmarc = { .name = "dmarc" };
+	struct fx f;
+
+	fx_init(&f, extra);
+	report_add(fx_report(&f, &ops_spf), "fail", SEV_FAIL, NULL, "spf fails");
+	report_add(fx_report(&f, &ops_dmarc), "dmarc_fail", SEV_FAIL, NULL, "dmarc fails");
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 2);
+	cr_expect_str_eq(f.v.causes[0].code, "dmarc_fail");
+	cr_expect_str_eq(f.v.causes[1].code, "spf_fail");
+	fx_release(&f);
+}
+
+Test(verdict, precedence_of_an_unknown_cause_is_a_config_error)
+{
+	struct conf *conf = conf_new();
+	struct error err;
+
+	cr_assert_eq(conf_load_file(conf, "x.conf", "[verdict]\nprecedence = spf_failed\n", &err), 0);
+	cr_assert_null(verdict_rules_load(conf, &err));
+	cr_expect(strstr(err.msg, "x.conf:2") != NULL, "%s", err.msg);
+	conf_free(conf);
+}
