@@ -772,7 +772,15 @@ confirm_listing(struct build *b, const char *named, const json_t *entry,
 	    lf != NULL ? lf->code : "list_status", msg, entry));
 	summary = xasprintf("The receiver refused the mail because of %s, and %s lists %s "
 	    "right now: this listing is the block.", named, zone, subject);
-	if (url != NULL && url[0] != '\0')
+	if (json_is_true(json_object_get(entry, "policy")))
+		/* a policy listing (PBL-style) says "do not send direct", not "you sent spam" */
+		remedy = xasprintf("%s is end-user address space that %s says should not send "
+		    "straight to mail servers: send through your provider's outgoing mail server "
+		    "(smarthost, port 587 with authentication) instead of direct to port 25; if "
+		    "it really is a mail server, ask its owner to have the range removed%s%s.",
+		    subject, zone, url != NULL && url[0] != '\0' ? " at " : "",
+		    url != NULL && url[0] != '\0' ? url : "");
+	else if (url != NULL && url[0] != '\0')
 		remedy = xasprintf("Find and stop what sent spam from %s (an infected machine, "
 		    "an open relay, a compromised account), then request removal at %s and "
 		    "retry.", subject, url);

@@ -697,3 +697,25 @@ Test(verdict, precedence_of_an_unknown_cause_is_a_config_error)
 	cr_expect(strstr(err.msg, "x.conf:2") != NULL, "%s", err.msg);
 	conf_free(conf);
 }
+
+Test(verdict, bounce_confirmed_policy_listing_points_at_the_smarthost)
+{
+	struct fx f;
+	struct report *rep;
+	const struct cause *c;
+	json_t *lists;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	fx_bounce(&f, "550 5.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org");
+	rep = fx_report(&f, &ops_dnsbl);
+	dnsbl_list(rep, "zen.spamhaus.org", "listed", "https://check.spamhaus.example/192.0.2.2");
+	lists = json_object_get(report_data(rep), "lists");
+	json_object_set_new(json_array_get(lists, 0), "policy", json_true());
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_not_null(strstr(c->remedy, "port 587"), "%s", c->remedy);
+	cr_expect_null(strstr(c->remedy, "stop what sent spam"), "%s", c->remedy);
+	fx_release(&f);
+}
