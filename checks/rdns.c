@@ -341,11 +341,19 @@ static void
 rdns_describe(void *ctx, struct strbuf *out)
 {
 	const struct rdns_conf *c = ctx;
-	size_t i;
+	size_t i, col;
 
 	strbuf_addf(out, "  generic words:");
-	for (i = 0; i < c->nwords; i++)
+	col = 16;
+	for (i = 0; i < c->nwords; i++) {
+		/* wrapped for an 80-column terminal */
+		if (col + 1 + strlen(c->words[i]) > 78) {
+			strbuf_addf(out, "\n   ");
+			col = 3;
+		}
 		strbuf_addf(out, " %s", c->words[i]);
+		col += 1 + strlen(c->words[i]);
+	}
 	strbuf_addf(out, "\n  embedded IP detection: %s\n", c->octets ? "on" : "off");
 }
 
