@@ -511,8 +511,11 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 	size_t i, npass = 0, ntemp = 0;
 
 	if (dkim_verify_message(r->ad, t->message, t->message_len, msg, v, why, sizeof(why)) < 0)
-		for (i = 0; i < msg->nsig; i++)
-			snprintf(v[i].why, sizeof(v[i].why), "%s", why);
+		for (i = 0; i < msg->nsig; i++) {
+			/* the reason is cut to fit: it is a message for a person */
+			if (snprintf(v[i].why, sizeof(v[i].why), "%s", why) < 0)
+				v[i].why[0] = '\0';
+		}
 	for (i = 0; i < msg->nsig; i++) {
 		o[i].notes = json_array();
 		classify(r, &msg->sig[i], &v[i], msg->nfrom, &o[i]);
