@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/textsafe.h"
 #include "dmarc.h"
 #include "../dns/dns.h"
 #include "../src/util.h"
@@ -159,20 +160,10 @@ dmarc_record_version_misplaced(const char *text, size_t len)
 static char *
 show(struct span v)
 {
-	size_t n = v.len > 64 ? 64 : v.len;
-	char *s = xstrndup(v.s, n);
-	size_t i;
+	char buf[4 * 64 + 8];
 
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			s[i] = '?';
-	if (v.len > 64 || strlen(s) < n) {
-		char *t = xasprintf("%s...", s);
-
-		free(s);
-		s = t;
-	}
-	return s;
+	text_quote(buf, sizeof(buf), v.s, v.len, 64);
+	return xstrdup(buf);
 }
 
 void

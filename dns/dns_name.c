@@ -1,5 +1,6 @@
 /* DNS helpers that need no network: address literals, reverse names, name syntax, server specs. */
 #include "dns.h"
+#include "../src/textsafe.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -109,21 +110,7 @@ dns_reverse_name(const char *ip, const char *zone, bool map4, char *out, size_t 
 static void
 show(char *dst, size_t dstlen, const char *s, size_t n)
 {
-	size_t i, o = 0, max = n > NAME_SHOW ? NAME_SHOW : n;
-
-	for (i = 0; i < max && o + 5 < dstlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\'')
-			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
-	}
-	if (max < n && o + 4 < dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
+	text_quote(dst, dstlen, s, n, NAME_SHOW);
 }
 
 static int

@@ -1,5 +1,6 @@
 /* The checks.d reader: "[section]" headers and "key = value" lines from *.conf files. */
 #include "conf.h"
+#include "textsafe.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -63,26 +64,11 @@ conf_free(struct conf *conf)
 	free(conf);
 }
 
-/*
- * A printable excerpt of n bytes for messages: control and non-ASCII bytes
- * become '?', long text is cut with "...".
- */
+/* A printable excerpt of n bytes for messages: other bytes as \xHH, long text cut. */
 static void
 show(char *dst, size_t dstlen, const char *s, size_t n)
 {
-	size_t i, o = 0;
-	size_t max = n > CONF_SHOW ? CONF_SHOW : n;
-
-	for (i = 0; i < max && o + 1 < dstlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (max < n && o + 4 < dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
+	text_quote(dst, dstlen, s, n, CONF_SHOW);
 }
 
 static int

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "../dns/dns.h"
+#include "textsafe.h"
 
 #define MESSAGE_MAX	(10 * 1024 * 1024)
 #define BOUNCE_MAX	(1024 * 1024)
@@ -50,22 +51,7 @@ target_release(struct target *t)
 static void
 show(char *dst, size_t dstlen, const char *s)
 {
-	size_t i, o = 0, n = strlen(s);
-	size_t max = n > SHOW_MAX ? SHOW_MAX : n;
-
-	for (i = 0; i < max && o + 5 < dstlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c != 0x7f && c != '\'')
-			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
-	}
-	if (max < n && o + 4 < dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
+	text_quote(dst, dstlen, s, strlen(s), SHOW_MAX);
 }
 
 int

@@ -186,3 +186,26 @@ json_sanitize(const json_t *v)
 		return json_deep_copy(v);
 	}
 }
+
+void
+text_quote(char *dst, size_t dstlen, const char *s, size_t n, size_t max)
+{
+	size_t i, o = 0, take = n > max ? max : n;
+
+	if (dstlen == 0)
+		return;
+	/* ASCII only, byte by byte: a message must show exactly which byte is wrong */
+	for (i = 0; i < take && o + 5 < dstlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\'')
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
+	}
+	if (i < n && o + 4 < dstlen) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}

@@ -19,6 +19,14 @@ char *text_utf8_sanitize(const char *s, size_t len);
  */
 char *text_term_escape(const char *s, size_t len);
 
+/*
+ * An excerpt of hostile input for a message, into dst: at most max bytes of
+ * s (n long), printable ASCII as is, every other byte and the quote ' as
+ * \xHH, "..." when cut. Always NUL-terminated; 4 * max + 4 bytes of dst are
+ * enough, a smaller dst cuts the excerpt further.
+ */
+void text_quote(char *dst, size_t dstlen, const char *s, size_t n, size_t max);
+
 /* A JSON string of len hostile bytes (sanitized as above); never NULL. */
 json_t *json_text(const char *s, size_t len);
 /* The same for a NUL-terminated string; NULL s gives JSON null. */
