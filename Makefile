@@ -10,6 +10,13 @@ BUILD      ?= build
 VERSION    := 0.1.0
 
 CC         ?= cc
+# make V=1 shows the whole command lines
+V          ?= 0
+ifeq ($(V),0)
+Q          := @
+else
+Q          :=
+endif
 PKGS       := ldns jansson opendkim libpsl libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -40,21 +47,26 @@ why550: $(BUILD)/why550
 	@[ "$(BUILD)" != build ] || ln -sf build/why550 why550
 
 $(BUILD)/why550: $(BUILD)/src/main.o $(BUILD)/libwhy550.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/libwhy550.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/support.o $(BUILD)/libwhy550.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/tool_%.o $(BUILD)/libwhy550.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 deps:
 	@sh tools/deps.sh
@@ -102,5 +114,7 @@ install: $(BUILD)/why550
 
 clean:
 	rm -rf build why550
+
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
