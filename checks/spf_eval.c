@@ -147,23 +147,6 @@ set_reason(struct spf_node *n, const char *fmt, ...)
 	n->reason = xstrdup(buf);
 }
 
-static bool
-toplabel_ok(const char *s, size_t len)
-{
-	size_t i;
-	bool alpha = false;
-
-	for (i = 0; i < len; i++) {
-		if (isalpha((unsigned char)s[i]))
-			alpha = true;
-		else if (!isdigit((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	}
-	if (len > 0 && (s[0] == '-' || s[len - 1] == '-'))
-		return false;
-	return alpha || memchr(s, '-', len) != NULL;
-}
-
 /*
  * RFC 7208 4.3: a domain that is malformed (empty label not at the end,
  * label over 63 octets, over 253 octets) or not multi-label gives "none".
@@ -200,7 +183,7 @@ domain_ok(const char *d, const char **why)
 	/* the last label must be a top label as in RFC 7208 7.1: not an IP literal */
 	for (i = len; i > 0 && d[i - 1] != '.'; i--)
 		;
-	if (!toplabel_ok(d + i, len - i)) {
+	if (!spf_toplabel_ok(d + i, len - i)) {
 		*why = "does not end in a valid top-level label";
 		return false;
 	}

@@ -146,8 +146,8 @@ spf_macro_check(const char *s, size_t len, bool exp, struct spf_syntax *err)
 	return 0;
 }
 
-static bool
-toplabel_ok(const char *s, size_t len)
+bool
+spf_toplabel_ok(const char *s, size_t len)
 {
 	size_t i;
 	bool alpha = false, dash = false;
@@ -199,7 +199,7 @@ spf_domain_spec_check(const char *s, size_t len, struct spf_syntax *err)
 		end--;
 	for (i = end; i > lit && s[i - 1] != '.'; i--)
 		;
-	if (i == lit || !toplabel_ok(s + i, end - i))
+	if (i == lit || !spf_toplabel_ok(s + i, end - i))
 		return syntax(err, i, "domain must end in a top label with a letter "
 		    "(like '.example') or in a macro");
 	return 0;

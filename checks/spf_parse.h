@@ -80,6 +80,9 @@ int spf_macro_check(const char *s, size_t len, bool exp, struct spf_syntax *err)
  */
 int spf_domain_spec_check(const char *s, size_t len, struct spf_syntax *err);
 
+/* RFC 7208 7.1 toplabel: alphanumerics with a letter, or with inner hyphens. */
+bool spf_toplabel_ok(const char *s, size_t len);
+
 /* What macros expand to for one check_host() call (RFC 7208 7.2). */
 struct spf_macro_env {
 	const char *sender;	/* s: "local@domain" */

@@ -236,6 +236,12 @@ for bin in "$build"/tests/test_*; do
 	fi
 	p=$(field "$line" Passing)
 	f=$(field "$line" Failing)
+	if [ "$(field "$line" Tested)" = 0 ]; then
+		# a test program that runs nothing hides whatever it was meant to test
+		msg "$name: ran no test"
+		failed=$((failed + 1))
+		bad=1
+	fi
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 	s=$(sed -n 's/^  "skipped": \([0-9][0-9]*\),*$/\1/p' \
