@@ -22,6 +22,7 @@
 #define MAX_TTL		86400
 #define DEFAULT_NEG_TTL	60
 #define MAX_MSG		65535
+#define SOCK_USES	32		/* queries per UDP socket before a fresh port */
 
 enum xfer_state {
 	XFER_QUEUED = 0,	/* waiting for a free socket */
@@ -32,11 +33,35 @@ enum xfer_state {
 	XFER_DONE,
 };
 
+/* What an epoll event points at: an entry (its TCP connection) or a shared UDP socket. */
+enum evkind {
+	EV_ENTRY = 1,
+	EV_USOCK,
+};
+
+struct entry;
+
+/*
+ * A UDP socket shared by up to SOCK_USES queries, then replaced by a fresh
+ * one: each gets its own random ephemeral port from the kernel, so source
+ * ports keep changing without a socket() and close() per query.
+ */
+struct usock {
+	enum evkind kind;
+	int fd;
+	int family;
+	unsigned uses;			/* queries started on it */
+	struct entry *queries;		/* in flight on it, linked by unext */
+	struct usock *next;		/* open sockets, or retired ones waiting for reap() */
+	bool retired;
+};
+
 /*
  * One question: in flight, then (if cacheable) kept in the table as the
  * cache entry. Handles and the table each hold a reference.
  */
 struct entry {
+	enum evkind kind;
 	char *name;
 	uint16_t type;
 	uint64_t hash;
@@ -62,7 +87,9 @@ struct entry {
 	size_t nchain;
 	int attempt;
 	int server;
-	int fd;
+	int fd;				/* TCP connection */
+	struct usock *us;		/* UDP socket the current attempt went out on */
+	struct entry *unext;
 	bool edns;
 	uint16_t id;
 	int64_t started;
@@ -94,6 +121,8 @@ struct dns_engine {
 	struct entry *active_head, *active_tail;	/* ordered by timer */
 	size_t nactive;
 	struct entry *reap;
+	struct usock *usocks;		/* open, accepting queries or draining */
+	struct usock *usocks_retired;	/* closed, freed by reap() */
 	bool sleeping;			/* the I/O thread is in epoll_wait and not yet woken */
 
 	struct dns_counters counters;
@@ -591,12 +620,51 @@ negative_ttl(const ldns_pkt *pkt)
 }
 
 static void
+usock_retire(struct dns_engine *eng, struct usock *us)
+{
+	struct usock **p;
+
+	for (p = &eng->usocks; *p != NULL; p = &(*p)->next) {
+		if (*p == us) {
+			*p = us->next;
+			break;
+		}
+	}
+	/* closing the only descriptor of the socket also takes it out of the epoll set */
+	close(us->fd);
+	us->fd = -1;
+	us->retired = true;
+	us->next = eng->usocks_retired;
+	eng->usocks_retired = us;
+}
+
+/* Takes e off its UDP socket; a used-up socket with nothing in flight is closed. */
+static void
+udp_release(struct dns_engine *eng, struct entry *e)
+{
+	struct usock *us = e->us;
+	struct entry **p;
+
+	if (us == NULL)
+		return;
+	for (p = &us->queries; *p != NULL; p = &(*p)->unext) {
+		if (*p == e) {
+			*p = e->unext;
+			break;
+		}
+	}
+	e->unext = NULL;
+	e->us = NULL;
+	if (us->uses >= SOCK_USES && us->queries == NULL)
+		usock_retire(eng, us);
+}
+
+static void
 close_fd(struct dns_engine *eng, struct entry *e)
 {
+	udp_release(eng, e);
 	if (e->fd < 0)
 		return;
-	/* closing the only descriptor of the socket also takes it out of the epoll set */
-	(void)eng;
 	close(e->fd);
 	e->fd = -1;
 }
@@ -655,6 +723,12 @@ reap(struct dns_engine *eng)
 
 		eng->reap = e->reap_next;
 		entry_unref(e);
+	}
+	while (eng->usocks_retired != NULL) {
+		struct usock *us = eng->usocks_retired;
+
+		eng->usocks_retired = us->next;
+		free(us);
 	}
 }
 
@@ -727,31 +801,71 @@ arm_timer(struct dns_engine *eng, struct entry *e)
 
 static void next_attempt(struct dns_engine *eng, struct entry *e);
 
+/* A socket of family with uses left, opened when there is none. */
+static struct usock *
+usock_get(struct dns_engine *eng, int family)
+{
+	struct usock *us;
+	struct epoll_event ev;
+
+	for (us = eng->usocks; us != NULL; us = us->next)
+		if (us->family == family && us->uses < SOCK_USES)
+			return us;
+	us = xcalloc(1, sizeof(*us));
+	us->kind = EV_USOCK;
+	us->family = family;
+	/* an unbound socket gets a random ephemeral port at the first send */
+	us->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (us->fd < 0) {
+		free(us);
+		return NULL;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = us;
+	if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, us->fd, &ev) < 0) {
+		close(us->fd);
+		free(us);
+		return NULL;
+	}
+	us->next = eng->usocks;
+	eng->usocks = us;
+	return us;
+}
+
+static bool
+id_taken(const struct usock *us, uint16_t id)
+{
+	const struct entry *q;
+
+	for (q = us->queries; q != NULL; q = q->unext)
+		if (q->id == id)
+			return true;
+	return false;
+}
+
 static int
 send_udp(struct dns_engine *eng, struct entry *e)
 {
 	const struct dns_server *srv = cur_server(eng, e);
 	unsigned char buf[512];
-	struct epoll_event ev;
+	struct usock *us;
 	size_t len;
 
-	if (e->fd < 0) {
-		e->fd = socket(srv->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (e->fd < 0)
-			return -1;
-		/* an unbound socket gets a random ephemeral port at the first send */
-		ev.events = EPOLLIN;
-		ev.data.ptr = e;
-		if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0) {
-			close(e->fd);
-			e->fd = -1;
-			return -1;
-		}
-	}
-	e->id = random_id(eng);
+	udp_release(eng, e);
+	us = usock_get(eng, srv->addr.ss_family);
+	if (us == NULL)
+		return -1;
+	/* two queries on one socket never share an ID: the ID says whose reply it is */
+	do
+		e->id = random_id(eng);
+	while (id_taken(us, e->id));
+	us->uses++;
+	e->us = us;
+	e->unext = us->queries;
+	us->queries = e;
 	if (build_query(e, e->id, e->edns, buf, &len) < 0)
 		return -1;
-	if (sendto(e->fd, buf, len, 0, (const struct sockaddr *)&srv->addr, srv->addrlen) < 0)
+	if (sendto(us->fd, buf, len, 0, (const struct sockaddr *)&srv->addr, srv->addrlen) < 0)
 		return -1;
 	COUNT(eng, e, sent);
 	eng->sstats[e->server].sent++;
@@ -1034,28 +1148,49 @@ handle_reply(struct dns_engine *eng, struct entry *e, const unsigned char *buf, 
 	complete(eng, e, res);
 }
 
+/* The query on us whose ID the reply carries, if it came from that query's server. */
+static struct entry *
+reply_owner(struct dns_engine *eng, struct usock *us, const unsigned char *buf, size_t n,
+    const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct entry *q;
+	uint16_t id;
+
+	if (n < 12)
+		return NULL;
+	id = (uint16_t)((unsigned)buf[0] << 8 | buf[1]);
+	for (q = us->queries; q != NULL; q = q->unext)
+		if (q->id == id && q->state == XFER_UDP && same_addr(from, flen, cur_server(eng, q)))
+			return q;
+	return NULL;
+}
+
 static void
-read_udp(struct dns_engine *eng, struct entry *e)
+read_udp(struct dns_engine *eng, struct usock *us)
 {
 	unsigned char buf[MAX_MSG];
 	struct sockaddr_storage from;
 	socklen_t flen;
+	struct entry *e;
 	ssize_t n;
 	int budget;
 
-	for (budget = 0; budget < 16 && e->state == XFER_UDP; budget++) {
+	for (budget = 0; budget < 64 && !us->retired; budget++) {
 		flen = sizeof(from);
-		n = recvfrom(e->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		n = recvfrom(us->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			return;
-		if (!same_addr(&from, flen, cur_server(eng, e)) ||
-		    !reply_matches(e, buf, (size_t)n)) {
-			/* a spoofing attempt or a stale reply: not an answer, keep waiting */
+		e = reply_owner(eng, us, buf, (size_t)n, &from, flen);
+		if (e == NULL) {
+			/* a spoofing attempt or a stale reply: not an answer */
+			eng->counters.mismatched++;
+			continue;
+		}
+		if (!reply_matches(e, buf, (size_t)n)) {
 			COUNT(eng, e, mismatched);
 			continue;
 		}
 		handle_reply(eng, e, buf, (size_t)n, false);
-		return;
 	}
 }
 
@@ -1166,19 +1301,23 @@ io_thread(void *arg)
 		pthread_mutex_lock(&eng->lock);
 		eng->sleeping = false;
 		for (i = 0; i < n; i++) {
-			struct entry *e = evs[i].data.ptr;
+			enum evkind *kind = evs[i].data.ptr;
+			struct entry *e;
 
-			if (e == NULL) {
+			if (kind == NULL) {
 				uint64_t v;
 
 				if (read(eng->evfd, &v, sizeof(v)) < 0)
 					continue;
 				continue;
 			}
-			/* an entry finished by an earlier event of this batch has no fd */
-			if (e->state == XFER_UDP)
-				read_udp(eng, e);
-			else if (e->state >= XFER_TCP_CONNECT && e->state <= XFER_TCP_READ)
+			if (*kind == EV_USOCK) {
+				read_udp(eng, (struct usock *)(void *)kind);
+				continue;
+			}
+			/* an entry finished by an earlier event of this batch has no connection */
+			e = (struct entry *)(void *)kind;
+			if (e->state >= XFER_TCP_CONNECT && e->state <= XFER_TCP_READ)
 				tcp_event(eng, e, evs[i].events);
 		}
 		expire_timers(eng);
@@ -1288,6 +1427,9 @@ dns_engine_free(struct dns_engine *eng)
 	for (i = 0; i < eng->nbuckets; i++)
 		while (eng->buckets[i] != NULL)
 			table_remove(eng, eng->buckets[i]);
+	while (eng->usocks != NULL)
+		usock_retire(eng, eng->usocks);
+	reap(eng);
 	free(eng->buckets);
 	close(eng->epfd);
 	close(eng->evfd);
@@ -1414,6 +1556,7 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 	e->type = type;
 	e->hash = h;
 	e->refs = 1;
+	e->kind = EV_ENTRY;
 	e->fd = -1;
 	e->edns = true;
 	e->last_rcode = -1;

@@ -6,6 +6,10 @@
  * session (struct dns) that carries the target's deadline and its own
  * counters. Every function here is safe to call from several threads at once.
  *
+ * Queries go out over UDP sockets that each carry a few dozen queries (IDs
+ * unique per socket) before a fresh socket, with a fresh random port, takes
+ * over; a truncated reply is asked again over TCP.
+ *
  * Queries are asynchronous: dns_query_submit() returns at once, and
  * dns_query_wait() blocks until that query (or the session's deadline) is
  * done. dns_lookup() is the two in one. Identical questions are answered from
