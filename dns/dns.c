@@ -1013,11 +1013,105 @@ reply_matches(const struct entry *e, const unsigned char *buf, size_t len)
 	    buf[14 + nlen] == 0 && buf[15 + nlen] == 1;
 }
 
-static void
-chain_add(struct entry *e, const char *name)
+/*
+ * The answer part of a NOERROR or NXDOMAIN reply to (qname, qtype): follows
+ * the CNAME chain from the question as far as the reply goes (appending to
+ * *chain), decodes the records of qtype at its end. *dangling is set when
+ * the reply stops at an alias whose target it does not answer: the caller
+ * asks for the target.
+ */
+static struct dns_result *
+decode_answer(const ldns_pkt *pkt, const ldns_rdf *qname, const char *name, uint16_t qtype,
+    char ***chain, size_t *nchain, bool *dangling)
 {
-	e->chain = xrealloc(e->chain, (e->nchain + 1) * sizeof(*e->chain));
-	e->chain[e->nchain++] = xstrdup(name);
+	ldns_rr_list *ans = ldns_pkt_answer(pkt);
+	size_t n = ans != NULL ? ldns_rr_list_rr_count(ans) : 0, i, hops;
+	int rcode = ldns_pkt_get_rcode(pkt);
+	ldns_rdf *owner = ldns_rdf_clone(qname);
+	struct dns_result *res = result_new(name, qtype, DNS_ANSWER);
+	uint32_t ttl = MAX_TTL;
+
+	for (hops = 0; hops < MAX_CNAME_HOPS; hops++) {
+		bool moved = false;
+
+		for (i = 0; i < n; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && qtype != DNS_T_CNAME &&
+			    ldns_rr_rd_count(rr) == 1 &&
+			    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
+				*chain = xrealloc(*chain, (*nchain + 1) * sizeof(**chain));
+				(*chain)[(*nchain)++] = rdf_name(ldns_rr_rdf(rr, 0));
+				if (ldns_rr_ttl(rr) < ttl)
+					ttl = ldns_rr_ttl(rr);
+				ldns_rdf_deep_free(owner);
+				owner = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+				moved = true;
+				break;
+			}
+		}
+		if (!moved)
+			break;
+	}
+
+	res->rcode = rcode;
+	for (i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_get_type(rr) != qtype ||
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+			continue;
+		res->rr = xrealloc(res->rr, (res->nrr + 1) * sizeof(*res->rr));
+		if (rr_decode(rr, &res->rr[res->nrr]) < 0) {
+			rr_release(&res->rr[res->nrr]);
+			continue;
+		}
+		if (ldns_rr_ttl(rr) < ttl)
+			ttl = ldns_rr_ttl(rr);
+		res->nrr++;
+	}
+	*dangling = res->nrr == 0 && rcode == LDNS_RCODE_NOERROR && hops > 0 &&
+	    ldns_dname_compare(owner, qname) != 0;
+	ldns_rdf_deep_free(owner);
+	if (res->nrr == 0) {
+		res->status = rcode == LDNS_RCODE_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA;
+		if (negative_ttl(pkt) < ttl)
+			ttl = negative_ttl(pkt);
+	}
+	res->ttl = ttl;
+	return res;
+}
+
+struct dns_result *
+dns_reply_parse(const unsigned char *wire, size_t len, const char *qname, uint16_t qtype)
+{
+	ldns_pkt *pkt = NULL;
+	ldns_rdf *q = NULL;
+	struct dns_result *res = NULL;
+	char **chain = NULL;
+	size_t nchain = 0;
+	bool dangling;
+	int rcode;
+
+	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK)
+		goto out;
+	q = ldns_dname_new_frm_str(qname[0] != '\0' ? qname : ".");
+	if (q == NULL)
+		goto out;
+	rcode = ldns_pkt_get_rcode(pkt);
+	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		res = result_new(qname, qtype, rcode == LDNS_RCODE_REFUSED ? DNS_REFUSED :
+		    DNS_SERVFAIL);
+		res->rcode = rcode;
+		goto out;
+	}
+	res = decode_answer(pkt, q, qname, qtype, &chain, &nchain, &dangling);
+	res->cname = chain;
+	res->ncname = nchain;
+out:
+	ldns_rdf_deep_free(q);
+	ldns_pkt_free(pkt);
+	return res;
 }
 
 static void
@@ -1025,12 +1119,9 @@ handle_reply(struct dns_engine *eng, struct entry *e, const unsigned char *buf, 
     bool via_tcp)
 {
 	ldns_pkt *pkt = NULL;
-	ldns_rr_list *ans;
-	ldns_rdf *owner;
 	struct dns_result *res;
-	size_t i, n, hops;
+	bool dangling;
 	int rcode;
-	uint32_t ttl = MAX_TTL;
 
 	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK) {
 		e->saw_malformed = true;
@@ -1069,82 +1160,25 @@ handle_reply(struct dns_engine *eng, struct entry *e, const unsigned char *buf, 
 		return;
 	}
 
-	/* follow the CNAME chain from the question, as far as this reply goes */
-	ans = ldns_pkt_answer(pkt);
-	n = ans != NULL ? ldns_rr_list_rr_count(ans) : 0;
-	owner = ldns_rdf_clone(e->cur_rdf);
-	for (hops = 0; hops < MAX_CNAME_HOPS; hops++) {
-		bool moved = false;
-
-		for (i = 0; i < n; i++) {
-			ldns_rr *rr = ldns_rr_list_rr(ans, i);
-
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && e->type != DNS_T_CNAME &&
-			    ldns_rr_rd_count(rr) == 1 &&
-			    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
-				char *t = rdf_name(ldns_rr_rdf(rr, 0));
-
-				chain_add(e, t);
-				free(t);
-				if (ldns_rr_ttl(rr) < ttl)
-					ttl = ldns_rr_ttl(rr);
-				ldns_rdf_deep_free(owner);
-				owner = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
-				moved = true;
-				break;
-			}
-		}
-		if (!moved)
-			break;
-	}
-
-	res = result_new(e->name, e->type, DNS_ANSWER);
-	res->rcode = rcode;
+	res = decode_answer(pkt, e->cur_rdf, e->name, e->type, &e->chain, &e->nchain, &dangling);
 	res->server = xstrdup(cur_server(eng, e)->label);
-	for (i = 0; i < n; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(ans, i);
-
-		if (ldns_rr_get_type(rr) != e->type ||
-		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
-			continue;
-		res->rr = xrealloc(res->rr, (res->nrr + 1) * sizeof(*res->rr));
-		if (rr_decode(rr, &res->rr[res->nrr]) < 0) {
-			rr_release(&res->rr[res->nrr]);
-			continue;
-		}
-		if (ldns_rr_ttl(rr) < ttl)
-			ttl = ldns_rr_ttl(rr);
-		res->nrr++;
-	}
-
-	if (res->nrr == 0 && rcode == LDNS_RCODE_NOERROR && e->nchain > 0 &&
-	    ldns_dname_compare(owner, e->cur_rdf) != 0) {
+	ldns_pkt_free(pkt);
+	if (dangling) {
 		/* the server gave the alias but not its target: ask for the target */
 		if (e->nchain >= MAX_CNAME_HOPS) {
 			res->status = DNS_SERVFAIL;
 			res->ttl = FAIL_TTL;
-			ldns_rdf_deep_free(owner);
-			ldns_pkt_free(pkt);
 			complete(eng, e, res);
 			return;
 		}
 		dns_result_free(res);
 		set_name(e, e->chain[e->nchain - 1]);
-		ldns_rdf_deep_free(owner);
-		ldns_pkt_free(pkt);
 		e->attempt = 0;
 		e->saw_timeout = e->saw_malformed = e->saw_neterr = false;
 		close_fd(eng, e);
 		next_attempt(eng, e);
 		return;
 	}
-	ldns_rdf_deep_free(owner);
-	if (res->nrr == 0) {
-		res->status = rcode == LDNS_RCODE_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA;
-		ttl = negative_ttl(pkt) < ttl ? negative_ttl(pkt) : ttl;
-	}
-	res->ttl = ttl;
-	ldns_pkt_free(pkt);
 	complete(eng, e, res);
 }
 

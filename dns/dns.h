@@ -207,6 +207,15 @@ struct dns_result *dns_lookup(struct dns *dns, const char *name, uint16_t type);
 void dns_lookup_many(struct dns *dns, const char *const *names, const uint16_t *types,
     size_t n, struct dns_result **results);
 
+/*
+ * Parses one reply to (qname, qtype) as the engine does, without the
+ * engine: the answer records of qtype after the CNAME chain inside the
+ * reply, NXDOMAIN/NODATA, SERVFAIL/REFUSED from the RCODE. NULL when the
+ * bytes are not a DNS message. No network; for tests and fuzzing.
+ */
+struct dns_result *dns_reply_parse(const unsigned char *wire, size_t len, const char *qname,
+    uint16_t qtype);
+
 /* Names: helpers that need no network. */
 
 /*
