@@ -221,11 +221,15 @@ is_code(const char *s, size_t n)
 	return true;
 }
 
-/* "check/code" or "check/code/cause": the shape only, so rules may name checks built elsewhere. */
+/*
+ * "check/code" or "check/code/cause", naming a registered check: a rule
+ * for a misspelt check would never fire, and nobody would notice.
+ */
 static int
 check_label(const struct conf_section *sec, struct error *err)
 {
 	const char *l = sec->label, *s1, *s2;
+	char check[64];
 
 	s1 = strchr(l, '/');
 	s2 = s1 != NULL ? strchr(s1 + 1, '/') : NULL;
@@ -235,6 +239,10 @@ check_label(const struct conf_section *sec, struct error *err)
 		return conf_error(sec, NULL, err,
 		    "[verdict \"%s\"]: the label is \"check/finding_code\" or "
 		    "\"check/finding_code/cause_code\"", l);
+	snprintf(check, sizeof(check), "%.*s", (int)(s1 - l), l);
+	if (check_find(check) == NULL)
+		return conf_error(sec, NULL, err, "[verdict \"%s\"]: no check is called '%s'",
+		    l, check);
 	return 0;
 }
 

@@ -719,3 +719,17 @@ Test(verdict, bounce_confirmed_policy_listing_points_at_the_smarthost)
 	cr_expect_null(strstr(c->remedy, "stop what sent spam"), "%s", c->remedy);
 	fx_release(&f);
 }
+
+Test(verdict, rule_for_an_unknown_check_is_a_config_error)
+{
+	struct conf *conf = conf_new();
+	struct error err;
+
+	cr_assert_eq(conf_load_file(conf, "typo.conf",
+	    "[verdict \"rnds/ptr_missing\"]\ncause = rdns_missing\nconfidence = high\n"
+	    "summary = s.\nremedy = r.\n", &err), 0);
+	cr_assert_null(verdict_rules_load(conf, &err));
+	cr_expect(strstr(err.msg, "typo.conf:1") != NULL && strstr(err.msg, "'rnds'") != NULL,
+	    "%s", err.msg);
+	conf_free(conf);
+}
