@@ -8,7 +8,6 @@
 #include "check.h"
 #include "../src/textsafe.h"
 
-static const char *const helo_after[] = { "rdns", NULL };
 
 static const unsigned char v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
@@ -167,22 +166,22 @@ result_has_ip(const struct target *t, const struct dns_result *r)
 	return false;
 }
 
+/* The PTR answer is the one rdns reads too (asked at once, answered once); its failures are rdns's to report. */
 static void
-check_ptr(const struct target *t, struct report *rep)
+check_ptr(const struct target *t, struct report *rep, const struct dns_result *ptr)
 {
-	const struct report *peer = report_peer(rep, "rdns");
-	const json_t *ptr;
 	json_t *names;
 	size_t i;
 
-	if (peer == NULL || (ptr = json_object_get(report_data_const(peer), "ptr")) == NULL ||
-	    !json_is_array(ptr) || json_array_size(ptr) == 0)
+	if (ptr == NULL || ptr->status != DNS_ANSWER || ptr->nrr == 0)
 		return;
-	names = json_deep_copy(ptr);
-	for (i = 0; i < json_array_size(ptr); i++) {
-		const char *p = json_string_value(json_array_get(ptr, i));
+	names = json_array();
+	for (i = 0; i < ptr->nrr; i++)
+		json_array_append_new(names, json_str(ptr->rr[i].u.name.target));
+	for (i = 0; i < ptr->nrr; i++) {
+		const char *p = ptr->rr[i].u.name.target;
 
-		if (p != NULL && same_name(p, t->helo)) {
+		if (same_name(p, t->helo)) {
 			json_object_set_new(report_data(rep), "matches_ptr", json_true());
 			report_add(rep, "helo_matches_ptr", SEV_INFO,
 			    json_pack("{s:o,s:o}", "helo", json_str(t->helo), "ptr", names),
@@ -273,10 +272,12 @@ check_addresses(const struct target *t, struct report *rep, const struct dns_res
 static void
 helo_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
-	const char *names[2];
-	const uint16_t types[2] = { DNS_T_A, DNS_T_AAAA };
-	struct dns_result *res[2] = { NULL, NULL };
+	const char *names[3];
+	const uint16_t types[3] = { DNS_T_A, DNS_T_AAAA, DNS_T_PTR };
+	struct dns_result *res[3] = { NULL, NULL, NULL };
 	json_t *data = report_data(rep);
+	char rev[128];
+	size_t n = 2, i;
 
 	(void)ctx;
 	json_object_set_new(data, "helo", json_str(t->helo));
@@ -291,18 +292,20 @@ helo_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 	if (check_form(t, rep))
 		return;
 	names[0] = names[1] = t->helo;
-	dns_lookup_many(dns, names, types, 2, res);
+	if (t->ip != NULL && dns_reverse_name(t->ip, NULL, true, rev, sizeof(rev)) == 0)
+		names[n++] = rev;
+	/* the name's addresses and the IP's PTR in one round trip */
+	dns_lookup_many(dns, names, types, n, res);
 	check_addresses(t, rep, res[0], res[1]);
 	if (t->ip != NULL)
-		check_ptr(t, rep);
-	dns_result_free(res[0]);
-	dns_result_free(res[1]);
+		check_ptr(t, rep, res[2]);
+	for (i = 0; i < n; i++)
+		dns_result_free(res[i]);
 }
 
 const struct check_ops check_helo = {
 	.name = "helo",
 	.summary = "the HELO name: fully-qualified or a literal, resolves, matches the IP and PTR",
 	.needs = NEED_HELO,
-	.after = helo_after,
 	.run = helo_run,
 };
