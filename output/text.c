@@ -192,7 +192,8 @@ verdict_line(struct out *o, const struct verdict *v)
 		break;
 	case VERDICT_AT_RISK:
 		label = "AT RISK";
-		rest = xasprintf("%zu problem%s receivers may punish", v->ncauses,
+		/* none is certain: a temporary refusal or a weakness receivers may count against you */
+		rest = xasprintf("%zu possible cause%s, none certain", v->ncauses,
 		    v->ncauses == 1 ? "" : "s");
 		break;
 	case VERDICT_BLOCKED_LIKELY:
