@@ -52,7 +52,7 @@ cleanup() {
 	sh "$root/tests/nsd.sh" stop "$tmp/nsd" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP PIPE
 
 # LISTS zones: each lists its RFC 5782 test point; every tenth lists the IP too
 mkdir -p "$tmp/zones" "$tmp/checks.d"

@@ -13,7 +13,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 command -v dnsperf >/dev/null || { echo "bench: dnsperf is missing (sh tools/deps.sh --bench)" >&2; exit 1; }
 

@@ -48,7 +48,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # NSD on zone folder $1 (state in $2), the fault server in front ($3: more options); sets $nsport $port.
 start_servers() {

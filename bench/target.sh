@@ -16,7 +16,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 mkdir -p "$tmp/nsd"
 port=$(sh "$root/tests/nsd.sh" start "$tmp/nsd" "$root/tests/zones") || exit 1

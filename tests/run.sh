@@ -107,7 +107,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'exit 143' TERM HUP PIPE
 
 # Starts one faultdns (name, then its options); sets $port to the port it chose.
 start_faultdns() {

@@ -43,7 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'exit 143' TERM HUP PIPE
 
 # One zone file per apex (the last two labels); prints a --fault option per
 # SERVFAIL or TIMEOUT name (NXDOMAIN names are simply left out of the zones).
