@@ -649,6 +649,32 @@ skip_reply_prefix(const struct line *l, size_t o)
 	return p;
 }
 
+/* Appends every line of sc, folded, separated by spaces, up to about SCAN_MAX bytes. */
+static void
+add_all_lines(struct strbuf *sb, const struct scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nlines && sb->len < SCAN_MAX; i++) {
+		if (sb->len > 0)
+			strbuf_add(sb, " ", 1);
+		add_folded(sb, sc->lines[i].s, sc->lines[i].len);
+	}
+}
+
+/* The text gathered in sb, cut to SCAN_MAX bytes; never NULL. */
+static char *
+scan_text(struct strbuf *sb)
+{
+	if (sb->len > SCAN_MAX) {
+		sb->len = SCAN_MAX;
+		sb->buf[sb->len] = '\0';
+	}
+	if (sb->buf == NULL)
+		return xstrdup("");
+	return strbuf_detach(sb, NULL);
+}
+
 /*
  * The reply: the fragment lines joined, the "Diagnostic-Code: smtp;" label
  * and the code prefix of continuation lines removed. Without fragments,
@@ -686,20 +712,9 @@ reply_text(const struct scan *sc)
 		add_folded(&sb, l->s + o, l->len - o);
 		first = false;
 	}
-	if (sb.len == 0) {
-		for (i = 0; i < sc->nlines && sb.len < SCAN_MAX; i++) {
-			if (sb.len > 0)
-				strbuf_add(&sb, " ", 1);
-			add_folded(&sb, sc->lines[i].s, sc->lines[i].len);
-		}
-	}
-	if (sb.len > SCAN_MAX) {
-		sb.len = SCAN_MAX;
-		sb.buf[sb.len] = '\0';
-	}
-	if (sb.buf == NULL)
-		return xstrdup("");
-	return strbuf_detach(&sb, NULL);
+	if (sb.len == 0)
+		add_all_lines(&sb, sc);
+	return scan_text(&sb);
 }
 
 /* The whole text folded onto one line, for the host patterns. */
@@ -707,21 +722,10 @@ static char *
 whole_text(const struct scan *sc)
 {
 	struct strbuf sb;
-	size_t i;
 
 	strbuf_init(&sb);
-	for (i = 0; i < sc->nlines && sb.len < SCAN_MAX; i++) {
-		if (sb.len > 0)
-			strbuf_add(&sb, " ", 1);
-		add_folded(&sb, sc->lines[i].s, sc->lines[i].len);
-	}
-	if (sb.len > SCAN_MAX) {
-		sb.len = SCAN_MAX;
-		sb.buf[sb.len] = '\0';
-	}
-	if (sb.buf == NULL)
-		return xstrdup("");
-	return strbuf_detach(&sb, NULL);
+	add_all_lines(&sb, sc);
+	return scan_text(&sb);
 }
 
 /* A copy of n bytes as a lower-case DNS name (trailing dot dropped), or NULL if it is not one. */
