@@ -135,7 +135,7 @@ progress(struct batch *b, bool final)
 		return;
 	b->shown = now;
 	secs = (double)(now - b->started) / 1000.0;
-	fprintf(stderr, "\rwhy550: %ld targets done, %.0f/s", b->done,
+	fprintf(stderr, "\rwhy550: %ld target%s done, %.0f/s", b->done, b->done == 1 ? "" : "s",
 	    secs > 0 ? (double)b->done / secs : 0.0);
 	if (final)
 		fputc('\n', stderr);
