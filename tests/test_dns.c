@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support.h"
@@ -431,5 +432,42 @@ Test(dns, session_counts_the_retries_of_its_own_queries)
 	dns_result_free(again);
 	dns_free(mine);
 	dns_free(other);
+	dns_engine_free(eng);
+}
+
+Test(dns, source_ports_change_as_queries_go_on)
+{
+	/* the fault server answers srcport.* with the UDP source port the query came from */
+	struct dns_engine *eng = test_engine(test_fault_alone(), 1000, 2);
+	struct dns *dns = dns_new(eng, 0);
+	const char *names[200];
+	uint16_t types[200];
+	struct dns_result *res[200];
+	char buf[200][64];
+	long ports[200];
+	size_t i, j, distinct = 0;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "srcport.q%zu.example.test", i);
+		names[i] = buf[i];
+		types[i] = DNS_T_TXT;
+	}
+	dns_lookup_many(dns, names, types, 200, res);
+	for (i = 0; i < 200; i++) {
+		cr_assert_eq(res[i]->status, DNS_ANSWER, "%s: %s", names[i],
+		    dns_status_name(res[i]->status));
+		ports[i] = strtol(res[i]->rr[0].u.txt.data, NULL, 10);
+		cr_assert_gt(ports[i], 0);
+		dns_result_free(res[i]);
+	}
+	for (i = 0; i < 200; i++) {
+		for (j = 0; j < i && ports[j] != ports[i]; j++)
+			;
+		if (j == i)
+			distinct++;
+	}
+	/* no port carries more than a few dozen queries: 200 queries need several */
+	cr_assert_geq(distinct, 200 / 32, "only %zu source ports for 200 queries", distinct);
+	dns_free(dns);
 	dns_engine_free(eng);
 }

@@ -51,7 +51,8 @@ enum fault {
 	FAULT_BADTHENGOOD,
 	FAULT_FLAKY,
 	FAULT_BIG,
-	FAULT_COUNT
+	FAULT_COUNT,
+	FAULT_SRCPORT
 };
 
 /* What the answer section of a synthesised reply holds. */
@@ -59,7 +60,8 @@ enum answer {
 	ANSWER_NONE,
 	ANSWER_NORMAL,
 	ANSWER_BIG,
-	ANSWER_COUNT
+	ANSWER_COUNT,
+	ANSWER_SRCPORT
 };
 
 enum event_kind {
@@ -132,6 +134,7 @@ struct server {
 	uint32_t		 next_id;
 	struct flaky		*flaky;
 	unsigned long		 counted;
+	unsigned		 peer_port;	/* source port of the query being answered */
 	ldns_rdf		**silent;	/* --timeout-name: never answered */
 	size_t			 nsilent;
 	ldns_rdf		**named;	/* --fault NAME=KIND: this exact name gets KIND */
@@ -493,6 +496,7 @@ classify(const char *label, long *n)
 		{ "badthengood", FAULT_BADTHENGOOD },
 		{ "big", FAULT_BIG },
 		{ "count", FAULT_COUNT },
+		{ "srcport", FAULT_SRCPORT },
 	};
 	size_t i;
 
@@ -634,6 +638,13 @@ again:
 		break;
 	case ANSWER_BIG:
 		add_big(p, qname, qtype);
+		break;
+	case ANSWER_SRCPORT:
+		if (qtype == LDNS_RR_TYPE_TXT) {
+			snprintf(count, sizeof(count), "%u", s->peer_port);
+			add_rr(p, qname, LDNS_RR_TYPE_TXT, LDNS_RDF_TYPE_STR, count,
+			    0, NULL);
+		}
 		break;
 	case ANSWER_COUNT:
 		if (qtype == LDNS_RR_TYPE_TXT || qtype == LDNS_RR_TYPE_ANY) {
@@ -956,6 +967,15 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 			break;
 		wire = reply_wire(s, q, qname, LDNS_RCODE_NOERROR,
 		    ANSWER_NORMAL, false, limit, &wlen);
+		schedule_reply(s, due, EVENT_REPLY, from, wire, wlen);
+		break;
+	case FAULT_SRCPORT:
+		/* the source port the query came from, for tests of port randomisation */
+		s->peer_port = ntohs(from->addr.ss_family == AF_INET6 ?
+		    ((const struct sockaddr_in6 *)&from->addr)->sin6_port :
+		    ((const struct sockaddr_in *)&from->addr)->sin_port);
+		wire = reply_wire(s, q, qname, LDNS_RCODE_NOERROR, ANSWER_SRCPORT, false,
+		    limit, &wlen);
 		schedule_reply(s, due, EVENT_REPLY, from, wire, wlen);
 		break;
 	case FAULT_BIG:
