@@ -24,8 +24,12 @@ for h in "$root"/fuzz/fuzz_*.c; do
 	echo "== $name (${secs}s)"
 	clang $flags "$h" $objs $libs -o "$build/bin/$name" || { rc=1; continue; }
 	mkdir -p "$build/corpus/$name"
+	# new inputs go to the first folder; fuzz/seeds/NAME (real samples) is read only
+	seeds=""
+	[ -d "$root/fuzz/seeds/$name" ] && seeds="$root/fuzz/seeds/$name"
+	# shellcheck disable=SC2086
 	"$build/bin/$name" -max_total_time="$secs" -print_final_stats=1 "$build/corpus/$name" \
-		2>"$build/$name.log" || { rc=1; tail -n 40 "$build/$name.log"; }
+		$seeds 2>"$build/$name.log" || { rc=1; tail -n 40 "$build/$name.log"; }
 	grep -E '^stat::number_of_executed_units' "$build/$name.log" || true
 done
 exit $rc
