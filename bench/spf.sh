@@ -27,16 +27,13 @@ done
 	exit 1
 }
 
+. "$root/tests/faultdns.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/why550-spfbench.XXXXXX") || exit 1
 nsd_dir=""
 fault_pid=""
 
 stop_servers() {
-	if [ -n "$fault_pid" ]; then
-		kill -TERM "$fault_pid" 2>/dev/null
-		wait "$fault_pid" 2>/dev/null
-		fault_pid=""
-	fi
+	faultdns_stop
 	if [ -n "$nsd_dir" ]; then
 		sh "$root/tests/nsd.sh" stop "$nsd_dir" >/dev/null
 		nsd_dir=""
@@ -54,19 +51,9 @@ trap 'exit 130' INT TERM HUP PIPE
 start_servers() {
 	nsd_dir=$2/nsd
 	nsport=$(sh "$root/tests/nsd.sh" start "$nsd_dir" "$1") || exit 1
-	out=$2/fault.out
-	: > "$out"
 	shift 2
-	"$build/tests/faultdns" --port 0 --upstream "127.0.0.1:$nsport" "$@" > "$out" 2>&1 &
-	fault_pid=$!
-	n=0
-	while :; do
-		port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$out")
-		[ -n "$port" ] && return 0
-		[ "$n" -lt 50 ] || { echo "bench/spf.sh: faultdns did not start" >&2; exit 1; }
-		sleep 0.1
-		n=$((n + 1))
-	done
+	faultdns_start "$build" "$nsd_dir.fault.out" --upstream "127.0.0.1:$nsport" "$@" || exit 1
+	port=$fault_port
 }
 
 # pyspf over a case file on port $2; prints "ok total elapsed_ms".

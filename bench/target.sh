@@ -8,10 +8,11 @@ build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 delay=${BENCH_DELAY_MS:-30}
 runs=${BENCH_RUNS:-7}
+. "$root/tests/faultdns.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/why550-bench.XXXXXX") || exit 1
-fpid=""
+fault_pid=""
 cleanup() {
-	[ -n "$fpid" ] && kill "$fpid" 2>/dev/null && wait "$fpid" 2>/dev/null
+	faultdns_stop
 	sh "$root/tests/nsd.sh" stop "$tmp/nsd" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -20,16 +21,9 @@ trap 'exit 130' INT TERM HUP PIPE
 
 mkdir -p "$tmp/nsd"
 port=$(sh "$root/tests/nsd.sh" start "$tmp/nsd" "$root/tests/zones") || exit 1
-"$root/$build/tests/faultdns" --port 0 --delay "$delay" --upstream "127.0.0.1:$port" \
-	> "$tmp/fault.out" &
-fpid=$!
-i=0
-while [ ! -s "$tmp/fault.out" ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-fport=$(awk '/^port/ {print $2}' "$tmp/fault.out")
-[ -n "$fport" ] || { echo "bench: the delaying server did not start" >&2; exit 1; }
+faultdns_start "$root/$build" "$tmp/fault.out" --delay "$delay" --upstream "127.0.0.1:$port" ||
+	exit 1
+fport=$fault_port
 
 i=0
 while [ $i -lt "$runs" ]; do

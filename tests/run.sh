@@ -52,6 +52,7 @@ if [ ! -x "$build/tests/faultdns" ]; then
 	exit 1
 fi
 
+. "$root/tests/faultdns.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/why550-test.XXXXXX") || exit 1
 mkdir -p "$tmp/san" "$tmp/out"
 server_pids=""
@@ -113,22 +114,9 @@ trap 'exit 143' TERM HUP PIPE
 start_faultdns() {
 	name=$1
 	shift
-	"$build/tests/faultdns" --port 0 --pidfile "$tmp/$name.pid" "$@" \
-	    > "$tmp/$name.out" 2> "$tmp/$name.err" &
-	pid=$!
-	server_pids="$server_pids $pid"
-	n=0
-	while :; do
-		port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/$name.out")
-		[ -n "$port" ] && return 0
-		if ! alive "$pid" || [ "$n" -ge 50 ]; then
-			msg "faultdns ($name) did not start:"
-			cat "$tmp/$name.err" >&2
-			exit 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
+	faultdns_start "$build" "$tmp/$name.out" --pidfile "$tmp/$name.pid" "$@" || exit 1
+	server_pids="$server_pids $fault_pid"
+	port=$fault_port
 }
 
 # Runs a command in the background so a signal to us is handled at once.

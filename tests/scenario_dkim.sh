@@ -28,16 +28,14 @@ for f in "$build/tests/faultdns" "$build/tests/dkimsuite"; do
 done
 [ -f "$suite/manifest.jsonl" ] || { msg "no DKIM suite at '$suite'"; exit 1; }
 
+. "$root/tests/faultdns.sh"
 tmp=$(mktemp -d "$base/dkim.XXXXXX") || exit 1
-fpid=""
+fault_pid=""
 nsd_up=0
 
 cleanup() {
 	trap - EXIT INT TERM
-	if [ -n "$fpid" ]; then
-		kill -TERM "$fpid" 2>/dev/null
-		wait "$fpid" 2>/dev/null
-	fi
+	faultdns_stop
 	[ "$nsd_up" -eq 0 ] || sh "$root/tests/nsd.sh" stop "$tmp/nsd"
 	rm -rf "$tmp"
 }
@@ -83,25 +81,11 @@ nsport=$(sh "$root/tests/nsd.sh" start "$tmp/nsd" "$tmp/zones") || {
 }
 nsd_up=1
 
-: > "$tmp/faultdns.out"
 # shellcheck disable=SC2046
-"$build/tests/faultdns" --port 0 --named-only --upstream "127.0.0.1:$nsport" $(cat "$tmp/faults") \
-    > "$tmp/faultdns.out" 2> "$tmp/faultdns.err" &
-fpid=$!
-n=0
-while :; do
-	fport=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/faultdns.out")
-	[ -n "$fport" ] && break
-	if [ "$n" -ge 50 ] || ! kill -0 "$fpid" 2>/dev/null; then
-		msg "faultdns did not start:"
-		cat "$tmp/faultdns.err" >&2
-		exit 1
-	fi
-	sleep 0.1
-	n=$((n + 1))
-done
+faultdns_start "$build" "$tmp/faultdns.out" --named-only --upstream "127.0.0.1:$nsport" \
+    $(cat "$tmp/faults") || exit 1
 
 verbose=""
 [ "${WHY550_DKIM_VERBOSE:-0}" = 1 ] && verbose=--verbose
-"$build/tests/dkimsuite" --resolver "127.0.0.1:$fport" --suite "$suite" \
+"$build/tests/dkimsuite" --resolver "127.0.0.1:$fault_port" --suite "$suite" \
     --config-dir "$root/checks.d" $verbose

@@ -20,16 +20,14 @@ py=/usr/bin/python3
 
 [ -f "$cases" ] || { echo "scenario_dmarc: no cases file '$cases'" >&2; exit 1; }
 [ -x "$bin" ] || { echo "scenario_dmarc: no binary '$bin'" >&2; exit 1; }
+. "$root/tests/faultdns.sh"
 tmp=$(mktemp -d "${WHY550_TMP:-${TMPDIR:-/tmp}}/dmarc-conf.XXXXXX") || exit 1
 fault_pid=""
 nsd_up=0
 
 cleanup() {
 	trap - EXIT INT TERM
-	if [ -n "$fault_pid" ]; then
-		kill -TERM "$fault_pid" 2>/dev/null
-		wait "$fault_pid" 2>/dev/null
-	fi
+	faultdns_stop
 	[ "$nsd_up" -eq 0 ] || sh "$root/tests/nsd.sh" stop "$tmp/nsd"
 	rm -rf "$tmp"
 }
@@ -83,25 +81,11 @@ nsport=$(sh "$root/tests/nsd.sh" start "$tmp/nsd" "$tmp/zones") || {
 	exit 1
 }
 nsd_up=1
-: > "$tmp/fault.out"
 # shellcheck disable=SC2046
-"$build/tests/faultdns" --port 0 --upstream "127.0.0.1:$nsport" $(cat "$tmp/faults") \
-    > "$tmp/fault.out" 2> "$tmp/fault.err" &
-fault_pid=$!
-n=0
-while :; do
-	fport=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$tmp/fault.out")
-	[ -n "$fport" ] && break
-	if ! kill -0 "$fault_pid" 2>/dev/null || [ "$n" -ge 50 ]; then
-		echo "scenario_dmarc: faultdns did not start:" >&2
-		cat "$tmp/fault.err" >&2
-		exit 1
-	fi
-	sleep 0.1
-	n=$((n + 1))
-done
+faultdns_start "$build" "$tmp/fault.out" --upstream "127.0.0.1:$nsport" $(cat "$tmp/faults") ||
+    exit 1
 
-"$py" - "$cases" "$bin" "127.0.0.1:$fport" "$root" <<'EOF'
+"$py" - "$cases" "$bin" "127.0.0.1:$fault_port" "$root" <<'EOF'
 import json, re, subprocess, sys
 
 cases_file, binary, resolver, root = sys.argv[1:5]

@@ -30,16 +30,13 @@ for f in "$build/tests/spfsuite" "$build/tests/faultdns"; do
 done
 [ -f "$suites/rfc7208-tests.yml" ] || { msg "no suite in '$suites'"; exit 1; }
 
+. "$root/tests/faultdns.sh"
 tmp=$(mktemp -d "${WHY550_TMP:-/tmp}/spf-suite.XXXXXX") || exit 1
 nsd_dir=""
 fault_pid=""
 
 stop_servers() {
-	if [ -n "$fault_pid" ]; then
-		kill -TERM "$fault_pid" 2>/dev/null
-		wait "$fault_pid" 2>/dev/null
-		fault_pid=""
-	fi
+	faultdns_stop
 	if [ -n "$nsd_dir" ]; then
 		sh "$root/tests/nsd.sh" stop "$nsd_dir" >/dev/null
 		nsd_dir=""
@@ -55,7 +52,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Starts NSD on $1/zones and the fault server in front of it; sets $port.
+# Starts NSD on $1/zones and the fault server in front of it; sets $fault_port.
 start_servers() {
 	nsd_dir=$1/nsd
 	nsport=$(sh "$root/tests/nsd.sh" start "$nsd_dir" "$1/zones") || {
@@ -67,22 +64,7 @@ start_servers() {
 	while IFS= read -r name; do
 		set -- "$@" --timeout-name "$name"
 	done < "$scenario/timeouts"
-	: > "$scenario/fault.out"
-	"$build/tests/faultdns" --port 0 --upstream "127.0.0.1:$nsport" "$@" \
-	    > "$scenario/fault.out" 2> "$scenario/fault.err" &
-	fault_pid=$!
-	n=0
-	while :; do
-		port=$(sed -n 's/^port \([0-9][0-9]*\)$/\1/p' "$scenario/fault.out")
-		[ -n "$port" ] && return 0
-		if [ "$n" -ge 50 ] || ! kill -0 "$fault_pid" 2>/dev/null; then
-			msg "faultdns did not start:"
-			cat "$scenario/fault.err" >&2
-			return 1
-		fi
-		sleep 0.1
-		n=$((n + 1))
-	done
+	faultdns_start "$build" "$scenario/fault.out" --upstream "127.0.0.1:$nsport" "$@"
 }
 
 # Runs one suite; sets $strict, $receiver, $total.
@@ -97,7 +79,7 @@ run_suite() {
 	total=0
 	for scenario in "$out"/[0-9]*; do
 		start_servers "$scenario" || exit 1
-		"$build/tests/spfsuite" --resolver "127.0.0.1:$port" \
+		"$build/tests/spfsuite" --resolver "127.0.0.1:$fault_port" \
 		    --cases "$scenario/cases" --attempt-ms 300 --receiver \
 		    > "$scenario/result" 2>&1
 		rc=$?
