@@ -1527,18 +1527,6 @@ dns_engine_of(struct dns *dns)
 	return dns->eng;
 }
 
-int64_t
-dns_deadline(struct dns *dns)
-{
-	return dns->deadline;
-}
-
-bool
-dns_expired(struct dns *dns)
-{
-	return dns->deadline > 0 && now_ms() >= dns->deadline;
-}
-
 static char *
 normalize(const char *name)
 {
@@ -1617,17 +1605,6 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 out:
 	pthread_mutex_unlock(&eng->lock);
 	return q;
-}
-
-bool
-dns_query_done(struct dns *dns, struct dns_query *q)
-{
-	bool done;
-
-	pthread_mutex_lock(&dns->eng->lock);
-	done = q->e->done || dns_expired(dns);
-	pthread_mutex_unlock(&dns->eng->lock);
-	return done;
 }
 
 struct dns_result *

@@ -174,10 +174,8 @@ struct dns *dns_new(struct dns_engine *eng, int64_t deadline_ms);
 void dns_free(struct dns *dns);
 /* This session's counters. */
 void dns_counters_get(struct dns *dns, struct dns_counters *c);
+/* The engine a session runs on (for its configuration and statistics). */
 struct dns_engine *dns_engine_of(struct dns *dns);
-int64_t dns_deadline(struct dns *dns);
-/* True once the session deadline has passed. */
-bool dns_expired(struct dns *dns);
 
 /*
  * Asks (name, type). Never blocks on the network. name may end in a dot; it
@@ -193,9 +191,6 @@ struct dns_query *dns_query_submit(struct dns *dns, const char *name, uint16_t t
  * Calling it twice on one query returns a new reference each time.
  */
 struct dns_result *dns_query_wait(struct dns *dns, struct dns_query *q);
-
-/* True if q is done (its wait will not block). */
-bool dns_query_done(struct dns *dns, struct dns_query *q);
 
 /* Releases the handle; a query still in flight goes on for the cache. NULL is a no-op. */
 void dns_query_free(struct dns_query *q);
