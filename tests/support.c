@@ -240,3 +240,51 @@ test_has_finding(json_t *check, const char *code)
 			return true;
 	return false;
 }
+
+json_t *
+test_valid_json(const struct test_proc *p)
+{
+	char why[4096];
+
+	cr_assert(test_schema_valid(p->out, false, why, sizeof(why)),
+	    "output does not validate: %s\n%s%s", why, p->out, p->err);
+	return test_json(p->out);
+}
+
+const char *
+test_data_str(const struct report *rep, const char *key)
+{
+	return json_string_value(json_object_get(report_data_const(rep), key));
+}
+
+void
+test_expect_no_negative(const struct report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < report_nfindings(rep); i++) {
+		const struct finding *f = report_finding(rep, i);
+
+		cr_expect(f->severity != SEV_FAIL && f->severity != SEV_WARN,
+		    "negative finding '%s': %s", f->code, f->message);
+	}
+}
+
+char *
+test_temp_file(const void *data, size_t len)
+{
+	const char *dir = getenv("WHY550_TMP");
+	char *path;
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = getenv("TMPDIR");
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	path = xasprintf("%s/why550-test-XXXXXX", dir);
+	fd = mkstemp(path);
+	cr_assert(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, data, len), (ssize_t)len, "write %s", path);
+	close(fd);
+	return path;
+}

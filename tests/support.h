@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "../checks/check.h"
 #include "../dns/dns.h"
 
 /* The value of an environment variable the harness (tests/run.sh) sets; fails the test if unset. */
@@ -50,6 +51,18 @@ bool test_schema_valid(const char *text, bool ndjson, char *why, size_t whylen);
 
 /* Parses JSON or fails the test. */
 json_t *test_json(const char *text);
+
+/* p's output as one result document: fails the test unless it validates against the schema. */
+json_t *test_valid_json(const struct test_proc *p);
+
+/* A string field of a report's check-specific data, or NULL. */
+const char *test_data_str(const struct report *rep, const char *key);
+
+/* Fails the test for every warn or fail finding of rep (a DNS failure must not read as a problem). */
+void test_expect_no_negative(const struct report *rep);
+
+/* A fresh temporary file holding len bytes of data; the path is the caller's to unlink and free. */
+char *test_temp_file(const void *data, size_t len);
 
 /* The check object called name in a result document, or NULL. */
 json_t *test_check(json_t *doc, const char *name);

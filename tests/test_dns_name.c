@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "dns/dns.h"
+#include "tests/support.h"
 
 struct ip_case {
 	const char *name;
@@ -338,26 +339,6 @@ Test(dns_name, server_parse_stores_the_address)
 	cr_assert(memcmp(&sin->sin_addr, want, 4) == 0);
 }
 
-/* Writes text to a fresh temporary file and returns its path (free it, unlink it). */
-static char *
-temp_file(const char *text)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = malloc(4096);
-	int fd;
-	size_t len = strlen(text);
-
-	cr_assert(path != NULL);
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	snprintf(path, 4096, "%s/why550-dns-name-XXXXXX", dir);
-	fd = mkstemp(path);
-	cr_assert(fd >= 0, "mkstemp %s", path);
-	cr_assert_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-	return path;
-}
-
 Test(dns_name, resolv_conf_reads_nameserver_lines)
 {
 	const char *text =
@@ -378,7 +359,7 @@ Test(dns_name, resolv_conf_reads_nameserver_lines)
 	    "options ndots:2\n";
 	struct dns_server srv[8];
 	const struct sockaddr_in6 *sin6;
-	char *path = temp_file(text);
+	char *path = test_temp_file(text, strlen(text));
 	int n;
 
 	n = dns_servers_from_resolv_conf(path, srv, 8);
@@ -401,7 +382,7 @@ Test(dns_name, resolv_conf_reads_nameserver_lines)
 Test(dns_name, resolv_conf_without_servers_or_file)
 {
 	struct dns_server srv[2];
-	char *path = temp_file("search example.com\n");
+	char *path = test_temp_file("search example.com\n", 19);
 
 	cr_assert_eq(dns_servers_from_resolv_conf(path, srv, 2), 0);
 	unlink(path);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "src/target.h"
+#include "tests/support.h"
 
 struct ip_case {
 	const char *name;
@@ -316,31 +317,11 @@ Test(target, address_split_table)
 	}
 }
 
-/* A fresh temporary file holding len bytes of data; the caller unlinks and frees it. */
-static char *
-temp_file(const void *data, size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path = malloc(4096);
-	int fd;
-
-	cr_assert_not_null(path);
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	snprintf(path, 4096, "%s/why550-target-XXXXXX", dir);
-	fd = mkstemp(path);
-	cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
-	if (len > 0)
-		cr_assert_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-	return path;
-}
-
 /* A temporary file of size bytes (a sparse file: reads give zeros). */
 static char *
 temp_file_sized(off_t size)
 {
-	char *path = temp_file("", 0);
+	char *path = test_temp_file("", 0);
 
 	cr_assert_eq(truncate(path, size), 0, "truncate: %s", strerror(errno));
 	return path;
@@ -349,7 +330,7 @@ temp_file_sized(off_t size)
 Test(target, message_file_is_read_whole_and_terminated)
 {
 	static const char msg[] = "From: a@example.com\r\n\r\nbody\0with a NUL\r\n";
-	char *path = temp_file(msg, sizeof(msg) - 1);
+	char *path = test_temp_file(msg, sizeof(msg) - 1);
 	struct target t;
 	struct error err = { "" };
 
@@ -369,7 +350,7 @@ Test(target, message_file_errors_name_the_file)
 	char want[4200];
 	char *big = temp_file_sized(10 * 1024 * 1024 + 1);
 	char *edge = temp_file_sized(10 * 1024 * 1024);
-	char *empty = temp_file("", 0);
+	char *empty = test_temp_file("", 0);
 	struct target t;
 	struct error err = { "" };
 
@@ -401,8 +382,8 @@ Test(target, bounce_from_text_or_file)
 {
 	static const char text[] = "550 5.7.1 Service unavailable; client host blocked";
 	char arg[4200], want[4200];
-	char *file = temp_file(text, sizeof(text) - 1);
-	char *empty = temp_file("", 0);
+	char *file = test_temp_file(text, sizeof(text) - 1);
+	char *empty = test_temp_file("", 0);
 	char *big = temp_file_sized(1024 * 1024 + 1);
 	struct target t;
 	struct error err = { "" };
