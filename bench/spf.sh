@@ -32,16 +32,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/why550-spfbench.XXXXXX") || exit 1
 nsd_dir=""
 fault_pid=""
 
-stop_servers() {
-	faultdns_stop
-	if [ -n "$nsd_dir" ]; then
-		sh "$root/tests/nsd.sh" stop "$nsd_dir" >/dev/null
-		nsd_dir=""
-	fi
-}
 cleanup() {
 	trap - EXIT INT TERM
-	stop_servers
+	servers_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -97,7 +90,7 @@ for sc in "$tmp"/suite/[0-9]*; do
 	tot=$(echo "$r" | sed -n 's|^strict [0-9]*/\([0-9]*\)$|\1|p')
 	ms=$(echo "$r" | sed -n 's|^elapsed_ms \([0-9]*\)$|\1|p')
 	set -- $(pyspf_run "$sc/cases" "$port")
-	stop_servers
+	servers_stop
 	w_ok=$((w_ok + ok)); w_total=$((w_total + tot)); w_ms=$((w_ms + ms))
 	p_ok=$((p_ok + $1)); p_ms=$((p_ms + $3))
 	# scenarios without TIMEOUT names: no waiting, only work and loopback DNS
@@ -149,7 +142,7 @@ r = spf.check2('192.0.2.77', 'bench@chain.spf.test', 'bench.test', timeout=5, qu
 print(int((time.monotonic() - t0) * 1000))
 EOF
 )
-stop_servers
+servers_stop
 printf '%-40s %8s %8s\n' "" "ms" "x floor"
 printf '%-40s %8s %8s\n' "critical path floor (9 x $rtt ms)" "$floor" "1.00"
 printf '%-40s %8s %8s\n' "why550 spf check, best of $rounds (both views)" "$best" \

@@ -7,6 +7,9 @@
 #       error output on stderr, when it does not start.
 #   faultdns_stop
 #       stops the server faultdns_start started, by its PID, and waits.
+#   servers_stop
+#       faultdns_stop, then the NSD whose folder is in $nsd_dir (if set)
+#       through tests/nsd.sh under $root.
 
 faultdns_start() {
 	_fd_bin=$1/tests/faultdns
@@ -34,4 +37,12 @@ faultdns_stop() {
 	kill -TERM "$fault_pid" 2>/dev/null
 	wait "$fault_pid" 2>/dev/null
 	fault_pid=""
+}
+
+servers_stop() {
+	faultdns_stop
+	if [ -n "${nsd_dir:-}" ]; then
+		sh "$root/tests/nsd.sh" stop "$nsd_dir" >/dev/null
+		nsd_dir=""
+	fi
 }

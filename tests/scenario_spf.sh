@@ -35,17 +35,9 @@ tmp=$(mktemp -d "${WHY550_TMP:-/tmp}/spf-suite.XXXXXX") || exit 1
 nsd_dir=""
 fault_pid=""
 
-stop_servers() {
-	faultdns_stop
-	if [ -n "$nsd_dir" ]; then
-		sh "$root/tests/nsd.sh" stop "$nsd_dir" >/dev/null
-		nsd_dir=""
-	fi
-}
-
 cleanup() {
 	trap - EXIT INT TERM
-	stop_servers
+	servers_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -83,7 +75,7 @@ run_suite() {
 		    --cases "$scenario/cases" --attempt-ms 300 --receiver \
 		    > "$scenario/result" 2>&1
 		rc=$?
-		stop_servers
+		servers_stop
 		if [ "$rc" -ne 0 ]; then
 			msg "spfsuite failed on '$scenario' (exit status $rc)"
 			cat "$scenario/result" >&2
