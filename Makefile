@@ -30,7 +30,7 @@ ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread -I. $(WARN) $(CFLAGS) $(SANFLA
 LIBS       := $(PKG_LIBS) -lspf2 -lopendmarc -lpthread -lm
 TEST_LIBS  := $(LIBS) $(shell pkg-config --libs criterion 2>/dev/null)
 
-LIB_SRC    := $(sort $(wildcard src/*.c checks/*.c dns/*.c output/*.c))
+LIB_SRC    := $(sort $(shell find core dns checks output src -name '*.c'))
 LIB_SRC    := $(filter-out src/main.c,$(LIB_SRC))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC   := $(sort $(wildcard tests/test_*.c))

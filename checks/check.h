@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../dns/dns.h"
-#include "../src/conf.h"
-#include "../src/target.h"
-#include "../src/util.h"
+#include "dns/dns.h"
+#include "core/conf.h"
+#include "core/target.h"
+#include "core/util.h"
 
 /* Inputs a check needs; the runner skips a check whose inputs are absent. */
 enum check_need {

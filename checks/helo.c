@@ -5,8 +5,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "check.h"
-#include "../src/textsafe.h"
+#include "checks/check.h"
+#include "core/textsafe.h"
 
 
 static const unsigned char v4mapped[12] = {

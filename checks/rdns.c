@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "check.h"
-#include "../src/textsafe.h"
+#include "checks/check.h"
+#include "core/textsafe.h"
 
 struct rdns_conf {
 	char **words;

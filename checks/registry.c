@@ -1,7 +1,7 @@
 /* The one list of check modules, in the order they run and report. */
 #include <string.h>
 
-#include "check.h"
+#include "checks/check.h"
 
 extern const struct check_ops check_rdns;
 extern const struct check_ops check_dnsbl;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "report_set.h"
+#include "checks/check.h"
+#include "checks/report_set.h"
 
 struct report {
 	const struct check_ops *ops;

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "check.h"
+#include "checks/check.h"
 
 /*
  * A set over n reports (the array is copied, the reports are borrowed and

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dkim_adapter.h"
-#include "../src/util.h"
+#include "dns/dkim_adapter.h"
+#include "core/util.h"
 
 struct pending {
 	char *name;			/* lower case, no final dot */

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <sys/time.h>
 
-#include "dns.h"
+#include "dns/dns.h"
 
 struct dkim_adapter;
 

@@ -1,5 +1,5 @@
 /* The DNS engine: one I/O thread, non-blocking UDP and TCP over epoll, a cache with in-flight coalescing, sessions with deadlines. */
-#include "dns.h"
+#include "dns/dns.h"
 
 #include <errno.h>
 #include <ldns/ldns.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/util.h"
+#include "core/util.h"
 
 #define EDNS_BUFSIZE	1232
 #define MAX_CNAME_HOPS	8

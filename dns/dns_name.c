@@ -1,6 +1,6 @@
 /* DNS helpers that need no network: address literals, reverse names, name syntax, server specs. */
-#include "dns.h"
-#include "../src/textsafe.h"
+#include "dns/dns.h"
+#include "core/textsafe.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -9,8 +9,8 @@
 #include <spf2/spf.h>
 #include <spf2/spf_dns.h>
 
-#include "spf_adapter.h"
-#include "../src/util.h"
+#include "dns/spf_adapter.h"
+#include "core/util.h"
 
 /* What the adapter layer carries in its hook. */
 struct adapter {

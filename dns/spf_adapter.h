@@ -7,7 +7,7 @@
 #ifndef WHY550_SPF_ADAPTER_H
 #define WHY550_SPF_ADAPTER_H
 
-#include "dns.h"
+#include "dns/dns.h"
 
 struct spf_receiver_view {
 	/*

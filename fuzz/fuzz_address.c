@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
-#include "src/target.h"
+#include "core/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

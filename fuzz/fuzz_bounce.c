@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../checks/bounce.h"
+#include "checks/bounce/classify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/conf.h"
+#include "core/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

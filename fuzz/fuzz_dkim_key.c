@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/dkim_key.h"
-#include "checks/dkim_tags.h"
+#include "checks/dkim/key.h"
+#include "checks/dkim/tags.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

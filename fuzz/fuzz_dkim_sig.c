@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/dkim_sig.h"
+#include "checks/dkim/sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/dmarc.h"
+#include "checks/dmarc/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

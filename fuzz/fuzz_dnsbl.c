@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/dnsbl_list.h"
-#include "src/conf.h"
+#include "checks/dnsbl/list.h"
+#include "core/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

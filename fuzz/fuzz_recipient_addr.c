@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/recipient_addr.h"
+#include "checks/domain/recipient_addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@ flags="-std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$
 libs="$(pkg-config --libs ldns jansson opendkim libpsl libidn2) -lspf2 -lopendmarc -lpthread -lm"
 mkdir -p "$build/bin" "$build/corpus"
 # the library once, instrumented, without main()
-srcs=$(ls "$root"/src/*.c "$root"/checks/*.c "$root"/dns/*.c "$root"/output/*.c | grep -v '/src/main.c$')
+srcs=$(find "$root"/core "$root"/dns "$root"/checks "$root"/output "$root"/src -name "*.c" | grep -v "/src/main.c$" | sort)
 objs=""
 for s in $srcs; do
 	o="$build/obj/$(echo "${s#$root/}" | tr / _).o"

@@ -1,11 +1,11 @@
 /* The JSON document of one target's run: the result contract of DESIGN.md (schema why550/1). */
-#include "output.h"
+#include "output/output.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/textsafe.h"
+#include "core/textsafe.h"
 
 /*
  * Keys of a check object that belong to the envelope. A check-specific key

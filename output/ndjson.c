@@ -1,8 +1,8 @@
 /* NDJSON lines for batch mode: the result document on one line, or an error line for input that was not a target. */
 #include <stdlib.h>
 
-#include "output.h"
-#include "../src/textsafe.h"
+#include "output/output.h"
+#include "core/textsafe.h"
 
 char *
 output_ndjson_line(const struct run_result *res, long line)

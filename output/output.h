@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../src/runner.h"
+#include "src/runner.h"
 
 #define WHY550_SCHEMA "why550/1"
 

@@ -1,10 +1,10 @@
 /* The text report: verdict first, then the fix, then the checks, for a person at a terminal. */
-#include "output.h"
+#include "output/output.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/textsafe.h"
+#include "core/textsafe.h"
 
 #define C_RED	"\033[31m"
 #define C_YEL	"\033[33m"

@@ -1,5 +1,5 @@
 /* Batch mode: NDJSON targets in, one NDJSON result line out per input line, in input order. */
-#include "batch.h"
+#include "src/batch.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../output/output.h"
+#include "output/output.h"
 
 #define EXIT_USAGE 64
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runner.h"
+#include "src/runner.h"
 
 struct batch_options {
 	const char *path;	/* file, or "-" for standard input */

@@ -8,13 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../dns/dns.h"
-#include "../output/output.h"
-#include "batch.h"
-#include "conf.h"
-#include "runner.h"
-#include "target.h"
-#include "util.h"
+#include "dns/dns.h"
+#include "output/output.h"
+#include "src/batch.h"
+#include "core/conf.h"
+#include "src/runner.h"
+#include "core/target.h"
+#include "core/util.h"
 
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78

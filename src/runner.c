@@ -1,5 +1,5 @@
 /* The runner: picks the checks for a target, runs them concurrently over one DNS engine, builds the verdict. */
-#include "runner.h"
+#include "src/runner.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../checks/report_set.h"
+#include "checks/report_set.h"
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {

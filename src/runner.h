@@ -5,11 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../checks/check.h"
-#include "../dns/dns.h"
-#include "conf.h"
-#include "target.h"
-#include "verdict.h"
+#include "checks/check.h"
+#include "dns/dns.h"
+#include "core/conf.h"
+#include "core/target.h"
+#include "src/verdict.h"
 
 /* The configured checks (ops and their contexts), shared by every target. */
 struct runner;

@@ -1,5 +1,5 @@
 /* The verdict: rules from checks.d map findings (and the bounce) to ranked causes with evidence and a remedy. */
-#include "verdict.h"
+#include "src/verdict.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "textsafe.h"
-#include "util.h"
+#include "core/textsafe.h"
+#include "core/util.h"
 
 /* Characters of one {field} value put into a summary or remedy. */
 #define FIELD_MAX	300

@@ -5,8 +5,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "../checks/check.h"
-#include "conf.h"
+#include "checks/check.h"
+#include "core/conf.h"
 
 enum verdict_status {
 	VERDICT_CLEAN = 0,

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/util.h"
+#include "core/util.h"
 
 const char *
 test_env(const char *name)

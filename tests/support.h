@@ -5,8 +5,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "../checks/check.h"
-#include "../dns/dns.h"
+#include "checks/check.h"
+#include "dns/dns.h"
 
 /* The value of an environment variable the harness (tests/run.sh) sets; fails the test if unset. */
 const char *test_env(const char *name);

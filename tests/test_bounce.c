@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../checks/bounce.h"
-#include "../checks/check.h"
-#include "../src/conf.h"
+#include "checks/bounce/classify.h"
+#include "checks/check.h"
+#include "core/conf.h"
 #include "support.h"
 
 /*

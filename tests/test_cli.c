@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../src/util.h"
+#include "checks/check.h"
+#include "core/util.h"
 
 struct bad_case {
 	const char *name;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/util.h"
+#include "core/util.h"
 #include "support.h"
 
 #define EXIT_CLEAN	0

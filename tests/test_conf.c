@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "src/conf.h"
+#include "core/conf.h"
 
 /* A fresh temporary directory; the caller removes it. */
 static char *

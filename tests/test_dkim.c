@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../src/conf.h"
-#include "../src/target.h"
-#include "../src/util.h"
+#include "checks/check.h"
+#include "core/conf.h"
+#include "core/target.h"
+#include "core/util.h"
 
 struct outcome {
 	struct report *rep;

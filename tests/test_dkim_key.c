@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../checks/dkim_key.h"
-#include "../checks/dkim_tags.h"
+#include "checks/dkim/key.h"
+#include "checks/dkim/tags.h"
 
 /* Keys made with openssl for these tests (the 1024 one is also in tests/zones/mailer.test.zone). */
 #define RSA512 "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBALOHcj/WCU8NQFpUhcf1UUVB2vBxFOmBaGPfD+" \

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../checks/dkim_sig.h"
+#include "checks/dkim/sig.h"
 
 #define GOOD "v=1; a=rsa-sha256; c=relaxed/simple; d=mailer.test; s=sel; h=from:to; bh=YWJj; b=ZGVm"
 

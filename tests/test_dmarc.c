@@ -7,10 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../checks/check.h"
-#include "../checks/report_set.h"
-#include "../src/conf.h"
-#include "../src/target.h"
+#include "checks/check.h"
+#include "checks/report_set.h"
+#include "core/conf.h"
+#include "core/target.h"
 #include "support.h"
 
 static const struct check_ops fake_spf = { .name = "spf", .summary = "fake" };

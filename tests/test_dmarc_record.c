@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../checks/dmarc.h"
+#include "checks/dmarc/record.h"
 
 static int
 parse(struct dmarc_record *rec, const char *text)

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "support.h"
-#include "../dns/dns.h"
-#include "../src/util.h"
+#include "dns/dns.h"
+#include "core/util.h"
 
 static struct dns_result *
 ask(struct dns_engine *eng, const char *name, uint16_t type)

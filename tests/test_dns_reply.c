@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../dns/dns.h"
-#include "../src/util.h"
+#include "dns/dns.h"
+#include "core/util.h"
 
 /* A packet builder for the tests: header, one question, answer records. */
 struct pkt {

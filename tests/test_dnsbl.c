@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../checks/dnsbl_list.h"
-#include "../output/output.h"
-#include "../src/conf.h"
-#include "../src/runner.h"
-#include "../src/target.h"
-#include "../src/util.h"
+#include "checks/check.h"
+#include "checks/dnsbl/list.h"
+#include "output/output.h"
+#include "core/conf.h"
+#include "src/runner.h"
+#include "core/target.h"
+#include "core/util.h"
 
 /* The test lists; each test loads the ones it needs. */
 #define MULTI \

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../src/target.h"
+#include "checks/check.h"
+#include "core/target.h"
 
 extern const struct check_ops check_helo;
 

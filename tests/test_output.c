@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../checks/check.h"
-#include "../output/output.h"
-#include "../src/verdict.h"
+#include "checks/check.h"
+#include "output/output.h"
+#include "src/verdict.h"
 
 static const struct check_ops ops_dnsbl = { .name = "dnsbl" };
 static const struct check_ops ops_spf = { .name = "spf" };

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "../src/util.h"
+#include "core/util.h"
 
 struct rdns_case {
 	const char *name;

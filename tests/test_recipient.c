@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../src/conf.h"
-#include "../src/target.h"
+#include "checks/check.h"
+#include "core/conf.h"
+#include "core/target.h"
 
 extern const struct check_ops check_recipient;
 

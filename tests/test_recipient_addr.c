@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../checks/recipient_addr.h"
+#include "checks/domain/recipient_addr.h"
 
 struct addr_case {
 	const char *name;

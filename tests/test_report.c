@@ -3,8 +3,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "../checks/check.h"
-#include "../checks/report_set.h"
+#include "checks/check.h"
+#include "checks/report_set.h"
 
 static const char *const after_spf[] = { "spf", NULL };
 static const struct check_ops ops_spf = { .name = "spf" };

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "support.h"
-#include "../src/util.h"
+#include "core/util.h"
 
 enum via {
 	VIA_NSD = 0,

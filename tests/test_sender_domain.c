@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../src/conf.h"
-#include "../src/target.h"
+#include "checks/check.h"
+#include "core/conf.h"
+#include "core/target.h"
 
 extern const struct check_ops check_sender_domain;
 

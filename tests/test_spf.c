@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "support.h"
-#include "../checks/check.h"
-#include "../dns/dns.h"
-#include "../dns/spf_adapter.h"
-#include "../src/util.h"
+#include "checks/check.h"
+#include "dns/dns.h"
+#include "dns/spf_adapter.h"
+#include "core/util.h"
 
 /* Runs why550 --checks spf with args; returns the spf check object (doc in *docp). */
 static json_t *

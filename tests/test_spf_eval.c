@@ -4,9 +4,9 @@
 #include <sys/socket.h>
 
 #include "support.h"
-#include "../checks/spf_eval.h"
-#include "../dns/dns.h"
-#include "../src/util.h"
+#include "checks/spf/eval.h"
+#include "dns/dns.h"
+#include "core/util.h"
 
 struct run {
 	struct dns_engine *eng;

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../checks/check.h"
-#include "../checks/spf_lint.h"
-#include "../src/util.h"
+#include "checks/check.h"
+#include "checks/spf/lint.h"
+#include "core/util.h"
 
 static const struct check_ops fake = { .name = "spf" };
 

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../checks/spf_parse.h"
-#include "../src/util.h"
+#include "checks/spf/parse.h"
+#include "core/util.h"
 
 static const unsigned char ip4[4] = { 192, 0, 2, 3 };
 static const unsigned char ip6[16] = {

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../checks/spf_parse.h"
+#include "checks/spf/parse.h"
 
 struct bad_case {
 	const char *record;

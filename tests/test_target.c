@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/target.h"
+#include "core/target.h"
 #include "tests/support.h"
 
 struct ip_case {

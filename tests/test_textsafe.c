@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/textsafe.h"
+#include "core/textsafe.h"
 
 struct textcase {
 	const char *name;

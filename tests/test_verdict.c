@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../checks/check.h"
-#include "../src/conf.h"
-#include "../src/verdict.h"
+#include "checks/check.h"
+#include "core/conf.h"
+#include "src/verdict.h"
 #include "support.h"
 
 extern const struct check_ops check_bounce;

@@ -6,10 +6,10 @@
 
 #include <jansson.h>
 
-#include "../checks/check.h"
-#include "../checks/dkim_key.h"
-#include "../src/conf.h"
-#include "../src/target.h"
+#include "checks/check.h"
+#include "checks/dkim/key.h"
+#include "core/conf.h"
+#include "core/target.h"
 
 struct counts {
 	int sigs, strict, strict_ok, loose, loose_ok, unset;

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dns/dns.h"
-#include "../src/util.h"
+#include "dns/dns.h"
+#include "core/util.h"
 
 int
 main(int argc, char **argv)

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../checks/spf_eval.h"
-#include "../dns/dns.h"
-#include "../dns/spf_adapter.h"
-#include "../src/util.h"
+#include "checks/spf/eval.h"
+#include "dns/dns.h"
+#include "dns/spf_adapter.h"
+#include "core/util.h"
 
 struct suite_case {
 	char *name, *host, *mailfrom, *helo, *results, *exp;

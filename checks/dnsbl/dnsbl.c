@@ -1,0 +1,898 @@
+/* Checks dnsbl and dbl: the sending IP and the sender's domains against DNS blocklists. */
+#include <netinet/in.h>
+
+#include <libpsl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "checks/check.h"
+#include "checks/dnsbl/list.h"
+#include "core/textsafe.h"
+
+#define NAME_MAX_LEN	300	/* room for any name the engine can encode */
+#define MAX_DOMAINS	32	/* domains the dbl check asks about per target */
+#define TXT_MAX		1024	/* bytes of TXT reason kept per list */
+
+/* A well-known public resolver: blocklists refuse or ignore queries from them. */
+struct public_resolver {
+	int family;
+	unsigned char addr[16];
+	char *text;
+};
+
+struct bl_conf {
+	bool domains;			/* the dbl check; else dnsbl */
+	struct dnsbl_list **lists;
+	size_t nlists;
+	long threshold;
+	struct public_resolver *pub;
+	size_t npub;
+};
+
+/* How a list did on its RFC 5782 section 5 test points. */
+enum selftest {
+	SELFTEST_OFF = 0,
+	SELFTEST_UNKNOWN,	/* the test queries failed: no judgement */
+	SELFTEST_OK,
+	SELFTEST_NOT_LISTING,	/* the listed test point is not listed */
+	SELFTEST_WORLD,		/* the unlisted test point is listed */
+	SELFTEST_REFUSED,
+	SELFTEST_TAMPERED,	/* answers outside 127.0.0.0/8 */
+};
+
+static const char *const selftest_names[] = {
+	"off", "unknown", "ok", "not_listing_test_point", "lists_everything",
+	"refused", "unexpected",
+};
+
+/* The self-test of one list, shared by all its queries of this target. */
+struct probe {
+	const struct dnsbl_list *l;
+	unsigned kind;
+	char pos[NAME_MAX_LEN], neg[NAME_MAX_LEN];
+	struct dns_query *qpos, *qneg;
+	struct dns_result *rpos, *rneg;
+	enum selftest state;
+};
+
+/* One subject asked of one list: A and TXT together. */
+struct item {
+	const struct dnsbl_list *l;
+	struct probe *probe;
+	const char *subject;		/* the IP or domain as checked */
+	const char *source;		/* dbl: where the domain came from */
+	unsigned kind;
+	char qname[NAME_MAX_LEN];
+	struct dns_query *qa, *qtxt;
+	struct dns_result *ra, *rtxt;
+};
+
+static const char *const settings_keys[] = {
+	"threshold", "public_resolver", NULL,
+};
+
+static void
+bl_free(void *ctx)
+{
+	struct bl_conf *c = ctx;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nlists; i++)
+		dnsbl_list_free(c->lists[i]);
+	free(c->lists);
+	for (i = 0; i < c->npub; i++)
+		free(c->pub[i].text);
+	free(c->pub);
+	free(c);
+}
+
+static int
+add_public(struct bl_conf *c, const struct conf_section *sec, const struct conf_entry *e,
+    struct error *err)
+{
+	struct public_resolver *p;
+	size_t i;
+
+	c->pub = xrealloc(c->pub, (c->npub + 1) * sizeof(*c->pub));
+	p = &c->pub[c->npub];
+	memset(p, 0, sizeof(*p));
+	if (dns_ip_parse(e->value, &p->family, p->addr) < 0)
+		return conf_error(sec, e, err, "public_resolver '%s' is not an IP address", e->value);
+	for (i = 0; i < c->npub; i++)
+		if (c->pub[i].family == p->family &&
+		    memcmp(c->pub[i].addr, p->addr, sizeof(p->addr)) == 0)
+			return 0;
+	p->text = xstrdup(e->value);
+	c->npub++;
+	return 0;
+}
+
+/* Reads "[name]" (settings, the public resolver table) and "[name "zone"]" (lists). */
+static int
+read_sections(struct bl_conf *c, const struct conf *conf, const char *name,
+    bool lists, struct error *err)
+{
+	const struct conf_section *sec = NULL;
+	size_t i;
+
+	while ((sec = conf_next(conf, sec, name)) != NULL) {
+		if (sec->label != NULL) {
+			struct dnsbl_list *l;
+
+			if (!lists)
+				continue;
+			l = dnsbl_list_from_section(sec, c->domains ? DNSBL_DOMAIN : DNSBL_IP4, err);
+			if (l == NULL)
+				return -1;
+			if (c->domains != ((l->kinds & DNSBL_DOMAIN) != 0)) {
+				conf_error(sec, NULL, err, "[%s \"%s\"] must be of kind %s", name,
+				    l->zone, c->domains ? "domain" : "ip4 or ip6");
+				dnsbl_list_free(l);
+				return -1;
+			}
+			for (i = 0; i < c->nlists; i++)
+				if (strcmp(c->lists[i]->zone, l->zone) == 0) {
+					conf_error(sec, NULL, err, "list '%s' is already defined at %s:%d",
+					    l->zone, c->lists[i]->file, c->lists[i]->line);
+					dnsbl_list_free(l);
+					return -1;
+				}
+			c->lists = xrealloc(c->lists, (c->nlists + 1) * sizeof(*c->lists));
+			c->lists[c->nlists++] = l;
+			continue;
+		}
+		if (lists && (conf_section_check_keys(sec, settings_keys, err) < 0 ||
+		    conf_section_get_int(sec, "threshold", 1, 1000, &c->threshold, err) < 0))
+			return -1;
+		for (i = 0; i < sec->nentries; i++)
+			if (strcmp(sec->entries[i].key, "public_resolver") == 0 &&
+			    add_public(c, sec, &sec->entries[i], err) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int
+configure(void **ctx, const struct conf *conf, bool domains, struct error *err)
+{
+	struct bl_conf *c = xcalloc(1, sizeof(*c));
+
+	c->domains = domains;
+	c->threshold = 3;
+	if (read_sections(c, conf, domains ? "dbl" : "dnsbl", true, err) < 0)
+		goto fail;
+	/* the public resolver table lives in [dnsbl]; the dbl check shares it */
+	if (domains && read_sections(c, conf, "dnsbl", false, err) < 0)
+		goto fail;
+	*ctx = c;
+	return 0;
+fail:
+	bl_free(c);
+	return -1;
+}
+
+static int
+dnsbl_configure(void **ctx, const struct conf *conf, struct error *err)
+{
+	return configure(ctx, conf, false, err);
+}
+
+static int
+dbl_configure(void **ctx, const struct conf *conf, struct error *err)
+{
+	return configure(ctx, conf, true, err);
+}
+
+static const char *
+kind_name(unsigned kind)
+{
+	return kind == DNSBL_IP4 ? "ip4" : kind == DNSBL_IP6 ? "ip6" : "domain";
+}
+
+/* The query name of subject under zone: reversed octets, nibbles, or the domain. */
+static int
+query_name(const char *subject, unsigned kind, const char *zone, char *out, size_t len)
+{
+	int n;
+
+	if (kind != DNSBL_DOMAIN)
+		return dns_reverse_name(subject, zone, kind == DNSBL_IP4, out, len);
+	n = snprintf(out, len, "%s.%s", subject, zone);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void
+probe_submit(struct dns *dns, struct probe *p)
+{
+	const char *pos, *neg;
+
+	if (!p->l->selftest) {
+		p->state = SELFTEST_OFF;
+		return;
+	}
+	/* RFC 5782 5: 127.0.0.2 / ::FFFF:7F00:2 / TEST listed, .1 / INVALID not */
+	if (p->kind == DNSBL_IP6) {
+		pos = "::ffff:7f00:2";
+		neg = "::ffff:7f00:1";
+	} else if (p->kind == DNSBL_IP4) {
+		pos = p->l->test_listed != NULL ? p->l->test_listed : "127.0.0.2";
+		neg = p->l->test_unlisted != NULL ? p->l->test_unlisted : "127.0.0.1";
+	} else {
+		pos = p->l->test_listed != NULL ? p->l->test_listed : "test";
+		neg = p->l->test_unlisted != NULL ? p->l->test_unlisted : "invalid";
+	}
+	if (query_name(pos, p->kind, p->l->zone, p->pos, sizeof(p->pos)) < 0 ||
+	    query_name(neg, p->kind, p->l->zone, p->neg, sizeof(p->neg)) < 0) {
+		p->state = SELFTEST_UNKNOWN;
+		return;
+	}
+	p->qpos = dns_query_submit(dns, p->pos, DNS_T_A);
+	p->qneg = dns_query_submit(dns, p->neg, DNS_T_A);
+}
+
+/* The A records of res as 4-byte groups (fresh array; *n set). */
+static unsigned char *
+answer_addrs(const struct dns_result *res, size_t *n)
+{
+	unsigned char *a = xcalloc(res->nrr + 1, 4);
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < res->nrr; i++)
+		if (res->rr[i].type == DNS_T_A)
+			memcpy(a + 4 * (*n)++, res->rr[i].u.a.addr, 4);
+	return a;
+}
+
+static enum dnsbl_verdict
+classify(const struct dnsbl_list *l, const struct dns_result *res, long **matched,
+    bool *policy)
+{
+	unsigned char *a;
+	size_t n;
+	enum dnsbl_verdict v;
+
+	a = answer_addrs(res, &n);
+	if (matched != NULL)
+		*matched = xcalloc(n + 1, sizeof(**matched));
+	v = dnsbl_classify(l, a, n, matched != NULL ? *matched : NULL, policy);
+	free(a);
+	return v;
+}
+
+static bool
+has_outside(const struct dns_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nrr; i++)
+		if (res->rr[i].type == DNS_T_A && res->rr[i].u.a.addr[0] != 127)
+			return true;
+	return false;
+}
+
+static void
+probe_judge(struct dns *dns, struct probe *p)
+{
+	enum dnsbl_verdict vp = DNSBL_V_NONE, vn = DNSBL_V_NONE;
+
+	if (p->qpos == NULL)
+		return;
+	p->rpos = dns_query_wait(dns, p->qpos);
+	p->rneg = dns_query_wait(dns, p->qneg);
+	if (p->rpos->status == DNS_ANSWER)
+		vp = classify(p->l, p->rpos, NULL, NULL);
+	if (p->rneg->status == DNS_ANSWER)
+		vn = classify(p->l, p->rneg, NULL, NULL);
+	if (vp == DNSBL_V_REFUSED || vn == DNSBL_V_REFUSED ||
+	    p->rpos->status == DNS_REFUSED || p->rneg->status == DNS_REFUSED)
+		p->state = SELFTEST_REFUSED;
+	else if ((p->rpos->status == DNS_ANSWER && has_outside(p->rpos)) ||
+	    (p->rneg->status == DNS_ANSWER && has_outside(p->rneg)))
+		p->state = SELFTEST_TAMPERED;
+	else if (vn != DNSBL_V_NONE)
+		p->state = SELFTEST_WORLD;
+	else if (dns_status_is_negative(p->rpos->status))
+		p->state = SELFTEST_NOT_LISTING;
+	else if (p->rpos->status == DNS_ANSWER && dns_status_is_negative(p->rneg->status))
+		p->state = SELFTEST_OK;
+	else
+		p->state = SELFTEST_UNKNOWN;
+}
+
+static void
+probe_release(struct probe *p)
+{
+	dns_query_free(p->qpos);
+	dns_query_free(p->qneg);
+	dns_result_free(p->rpos);
+	dns_result_free(p->rneg);
+}
+
+static void
+item_submit(struct dns *dns, struct item *it)
+{
+	if (query_name(it->subject, it->kind, it->l->zone, it->qname, sizeof(it->qname)) < 0) {
+		/* too long to ask: the engine answers such names with MALFORMED */
+		snprintf(it->qname, sizeof(it->qname), "%.*s", (int)sizeof(it->qname) - 1,
+		    it->subject);
+	}
+	/* A and TXT in the same round: the reason costs no extra round trip */
+	it->qa = dns_query_submit(dns, it->qname, DNS_T_A);
+	it->qtxt = dns_query_submit(dns, it->qname, DNS_T_TXT);
+}
+
+/* The TXT records of res joined with " / " as a JSON string (hostile bytes escaped), or null. */
+static json_t *
+txt_json(const struct dns_result *res, char **url)
+{
+	struct strbuf sb;
+	json_t *j;
+	size_t i;
+
+	*url = NULL;
+	if (res == NULL || res->status != DNS_ANSWER || res->nrr == 0)
+		return json_null();
+	strbuf_init(&sb);
+	for (i = 0; i < res->nrr; i++) {
+		if (res->rr[i].type != DNS_T_TXT)
+			continue;
+		if (sb.len > 0)
+			strbuf_addstr(&sb, " / ");
+		/* a hostile list could send kilobytes: keep what a person reads */
+		strbuf_add(&sb, res->rr[i].u.txt.data, res->rr[i].u.txt.len < TXT_MAX ?
+		    res->rr[i].u.txt.len : TXT_MAX);
+		if (sb.len >= TXT_MAX)
+			break;
+		if (*url == NULL)
+			*url = dnsbl_txt_url(res->rr[i].u.txt.data, res->rr[i].u.txt.len);
+	}
+	j = sb.len > 0 ? json_text(sb.buf, sb.len) : json_null();
+	strbuf_release(&sb);
+	return j;
+}
+
+/* What the check concluded about one item. */
+struct outcome {
+	const char *status;
+	const char *reason;		/* detail for error / ignored / refused */
+	bool policy;
+	long weight;
+	json_t *codes, *meanings;
+};
+
+static void
+add_meaning(json_t *meanings, const char *m)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(meanings); i++)
+		if (strcmp(json_string_value(json_array_get(meanings, i)), m) == 0)
+			return;
+	json_array_append_new(meanings, json_str(m));
+}
+
+static void
+judge(struct item *it, struct outcome *o)
+{
+	const struct dnsbl_list *l = it->l;
+	enum selftest st = it->probe->state;
+	enum dnsbl_verdict v = DNSBL_V_NONE;
+	long *matched = NULL;
+	size_t i, k = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->codes = json_array();
+	o->meanings = json_array();
+	if (it->ra->status == DNS_ANSWER) {
+		v = classify(l, it->ra, &matched, &o->policy);
+		for (i = 0; i < it->ra->nrr; i++) {
+			if (it->ra->rr[i].type != DNS_T_A)
+				continue;
+			json_array_append_new(o->codes, json_str(it->ra->rr[i].text));
+			add_meaning(o->meanings, matched[k] >= 0 ?
+			    l->codes[matched[k]].meaning : "undocumented return code");
+			k++;
+		}
+	}
+	free(matched);
+
+	if (it->ra->status == DNS_REFUSED) {
+		o->status = "refused";
+		o->reason = "the server answered REFUSED";
+	} else if (dns_status_is_failure(it->ra->status)) {
+		o->status = "error";
+		o->reason = dns_status_name(it->ra->status);
+	} else if (v == DNSBL_V_REFUSED) {
+		o->status = "refused";
+		o->reason = "the list answered with a refused code";
+	} else if (st == SELFTEST_REFUSED) {
+		o->status = "refused";
+		o->reason = "the list refused its test queries";
+	} else if (has_outside(it->ra) || st == SELFTEST_TAMPERED) {
+		o->status = "unexpected";
+		o->reason = "an answer outside 127.0.0.0/8: the resolver rewrites answers";
+	} else if (st == SELFTEST_WORLD) {
+		o->status = "ignored";
+		o->reason = "the list lists its unlisted test point: it lists the whole internet";
+	} else if (v == DNSBL_V_UNEXPECTED) {
+		o->status = "unexpected";
+		o->reason = "a return code the list does not document";
+	} else if (v == DNSBL_V_LISTED) {
+		o->status = "listed";
+		o->weight = o->policy ? l->policy_weight : l->weight;
+	} else if (st == SELFTEST_NOT_LISTING) {
+		o->status = "ignored";
+		o->reason = "the list does not list its test point: it is not answering properly";
+	} else {
+		o->status = "not_listed";
+	}
+}
+
+/* The configured resolvers that are well-known public ones (labels, fresh array). */
+static json_t *
+public_resolvers(const struct bl_conf *c, struct dns *dns)
+{
+	struct dns_server_stats st[DNS_MAX_SERVERS];
+	struct dns_counters ctr;
+	json_t *found = json_array();
+	size_t n = 0, i, j;
+
+	dns_engine_stats(dns_engine_of(dns), &ctr, st, DNS_MAX_SERVERS, &n);
+	for (i = 0; i < n; i++) {
+		struct dns_server srv;
+		const unsigned char *a;
+		int family;
+
+		if (dns_server_parse(st[i].label, &srv) < 0)
+			continue;
+		family = srv.addr.ss_family;
+		if (family == AF_INET)
+			a = (const unsigned char *)&((const struct sockaddr_in *)
+			    (const void *)&srv.addr)->sin_addr;
+		else
+			a = (const unsigned char *)&((const struct sockaddr_in6 *)
+			    (const void *)&srv.addr)->sin6_addr;
+		for (j = 0; j < c->npub; j++)
+			if (c->pub[j].family == family &&
+			    memcmp(c->pub[j].addr, a, family == AF_INET ? 4 : 16) == 0)
+				json_array_append_new(found, json_str(st[i].label));
+	}
+	return found;
+}
+
+static void
+report_public(const struct bl_conf *c, struct dns *dns, struct report *rep,
+    struct item *items, size_t nitems)
+{
+	json_t *found = public_resolvers(c, dns), *refusing = json_array();
+	const struct report *peer;
+	const struct finding *said;
+	size_t i, j;
+
+	json_object_set_new(report_data(rep), "public_resolver",
+	    json_boolean(json_array_size(found) > 0));
+	if (json_array_size(found) == 0)
+		goto out;
+	for (i = 0; i < nitems; i++) {
+		bool seen = false;
+
+		if (!items[i].l->refuses_public)
+			continue;
+		for (j = 0; j < json_array_size(refusing); j++)
+			if (strcmp(json_string_value(json_array_get(refusing, j)),
+			    items[i].l->zone) == 0)
+				seen = true;
+		if (!seen)
+			json_array_append_new(refusing, json_str(items[i].l->zone));
+	}
+	/* said once per target: the dbl check stays quiet when dnsbl said as much */
+	if (c->domains && (peer = report_peer(rep, "dnsbl")) != NULL &&
+	    (said = report_find(peer, "public_resolver")) != NULL &&
+	    (said->severity == SEV_ERROR || json_array_size(refusing) == 0))
+		goto out;
+	if (json_array_size(refusing) > 0)
+		report_add(rep, "public_resolver", SEV_ERROR,
+		    json_pack("{s:O,s:O}", "resolvers", found, "lists", refusing),
+		    "the resolver %s is a public one, and %zu of the lists refuse or silently "
+		    "ignore queries from public resolvers: their answers say nothing; query "
+		    "through your own resolver (a local unbound, for example)",
+		    json_string_value(json_array_get(found, 0)), json_array_size(refusing));
+	else
+		report_add(rep, "public_resolver", SEV_INFO,
+		    json_pack("{s:O,s:O}", "resolvers", found, "lists", refusing),
+		    "the resolver %s is a public one; none of the configured lists is known "
+		    "to refuse it", json_string_value(json_array_get(found, 0)));
+out:
+	json_decref(found);
+	json_decref(refusing);
+}
+
+/* Runs every item and probe at once, then reports. */
+static void
+run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
+    struct item *items, size_t nitems, struct probe *probes, size_t nprobes)
+{
+	const char *check = c->domains ? "domain" : "IP";
+	json_t *lists = json_array(), *refused = json_array();
+	json_t **entries = xcalloc(nitems + 1, sizeof(*entries));
+	struct outcome *out = xcalloc(nitems + 1, sizeof(*out));
+	long score = 0;
+	size_t i, nlisted = 0, nanswered = 0;
+
+	/* one round: every probe and every A and TXT query in flight together */
+	for (i = 0; i < nprobes; i++)
+		probe_submit(dns, &probes[i]);
+	for (i = 0; i < nitems; i++)
+		item_submit(dns, &items[i]);
+	for (i = 0; i < nprobes; i++)
+		probe_judge(dns, &probes[i]);
+	for (i = 0; i < nitems; i++) {
+		items[i].ra = dns_query_wait(dns, items[i].qa);
+		items[i].rtxt = dns_query_wait(dns, items[i].qtxt);
+	}
+
+	for (i = 0; i < nitems; i++) {
+		struct item *it = &items[i];
+		struct outcome *o = &out[i];
+		char *url = NULL, *delist;
+		json_t *e, *txt;
+
+		judge(it, o);
+		txt = strcmp(o->status, "not_listed") == 0 ? json_null() : txt_json(it->rtxt, &url);
+		delist = dnsbl_delist_url(it->l, it->subject);
+		e = json_pack("{s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:b,s:s}",
+		    "zone", json_str(it->l->zone), "kind", kind_name(it->kind),
+		    "query", json_str(it->qname), "subject", json_str(it->subject),
+		    "status", o->status, "codes", json_incref(o->codes),
+		    "meanings", json_incref(o->meanings), "txt", txt,
+		    "txt_url", json_str(url),
+		    "delist_url", json_str(delist != NULL ? delist : url),
+		    "weight", (json_int_t)(o->policy ? it->l->policy_weight : it->l->weight),
+		    "policy", o->policy && strcmp(o->status, "listed") == 0,
+		    "selftest", selftest_names[it->probe->state]);
+		json_object_set_new(e, "reason", json_str(o->reason));
+		if (it->source != NULL)
+			json_object_set_new(e, "source", json_str(it->source));
+		json_object_set_new(e, "dns_status", json_string(dns_status_name(it->ra->status)));
+		free(url);
+		free(delist);
+		entries[i] = e;
+		json_array_append(lists, e);
+		if (strcmp(o->status, "listed") == 0) {
+			score += o->weight;
+			nlisted++;
+		}
+		if (strcmp(o->status, "not_listed") == 0 || strcmp(o->status, "listed") == 0)
+			nanswered++;
+	}
+	json_object_set_new(report_data(rep), "lists", lists);
+	json_object_set_new(report_data(rep), "score", json_integer(score));
+	json_object_set_new(report_data(rep), "threshold", json_integer(c->threshold));
+
+	/* the list-level warnings, once per list */
+	for (i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+
+		if (p->state == SELFTEST_WORLD)
+			report_add(rep, "lists_everything", SEV_WARN,
+			    json_pack("{s:o,s:o}", "zone", json_str(p->l->zone),
+			    "test_point", json_str(p->neg)),
+			    "the list '%s' lists its test point '%s' that must not be listed: "
+			    "it lists the whole internet, so its answers are ignored; remove it "
+			    "from checks.d", p->l->zone, p->neg);
+		else if (p->state == SELFTEST_NOT_LISTING)
+			report_add(rep, "selftest_failed", SEV_WARN,
+			    json_pack("{s:o,s:o,s:s}", "zone", json_str(p->l->zone),
+			    "test_point", json_str(p->pos),
+			    "status", dns_status_name(p->rpos->status)),
+			    "the list '%s' does not list its test point '%s' (%s): it is not "
+			    "answering properly (dead, or blocking this resolver), so its "
+			    "\"not listed\" answers mean nothing", p->l->zone, p->pos,
+			    dns_status_name(p->rpos->status));
+	}
+
+	for (i = 0; i < nitems; i++) {
+		struct item *it = &items[i];
+		struct outcome *o = &out[i];
+		json_t *d;
+
+		if (strcmp(o->status, "listed") == 0) {
+			enum finding_severity sev = o->weight <= 0 ? SEV_INFO :
+			    score >= c->threshold ? SEV_FAIL : SEV_WARN;
+			struct strbuf m;
+			size_t k;
+
+			strbuf_init(&m);
+			for (k = 0; k < json_array_size(o->meanings); k++)
+				strbuf_addf(&m, "%s%s", k > 0 ? "; " : "",
+				    json_string_value(json_array_get(o->meanings, k)));
+			d = json_deep_copy(entries[i]);
+			json_object_set_new(d, "meaning", json_str(m.buf != NULL ? m.buf : ""));
+			json_object_set_new(d, "score", json_integer(score));
+			json_object_set_new(d, "threshold", json_integer(c->threshold));
+			report_add(rep, o->policy ? "policy_listed" : "listed", sev, d,
+			    "%s %s is listed on %s (%s)%s", check, it->subject, it->l->zone,
+			    m.buf != NULL ? m.buf : "",
+			    o->policy ? ": a policy listing of end-user address space" : "");
+			strbuf_release(&m);
+		} else if (strcmp(o->status, "refused") == 0) {
+			json_array_append(refused, entries[i]);
+		} else if (strcmp(o->status, "unexpected") == 0) {
+			report_add(rep, "unexpected_answer", SEV_ERROR, json_deep_copy(entries[i]),
+			    "the list '%s' answered '%s' for %s: %s; not counted as a listing",
+			    it->l->zone, json_array_size(o->codes) > 0 ?
+			    json_string_value(json_array_get(o->codes, 0)) : "?", it->subject,
+			    o->reason);
+		} else if (strcmp(o->status, "error") == 0) {
+			report_add(rep, "lookup_failed", SEV_ERROR, json_deep_copy(entries[i]),
+			    "the query '%s' to the list '%s' failed (%s), so %s is unchecked there",
+			    it->qname, it->l->zone, o->reason, it->subject);
+		}
+	}
+
+	if (json_array_size(refused) > 0) {
+		json_t *zones = json_array();
+		const json_t *first = json_array_get(refused, 0);
+		size_t k;
+
+		for (k = 0; k < json_array_size(refused); k++)
+			add_meaning(zones, json_string_value(json_object_get(
+			    json_array_get(refused, k), "zone")));
+		report_add(rep, "query_refused", SEV_ERROR,
+		    json_pack("{s:O,s:O}", "zones", zones, "lists", refused),
+		    "%zu list%s refused the queries (%s: %s%s%s): a setup problem, not a "
+		    "listing; query through your own resolver instead of a public or shared "
+		    "one, or with the operator's registered key",
+		    json_array_size(zones), json_array_size(zones) == 1 ? "" : "s",
+		    json_string_value(json_object_get(first, "zone")),
+		    json_string_value(json_object_get(first, "reason")),
+		    json_array_size(json_object_get(first, "codes")) > 0 ? ", " : "",
+		    json_array_size(json_object_get(first, "codes")) > 0 ?
+		    json_string_value(json_array_get(json_object_get(first, "codes"), 0)) : "");
+		json_decref(zones);
+	}
+	report_public(c, dns, rep, items, nitems);
+	if (nlisted == 0 && nanswered > 0)
+		report_add(rep, "not_listed", SEV_INFO,
+		    json_pack("{s:I,s:I}", "answered", (json_int_t)nanswered,
+		    "lists", (json_int_t)nitems),
+		    "not listed: %zu of %zu queries answered \"not listed\"", nanswered, nitems);
+
+	for (i = 0; i < nitems; i++) {
+		json_decref(entries[i]);
+		json_decref(out[i].codes);
+		json_decref(out[i].meanings);
+		dns_query_free(items[i].qa);
+		dns_query_free(items[i].qtxt);
+		dns_result_free(items[i].ra);
+		dns_result_free(items[i].rtxt);
+	}
+	for (i = 0; i < nprobes; i++)
+		probe_release(&probes[i]);
+	json_decref(refused);
+	free(entries);
+	free(out);
+}
+
+static void
+dnsbl_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const struct bl_conf *c = ctx;
+	struct item *items = xcalloc(c->nlists + 1, sizeof(*items));
+	struct probe *probes = xcalloc(c->nlists + 1, sizeof(*probes));
+	unsigned kind = DNSBL_IP4;
+	char ip[64];
+	size_t i, n = 0;
+
+	/* RFC 4291 2.5.5.2: an IPv4-mapped address is asked as the IPv4 host */
+	if (t->ip_family == AF_INET6 && memcmp(t->ip_addr, v4mapped, 12) == 0) {
+		dns_ip_format(AF_INET, t->ip_addr + 12, ip, sizeof(ip));
+	} else {
+		if (t->ip_family == AF_INET6)
+			kind = DNSBL_IP6;
+		snprintf(ip, sizeof(ip), "%s", t->ip);
+	}
+	for (i = 0; i < c->nlists; i++) {
+		if (!(c->lists[i]->kinds & kind))
+			continue;
+		probes[n].l = c->lists[i];
+		probes[n].kind = kind;
+		items[n].l = c->lists[i];
+		items[n].probe = &probes[n];
+		items[n].subject = ip;
+		items[n].kind = kind;
+		n++;
+	}
+	json_object_set_new(report_data(rep), "subject", json_str(ip));
+	if (n == 0)
+		report_skip(rep, "no list in checks.d takes %s addresses",
+		    kind == DNSBL_IP6 ? "IPv6" : "IPv4");
+	else
+		run_items(c, dns, rep, items, n, probes, n);
+	free(items);
+	free(probes);
+}
+
+/* The domains the dbl check asks about, each once. */
+struct domain {
+	char *name;
+	const char *source;
+};
+
+static void
+add_domain(struct domain *doms, size_t *n, const char *name, const char *source)
+{
+	char why[128];
+	char *low;
+	size_t i, len;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '[' || *n >= MAX_DOMAINS)
+		return;
+	low = xstrdup_lower(name);
+	len = strlen(low);
+	if (len > 0 && low[len - 1] == '.')
+		low[len - 1] = '\0';
+	/* a bare label or an address literal is no domain a list could hold */
+	if (strchr(low, '.') == NULL || dns_name_check(low, true, why, sizeof(why)) < 0) {
+		free(low);
+		return;
+	}
+	for (i = 0; i < *n; i++)
+		if (strcmp(doms[i].name, low) == 0) {
+			free(low);
+			return;
+		}
+	doms[*n].name = low;
+	doms[*n].source = source;
+	(*n)++;
+}
+
+static void
+peer_domains(const struct report *rep, struct domain *doms, size_t *n)
+{
+	const struct report *peer;
+	const json_t *arr, *v;
+	size_t i;
+
+	if ((peer = report_peer(rep, "rdns")) != NULL &&
+	    (arr = json_object_get(report_data_const(peer), "ptr")) != NULL)
+		json_array_foreach(arr, i, v)
+			if (json_is_string(v))
+				add_domain(doms, n, json_string_value(v), "ptr");
+	if ((peer = report_peer(rep, "dkim")) != NULL &&
+	    (arr = json_object_get(report_data_const(peer), "signatures")) != NULL)
+		json_array_foreach(arr, i, v) {
+			const json_t *d = json_object_get(v, "d");
+
+			if (json_is_string(d))
+				add_domain(doms, n, json_string_value(d), "dkim");
+		}
+}
+
+static void
+dbl_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+{
+	const struct bl_conf *c = ctx;
+	struct domain doms[MAX_DOMAINS];
+	struct item *items = NULL;
+	struct probe *probes = xcalloc(c->nlists + 1, sizeof(*probes));
+	const psl_ctx_t *psl = psl_builtin();
+	json_t *jd = json_array();
+	size_t nd = 0, ni = 0, i, j, k;
+
+	add_domain(doms, &nd, t->mail_domain, "mail_from");
+	add_domain(doms, &nd, t->helo, "helo");
+	peer_domains(rep, doms, &nd);
+	for (i = 0; i < nd; i++)
+		json_array_append_new(jd, json_pack("{s:o,s:s}", "domain", json_str(doms[i].name),
+		    "source", doms[i].source));
+	json_object_set_new(report_data(rep), "domains", jd);
+	if (nd == 0 || c->nlists == 0) {
+		report_skip(rep, nd == 0 ? "no domain to check (no sender domain, HELO name, "
+		    "PTR name or DKIM domain)" : "no domain list in checks.d");
+		goto out;
+	}
+	items = xcalloc(c->nlists * nd + 1, sizeof(*items));
+	for (i = 0; i < c->nlists; i++) {
+		size_t first = ni;
+
+		probes[i].l = c->lists[i];
+		probes[i].kind = DNSBL_DOMAIN;
+		for (j = 0; j < nd; j++) {
+			const char *subject = doms[j].name;
+			bool dup = false;
+
+			if (c->lists[i]->registered_domain && psl != NULL) {
+				const char *reg = psl_registrable_domain(psl, subject);
+
+				if (reg != NULL)
+					subject = reg;
+			}
+			/* each domain once per list, even when two names share it */
+			for (k = first; k < ni; k++)
+				if (strcmp(items[k].subject, subject) == 0)
+					dup = true;
+			if (dup)
+				continue;
+			items[ni].l = c->lists[i];
+			items[ni].probe = &probes[i];
+			items[ni].subject = subject;
+			items[ni].source = doms[j].source;
+			items[ni].kind = DNSBL_DOMAIN;
+			ni++;
+		}
+	}
+	run_items(c, dns, rep, items, ni, probes, c->nlists);
+out:
+	for (i = 0; i < nd; i++)
+		free(doms[i].name);
+	free(items);
+	free(probes);
+}
+
+static void
+describe(void *ctx, struct strbuf *out)
+{
+	const struct bl_conf *c = ctx;
+	size_t i, j;
+
+	strbuf_addf(out, "  threshold %ld; %zu public resolvers known\n", c->threshold, c->npub);
+	for (i = 0; i < c->nlists; i++) {
+		const struct dnsbl_list *l = c->lists[i];
+
+		strbuf_addf(out, "  %-28s %s%s%s weight %ld", l->zone,
+		    (l->kinds & DNSBL_IP4) ? "ip4" : "",
+		    (l->kinds & DNSBL_IP6) ? ((l->kinds & DNSBL_IP4) ? ",ip6" : "ip6") : "",
+		    (l->kinds & DNSBL_DOMAIN) ? "domain" : "", l->weight);
+		if (l->policy_weight != l->weight)
+			strbuf_addf(out, " (policy %ld)", l->policy_weight);
+		strbuf_addf(out, "%s%s\n", l->refuses_public ? ", refuses public resolvers" : "",
+		    l->selftest ? "" : ", no self-test");
+		for (j = 0; j < l->ncodes; j++) {
+			const struct dnsbl_code *cd = &l->codes[j];
+			const char *cls = cd->cls == DNSBL_CODE_POLICY ? "policy " :
+			    cd->cls == DNSBL_CODE_REFUSED ? "refused " : "";
+
+			if (cd->mask != 0)
+				strbuf_addf(out, "      %sbitmask:%u", cls, cd->mask);
+			else
+				strbuf_addf(out, "      %s%u.%u.%u.%u", cls, cd->lo >> 24,
+				    (cd->lo >> 16) & 0xff, (cd->lo >> 8) & 0xff, cd->lo & 0xff);
+			if (cd->mask == 0 && cd->hi != cd->lo)
+				strbuf_addf(out, "-%u.%u.%u.%u", cd->hi >> 24,
+				    (cd->hi >> 16) & 0xff, (cd->hi >> 8) & 0xff, cd->hi & 0xff);
+			strbuf_addf(out, "  %s\n", cd->meaning);
+		}
+		if (l->delist_url != NULL)
+			strbuf_addf(out, "      delisting: %s\n", l->delist_url);
+	}
+}
+
+const struct check_ops check_dnsbl = {
+	.name = "dnsbl",
+	.summary = "the sending IP on DNS blocklists (IPv4 and IPv6), with list self-tests",
+	.needs = NEED_IP,
+	.configure = dnsbl_configure,
+	.run = dnsbl_run,
+	.describe = describe,
+	.free = bl_free,
+};
+
+static const char *const dbl_after[] = { "rdns", "dkim", "dnsbl", NULL };
+
+const struct check_ops check_dbl = {
+	.name = "dbl",
+	.summary = "the sender, HELO, PTR and DKIM domains on domain blocklists",
+	.wants = NEED_MAIL_FROM | NEED_HELO | NEED_IP | NEED_MESSAGE,
+	.after = dbl_after,
+	.configure = dbl_configure,
+	.run = dbl_run,
+	.describe = describe,
+	.free = bl_free,
+};

@@ -1,0 +1,112 @@
+/*
+ * Blocklists as data: one list's configuration (zone, kinds, weights, the
+ * meaning of each return code) read from checks.d, and the classification
+ * of a list's answers into listed / refused / unexpected.
+ */
+#ifndef WHY550_DNSBL_LIST_H
+#define WHY550_DNSBL_LIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/util.h"
+
+/* The kinds of subject a list answers for (a list may take both IP kinds). */
+enum dnsbl_kind {
+	DNSBL_IP4 = 1u << 0,
+	DNSBL_IP6 = 1u << 1,
+	DNSBL_DOMAIN = 1u << 2,
+};
+
+/* What an answer that matches a code means. */
+enum dnsbl_code_class {
+	DNSBL_CODE_LISTED = 0,
+	DNSBL_CODE_POLICY,	/* a policy listing (end-user space, PBL-style) */
+	DNSBL_CODE_REFUSED,	/* the operator refused the query: not a listing */
+};
+
+/*
+ * One documented return code: an address range lo..hi (host order), or a
+ * bitmask over the last octet of 127.0.0.0/24 answers (mask != 0).
+ */
+struct dnsbl_code {
+	enum dnsbl_code_class cls;
+	uint32_t lo, hi;
+	uint8_t mask;
+	char *meaning;
+};
+
+struct dnsbl_list {
+	char *zone;			/* lower case, no final dot */
+	unsigned kinds;			/* enum dnsbl_kind bits */
+	long weight;			/* added to the score when listed */
+	long policy_weight;		/* instead, when only policy codes matched */
+	struct dnsbl_code *codes;
+	size_t ncodes;
+	char *delist_url;		/* may hold "{subject}"; NULL if none */
+	bool refuses_public;		/* the operator refuses public resolvers */
+	bool selftest;			/* RFC 5782 section 5 test points */
+	char *test_listed;		/* NULL: the RFC 5782 default of the kind */
+	char *test_unlisted;
+	bool registered_domain;		/* domain lists: ask for the registered domain */
+	const char *file;		/* where the section is, for messages */
+	int line;
+};
+
+/*
+ * Parses one code value "SPEC MEANING" of class cls into out. SPEC is an
+ * IPv4 address "127.0.0.2", a range "127.0.0.4-127.0.0.7", or a bitmask
+ * "bitmask:N" (N 1..255, decimal or 0x hex) over the last octet of
+ * 127.0.0.0/24 answers. MEANING is the rest, may be empty. 0, or -1 with a
+ * reason in why. out->meaning is a fresh string on success.
+ */
+int dnsbl_code_parse(const char *text, enum dnsbl_code_class cls,
+    struct dnsbl_code *out, char *why, size_t whylen);
+
+/* True if the IPv4 answer addr (4 bytes, network order) matches code c. */
+bool dnsbl_code_match(const struct dnsbl_code *c, const unsigned char *addr);
+
+/*
+ * Reads one "[name "zone"]" section into a fresh list (kinds defaults to
+ * default_kinds when the section has no "kind" key). NULL with err naming
+ * file:line on bad configuration.
+ */
+struct dnsbl_list *dnsbl_list_from_section(const struct conf_section *sec,
+    unsigned default_kinds, struct error *err);
+void dnsbl_list_free(struct dnsbl_list *l);
+
+/* What the A answers of one query say about the subject. */
+enum dnsbl_verdict {
+	DNSBL_V_NONE = 0,	/* no address in the answer */
+	DNSBL_V_LISTED,		/* at least one documented listing code */
+	DNSBL_V_REFUSED,	/* a refused code */
+	DNSBL_V_UNEXPECTED,	/* outside 127.0.0.0/8, or no documented code */
+};
+
+/*
+ * Classifies n IPv4 answers (4 bytes each, network order) against the list.
+ * A refused code wins over anything else; an address outside 127.0.0.0/8
+ * makes the answer unexpected (resolver tampering); otherwise listed if any
+ * documented listing code matched. matched (may be NULL) gets, per answer,
+ * the index of the code that matched it or -1; *policy_only is set when
+ * every matching code is a policy code.
+ */
+enum dnsbl_verdict dnsbl_classify(const struct dnsbl_list *l, const unsigned char *addrs,
+    size_t n, long *matched, bool *policy_only);
+
+/*
+ * Finds the first http:// or https:// URL in untrusted TXT bytes: printable
+ * ASCII up to a space, quote or angle bracket, at most 512 bytes. A fresh
+ * string or NULL when there is none.
+ */
+char *dnsbl_txt_url(const char *txt, size_t len);
+
+/*
+ * The delisting URL with every "{subject}" replaced by subject (fresh
+ * string), or NULL when the list has none.
+ */
+char *dnsbl_delist_url(const struct dnsbl_list *l, const char *subject);
+
+#endif
