@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "checks/dmarc/record.h"
+#include "checks/dmarc/from.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 #include "core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checks/dmarc/record.h"
+#include "checks/dmarc/from.h"
 
 /* Parses msg; returns the result code and the domain (fresh, or NULL). */
 static enum dmarc_from_error

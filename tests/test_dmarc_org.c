@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "checks/dmarc/record.h"
+#include "checks/dmarc/org.h"
 
 static struct dmarc_psl *
 psl(void)

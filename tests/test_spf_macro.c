@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 #include "core/util.h"
 
 static const unsigned char ip4[4] = { 192, 0, 2, 3 };

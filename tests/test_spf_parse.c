@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 
 struct bad_case {
 	const char *record;

@@ -5,6 +5,8 @@
 
 #include "checks/check.h"
 #include "checks/dmarc/record.h"
+#include "checks/dmarc/org.h"
+#include "checks/dmarc/from.h"
 #include "core/textsafe.h"
 
 struct dmarc_conf {

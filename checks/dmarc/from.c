@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "checks/dmarc/record.h"
+#include "checks/dmarc/from.h"
 #include "core/util.h"
 
 static bool

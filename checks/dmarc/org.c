@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "checks/dmarc/record.h"
+#include "checks/dmarc/org.h"
 #include "core/util.h"
 
 struct dmarc_psl {

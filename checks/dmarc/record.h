@@ -1,10 +1,6 @@
-/*
- * The parts of the dmarc check that need no DNS: the record parser (RFC 7489
- * 6.3/6.4), the RFC5322.From of a message, and the organisational domain
- * and identifier alignment through the Public Suffix List (RFC 7489 3.2).
- */
-#ifndef WHY550_DMARC_H
-#define WHY550_DMARC_H
+/* The DMARC record parser (RFC 7489 6.3/6.4) and the policy a receiver applies; no DNS. */
+#ifndef WHY550_DMARC_RECORD_H
+#define WHY550_DMARC_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -85,51 +81,5 @@ void dmarc_record_add_error(struct dmarc_record *rec, const char *tag, const cha
  */
 bool dmarc_record_effective(const struct dmarc_record *rec, enum dmarc_policy *p,
     enum dmarc_policy *sp);
-
-/* Why the From domain of a message could not be found. */
-enum dmarc_from_error {
-	DMARC_FROM_OK = 0,
-	DMARC_FROM_MISSING,		/* no From header field */
-	DMARC_FROM_MULTIPLE_FIELDS,	/* more than one From header field */
-	DMARC_FROM_MULTIPLE_ADDRESSES,	/* one field, several mailboxes */
-	DMARC_FROM_SYNTAX,		/* no usable address in the field */
-};
-
-/*
- * Finds the RFC5322.From of the message (len bytes, header section up to
- * the first empty line; folded lines, comments, quoted strings, display
- * names and angle brackets understood). On success returns 0 with *addr (the
- * address, fresh) and *domain (its domain, lower case, no final dot, fresh).
- * On failure returns -1 with *code and a reason in why; *addr and *domain
- * are NULL. *value gets the unfolded field value (fresh, raw bytes) or NULL
- * when there is no From field.
- */
-int dmarc_from_parse(const char *msg, size_t len, char **value, char **addr, char **domain,
-    enum dmarc_from_error *code, char *why, size_t whylen);
-
-/* A Public Suffix List (libpsl); the libpsl object stays inside dmarc_org.c. */
-struct dmarc_psl;
-
-/*
- * Loads the list from file (a .dat or .dafsa file), or when file is NULL the
- * newest of the system's and libpsl's built-in list. NULL with why filled
- * when the file cannot be read.
- */
-struct dmarc_psl *dmarc_psl_new(const char *file, char *why, size_t whylen);
-void dmarc_psl_free(struct dmarc_psl *psl);
-
-/*
- * The organisational domain of domain (RFC 7489 3.2: the public suffix plus
- * one label), lower case, no final dot; domain itself when it is a public
- * suffix or has no registrable part. Fresh string. Thread-safe.
- */
-char *dmarc_org_domain(const struct dmarc_psl *psl, const char *domain);
-
-/*
- * RFC 7489 3.1: identifier alignment of a (an authenticated domain) with b
- * (the From domain): strict means equal (ignoring case and a final dot),
- * relaxed means the same organisational domain.
- */
-bool dmarc_aligned(const struct dmarc_psl *psl, const char *a, const char *b, bool strict);
 
 #endif

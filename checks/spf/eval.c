@@ -11,6 +11,7 @@
 
 #include "checks/spf/eval.h"
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 #include "core/util.h"
 
 #define MAX_PREFETCH	16

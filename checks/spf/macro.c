@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 #include "core/util.h"
 
 #define MAX_PARTS	128	/* RFC 7208 7.1 puts no bound on DIGIT; more parts than this never exist */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 #include "core/util.h"
 
 static const struct {

@@ -9,6 +9,7 @@
 #include "checks/spf/eval.h"
 #include "checks/spf/lint.h"
 #include "checks/spf/parse.h"
+#include "checks/spf/macro.h"
 #include "dns/spf_adapter.h"
 #include "core/textsafe.h"
 
