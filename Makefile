@@ -27,7 +27,7 @@ SANFLAGS   ?=
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread -I. $(WARN) $(CFLAGS) $(SANFLAGS) \
               $(PKG_CFLAGS) -DWHY550_VERSION='"$(VERSION)"' \
               -DWHY550_SYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
-LIBS       := $(PKG_LIBS) -lspf2 -lopendmarc -lpthread -lm
+LIBS       := $(PKG_LIBS) -lspf2 -lpthread -lm
 TEST_LIBS  := $(LIBS) $(shell pkg-config --libs criterion 2>/dev/null)
 
 LIB_SRC    := $(sort $(shell find core dns checks output src -name '*.c'))

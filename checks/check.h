@@ -69,9 +69,9 @@ struct check_ops {
 	 */
 	int (*configure)(void **ctx, const struct conf *conf, struct error *err);
 	/* Runs for one target; cannot fail: problems become findings. Thread-safe on ctx. */
-	void (*run)(void *ctx, const struct target *t, struct dns *dns, struct report *rep);
+	void (*run)(const void *ctx, const struct target *t, struct dns *dns, struct report *rep);
 	/* Optional: prints its configuration for --list-checks (checks print nothing else). */
-	void (*describe)(void *ctx, struct strbuf *out);
+	void (*describe)(const void *ctx, struct strbuf *out);
 	void (*free)(void *ctx);
 };
 

@@ -9,32 +9,14 @@
 #include "core/textsafe.h"
 
 
-static const unsigned char v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-};
-
-/* The sending IP as its family sees it: an IPv4-mapped IPv6 address is IPv4 (RFC 4291 2.5.5.2). */
-static int
-ip_of(const struct target *t, const unsigned char **addr)
-{
-	if (t->ip_family == AF_INET6 && memcmp(t->ip_addr, v4mapped, 12) == 0) {
-		*addr = t->ip_addr + 12;
-		return AF_INET;
-	}
-	*addr = t->ip_addr;
-	return t->ip_family;
-}
-
+/* True if family/addr is the sending IP (an IPv4-mapped address is its IPv4 host). */
 static bool
 same_ip(const struct target *t, int family, const unsigned char *addr)
 {
-	const unsigned char *mine;
-	int fam = ip_of(t, &mine);
+	const unsigned char *mine = t->ip_addr;
+	int fam = dns_ip_unmap(t->ip_family, &mine);
 
-	if (family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0) {
-		family = AF_INET;
-		addr += 12;
-	}
+	family = dns_ip_unmap(family, &addr);
 	return fam == family && memcmp(mine, addr, family == AF_INET ? 4 : 16) == 0;
 }
 
@@ -155,15 +137,7 @@ answered(const struct dns_result *r)
 static bool
 result_has_ip(const struct target *t, const struct dns_result *r)
 {
-	size_t i;
-
-	for (i = 0; r->status == DNS_ANSWER && i < r->nrr; i++) {
-		if (r->rr[i].type == DNS_T_A && same_ip(t, AF_INET, r->rr[i].u.a.addr))
-			return true;
-		if (r->rr[i].type == DNS_T_AAAA && same_ip(t, AF_INET6, r->rr[i].u.aaaa.addr))
-			return true;
-	}
-	return false;
+	return dns_result_has_addr(r, t->ip_family, t->ip_addr);
 }
 
 /* The PTR answer is the one rdns reads too (asked at once, answered once); its failures are rdns's to report. */
@@ -251,7 +225,8 @@ check_addresses(const struct target *t, struct report *rep, const struct dns_res
 		    "the HELO name '%s' resolves to the sending IP %s", t->helo, t->ip);
 		return;
 	}
-	mine = ip_of(t, &ip) == AF_INET ? a : aaaa;
+	ip = t->ip_addr;
+	mine = dns_ip_unmap(t->ip_family, &ip) == AF_INET ? a : aaaa;
 	if (dns_status_is_failure(mine->status)) {
 		json_object_set_new(data, "matches_ip", json_null());
 		report_add(rep, "helo_lookup_failed", SEV_ERROR,
@@ -270,7 +245,7 @@ check_addresses(const struct target *t, struct report *rep, const struct dns_res
 }
 
 static void
-helo_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+helo_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const char *names[3];
 	const uint16_t types[3] = { DNS_T_A, DNS_T_AAAA, DNS_T_PTR };

@@ -15,9 +15,6 @@ struct rdns_conf {
 	long max_names;
 };
 
-static const unsigned char v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-};
 
 static const char *const rdns_keys[] = {
 	"generic_word", "generic_octets", "max_names", NULL,
@@ -158,22 +155,6 @@ embeds_ip6(const char *name, const unsigned char *a)
 	return contains_lower(name, hex);
 }
 
-static bool
-result_has_addr(const struct dns_result *res, int family, const unsigned char *addr)
-{
-	size_t i;
-
-	for (i = 0; i < res->nrr; i++) {
-		if (family == AF_INET && res->rr[i].type == DNS_T_A &&
-		    memcmp(res->rr[i].u.a.addr, addr, 4) == 0)
-			return true;
-		if (family == AF_INET6 && res->rr[i].type == DNS_T_AAAA &&
-		    memcmp(res->rr[i].u.aaaa.addr, addr, 16) == 0)
-			return true;
-	}
-	return false;
-}
-
 static json_t *
 addresses(const struct dns_result *res)
 {
@@ -205,7 +186,7 @@ check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
 	/* all forward lookups at once: one round trip, not one per name */
 	dns_lookup_many(dns, names, types, n, fwd);
 	for (i = 0; i < n; i++) {
-		if (fwd[i]->status == DNS_ANSWER && result_has_addr(fwd[i], family, addr)) {
+		if (fwd[i]->status == DNS_ANSWER && dns_result_has_addr(fwd[i], family, addr)) {
 			if (confirmed == NULL)
 				confirmed = names[i];
 		} else if (dns_status_is_failure(fwd[i]->status)) {
@@ -283,12 +264,14 @@ check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
 }
 
 static void
-rdns_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+rdns_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const struct rdns_conf *c = ctx;
 	struct dns_result *ptr = NULL;
+	const unsigned char *addr;
 	char rev[128];
 	json_t *names;
+	int family;
 	size_t i;
 
 	if (dns_reverse_name(t->ip, NULL, true, rev, sizeof(rev)) < 0) {
@@ -328,17 +311,15 @@ rdns_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 		    json_pack("{s:o,s:O}", "ip", json_str(t->ip), "ptr", names),
 		    "%s has %zu PTR records; receivers may check only one of them",
 		    t->ip, ptr->nrr);
-	/* RFC 4291 2.5.5.2: an IPv4-mapped address is the IPv4 host it maps */
-	if (t->ip_family == AF_INET6 && memcmp(t->ip_addr, v4mapped, 12) == 0)
-		check_names(c, t, dns, rep, ptr, AF_INET, t->ip_addr + 12);
-	else
-		check_names(c, t, dns, rep, ptr, t->ip_family, t->ip_addr);
+	addr = t->ip_addr;
+	family = dns_ip_unmap(t->ip_family, &addr);
+	check_names(c, t, dns, rep, ptr, family, addr);
 out:
 	dns_result_free(ptr);
 }
 
 static void
-rdns_describe(void *ctx, struct strbuf *out)
+rdns_describe(const void *ctx, struct strbuf *out)
 {
 	const struct rdns_conf *c = ctx;
 	size_t i, col;

@@ -59,6 +59,32 @@ is_v4_mapped(const unsigned char *a)
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
+int
+dns_ip_unmap(int family, const unsigned char **addr)
+{
+	if (family == AF_INET6 && is_v4_mapped(*addr)) {
+		*addr += 12;
+		return AF_INET;
+	}
+	return family;
+}
+
+bool
+dns_result_has_addr(const struct dns_result *res, int family, const unsigned char *addr)
+{
+	size_t i;
+
+	family = dns_ip_unmap(family, &addr);
+	for (i = 0; res->status == DNS_ANSWER && i < res->nrr; i++) {
+		if (family == AF_INET && res->rr[i].type == DNS_T_A &&
+		    memcmp(res->rr[i].u.a.addr, addr, 4) == 0)
+			return true;
+		if (family == AF_INET6 && res->rr[i].type == DNS_T_AAAA &&
+		    memcmp(res->rr[i].u.aaaa.addr, addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
 /*
  * A zone of "" gives the reversed part alone; a final dot on the zone is
  * dropped so that the output never ends in one.

@@ -308,6 +308,8 @@ main(int argc, char **argv)
 	int ret = EXIT_USAGE;
 	int n;
 
+	/* out of memory inside jansson ends the program like everywhere else */
+	json_set_alloc_funcs(xmalloc, free);
 	memset(&o, 0, sizeof(o));
 	target_init(&o.target);
 	o.timeout = 10;

@@ -50,7 +50,7 @@ excerpt_len(const char *reply)
 }
 
 static void
-bounce_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+bounce_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const struct bounce_rules *r = ctx;
 	struct bounce_class c;
@@ -91,7 +91,7 @@ bounce_run(void *ctx, const struct target *t, struct dns *dns, struct report *re
 }
 
 static void
-bounce_describe(void *ctx, struct strbuf *out)
+bounce_describe(const void *ctx, struct strbuf *out)
 {
 	bounce_rules_describe(ctx, out);
 }

@@ -568,7 +568,7 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 }
 
 static void
-dkim_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+dkim_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	struct run r = { .c = ctx, .rep = rep };
 	struct dkim_msg msg;
@@ -647,7 +647,7 @@ out:
 }
 
 static void
-dkim_describe(void *ctx, struct strbuf *out)
+dkim_describe(const void *ctx, struct strbuf *out)
 {
 	const struct dkim_conf *c = ctx;
 	size_t i;

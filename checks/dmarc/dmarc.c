@@ -683,7 +683,7 @@ out:
 }
 
 static void
-dmarc_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+dmarc_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	struct run r;
 	char *domain = NULL;
@@ -707,7 +707,7 @@ out:
 }
 
 static void
-dmarc_describe(void *ctx, struct strbuf *out)
+dmarc_describe(const void *ctx, struct strbuf *out)
 {
 	const struct dmarc_conf *c = ctx;
 

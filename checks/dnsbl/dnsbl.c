@@ -680,19 +680,20 @@ run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
 }
 
 static void
-dnsbl_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+dnsbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
-	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const struct bl_conf *c = ctx;
 	struct item *items = xcalloc(c->nlists + 1, sizeof(*items));
 	struct probe *probes = xcalloc(c->nlists + 1, sizeof(*probes));
 	unsigned kind = DNSBL_IP4;
+	const unsigned char *addr;
 	char ip[64];
 	size_t i, n = 0;
 
 	/* RFC 4291 2.5.5.2: an IPv4-mapped address is asked as the IPv4 host */
-	if (t->ip_family == AF_INET6 && memcmp(t->ip_addr, v4mapped, 12) == 0) {
-		dns_ip_format(AF_INET, t->ip_addr + 12, ip, sizeof(ip));
+	addr = t->ip_addr;
+	if (dns_ip_unmap(t->ip_family, &addr) == AF_INET) {
+		dns_ip_format(AF_INET, addr, ip, sizeof(ip));
 	} else {
 		if (t->ip_family == AF_INET6)
 			kind = DNSBL_IP6;
@@ -776,7 +777,7 @@ peer_domains(const struct report *rep, struct domain *doms, size_t *n)
 }
 
 static void
-dbl_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+dbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const struct bl_conf *c = ctx;
 	struct domain doms[MAX_DOMAINS];
@@ -837,7 +838,7 @@ out:
 }
 
 static void
-describe(void *ctx, struct strbuf *out)
+describe(const void *ctx, struct strbuf *out)
 {
 	const struct bl_conf *c = ctx;
 	size_t i, j;

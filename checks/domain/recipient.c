@@ -143,7 +143,7 @@ report_notes(struct report *rep, const struct target *t, const struct recipient_
 }
 
 static void
-recipient_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+recipient_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const struct recipient_conf *c = ctx;
 	struct recipient_addr a;
@@ -199,7 +199,7 @@ out:
 }
 
 static void
-recipient_describe(void *ctx, struct strbuf *out)
+recipient_describe(const void *ctx, struct strbuf *out)
 {
 	const struct recipient_conf *c = ctx;
 

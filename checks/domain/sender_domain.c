@@ -147,7 +147,7 @@ unicode_of(const char *domain)
 }
 
 static void
-sender_domain_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+sender_domain_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const struct sender_domain_conf *c = ctx;
 	struct domain_mail dm;
@@ -199,7 +199,7 @@ sender_domain_run(void *ctx, const struct target *t, struct dns *dns, struct rep
 }
 
 static void
-sender_domain_describe(void *ctx, struct strbuf *out)
+sender_domain_describe(const void *ctx, struct strbuf *out)
 {
 	const struct sender_domain_conf *c = ctx;
 

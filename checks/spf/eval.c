@@ -16,9 +16,6 @@
 
 #define MAX_PREFETCH	16
 
-static const unsigned char v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-};
 
 /* The state of one evaluation, shared by the nested check_host() calls. */
 struct ev {
@@ -347,22 +344,6 @@ add_result_nets(struct ev *ev, const struct dns_result *r, int prefix, const cha
 	}
 }
 
-static bool
-has_addr(const struct dns_result *r, int family, const unsigned char *addr)
-{
-	size_t i;
-
-	for (i = 0; i < r->nrr; i++) {
-		if (family == AF_INET && r->rr[i].type == DNS_T_A &&
-		    memcmp(r->rr[i].u.a.addr, addr, 4) == 0)
-			return true;
-		if (family == AF_INET6 && r->rr[i].type == DNS_T_AAAA &&
-		    memcmp(r->rr[i].u.aaaa.addr, addr, 16) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* name is target or a subdomain of it (no case). */
 static bool
 name_under(const char *name, const char *target)
@@ -424,7 +405,7 @@ validated_names(struct ev *ev, const char *target, char ***out)
 		if (fwd[i]->deadline)
 			ev->out->deadline = true;
 		/* a DNS error on one name skips that name (RFC 7208 5.5) */
-		if (fwd[i]->status == DNS_ANSWER && has_addr(fwd[i], ev->family, ev->addr))
+		if (fwd[i]->status == DNS_ANSWER && dns_result_has_addr(fwd[i], ev->family, ev->addr))
 			(*out)[k++] = xstrdup(names[i]);
 		dns_result_free(fwd[i]);
 	}
@@ -879,13 +860,8 @@ spf_evaluate(struct dns *dns, const struct spf_eval_opts *o, int family,
 	ev.o = o;
 	ev.out = out;
 	/* RFC 7208 5: an IPv4-mapped IPv6 client is evaluated as IPv4 */
-	if (family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0) {
-		ev.family = AF_INET;
-		memcpy(ev.addr, addr + 12, 4);
-	} else {
-		ev.family = family;
-		memcpy(ev.addr, addr, family == AF_INET ? 4 : 16);
-	}
+	ev.family = dns_ip_unmap(family, &addr);
+	memcpy(ev.addr, addr, ev.family == AF_INET ? 4 : 16);
 	ev.sender = sender;
 	at = strrchr(sender, '@');
 	if (at != NULL && at != sender)

@@ -13,9 +13,6 @@
 #include "dns/spf_adapter.h"
 #include "core/textsafe.h"
 
-static const unsigned char v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-};
 
 struct spf_conf {
 	char *receiver;		/* %{r} */
@@ -225,7 +222,7 @@ result_finding(struct report *rep, const struct target *t, const struct identity
 }
 
 static void
-spf_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+spf_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
 	const struct spf_conf *c = ctx;
 	struct identity main_id, helo_id;
@@ -300,10 +297,7 @@ spf_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 	json_object_set_new(data, "tree", tree_json(main_id.out.tree));
 
 	/* an IPv4-mapped IPv6 client is the IPv4 host it maps (RFC 7208 5) */
-	if (family == AF_INET6 && memcmp(addr, v4mapped, 12) == 0) {
-		family = AF_INET;
-		addr += 12;
-	}
+	family = dns_ip_unmap(family, &addr);
 	if (main_id.out.result == SPF_R_FAIL || main_id.out.result == SPF_R_SOFTFAIL ||
 	    main_id.out.result == SPF_R_NEUTRAL)
 		why = spf_explain_miss(&main_id.out, family, addr, &why_data);
@@ -349,7 +343,7 @@ spf_run(void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 }
 
 static void
-spf_describe(void *ctx, struct strbuf *out)
+spf_describe(const void *ctx, struct strbuf *out)
 {
 	const struct spf_conf *c = ctx;
 
