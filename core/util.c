@@ -133,6 +133,17 @@ xstrdup_lower(const char *s)
 	return p;
 }
 
+int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
 bool
 domain_ends_with(const char *name, const char *suffix)
 {

@@ -38,6 +38,12 @@ int64_t now_ms(void);
 char *xstrdup_lower(const char *s);
 void str_lower(char *s);
 
+/*
+ * The index of s in the name table names[0..n-1] (NULL entries match
+ * nothing), or -1; s may be NULL. For the parse side of an enum's names.
+ */
+int name_index(const char *const *names, size_t n, const char *s);
+
 /* Case-insensitive ASCII suffix test on whole labels: "a.b.example" ends in "example". */
 bool domain_ends_with(const char *name, const char *suffix);
 

@@ -51,11 +51,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bounce_classify(rules, (const char *)data, size, &c);
 	if (c.reply == NULL || strlen(c.reply) > BOUNCE_MAX_REPLY || c.nlists > BOUNCE_MAX_LISTS)
 		abort();
-	if (c.cause != NULL && verdict_cause_lookup(c.cause) != c.cause)
+	if (c.cause != CAUSE_NONE && cause_name(c.cause) == NULL)
 		abort();
-	if (c.second_cause != NULL && (c.cause == NULL || strcmp(c.second_cause, c.cause) == 0))
+	if (c.second_cause != CAUSE_NONE && (cause_name(c.second_cause) == NULL ||
+	    c.cause == CAUSE_NONE || c.second_cause == c.cause))
 		abort();
-	if (c.success && c.cause != NULL)
+	if (c.success && c.cause != CAUSE_NONE)
 		abort();
 	if (c.transient && c.confidence == CONF_HIGH)
 		abort();

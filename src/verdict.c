@@ -132,36 +132,6 @@ verdict_status_name(enum verdict_status st)
 }
 
 const char *
-confidence_name(enum confidence c)
-{
-	switch (c) {
-	case CONF_LOW:
-		return "low";
-	case CONF_MEDIUM:
-		return "medium";
-	case CONF_HIGH:
-		return "high";
-	}
-	return "low";
-}
-
-int
-confidence_parse(const char *s, enum confidence *out)
-{
-	if (s == NULL)
-		return -1;
-	if (strcmp(s, "low") == 0)
-		*out = CONF_LOW;
-	else if (strcmp(s, "medium") == 0)
-		*out = CONF_MEDIUM;
-	else if (strcmp(s, "high") == 0)
-		*out = CONF_HIGH;
-	else
-		return -1;
-	return 0;
-}
-
-const char *
 verdict_cause_lookup(const char *code)
 {
 	size_t i;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "checks/check.h"
+#include "core/cause.h"
 #include "core/conf.h"
 
 enum verdict_status {
@@ -13,12 +14,6 @@ enum verdict_status {
 	VERDICT_AT_RISK,
 	VERDICT_BLOCKED_LIKELY,
 	VERDICT_INCONCLUSIVE,
-};
-
-enum confidence {
-	CONF_LOW = 0,
-	CONF_MEDIUM,
-	CONF_HIGH,
 };
 
 struct cause {
@@ -38,10 +33,6 @@ struct verdict {
 
 /* "clean", "at_risk", "blocked_likely", "inconclusive". */
 const char *verdict_status_name(enum verdict_status st);
-/* "low", "medium", "high". */
-const char *confidence_name(enum confidence c);
-/* 0 with *out set for "low", "medium" or "high"; -1 for anything else. */
-int confidence_parse(const char *s, enum confidence *out);
 
 /*
  * The cause vocabulary of DESIGN.md: the static spelling of code, or NULL

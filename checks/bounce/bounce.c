@@ -71,16 +71,16 @@ bounce_run(const void *ctx, const struct target *t, struct dns *dns, struct repo
 		report_add(rep, "bounce_not_failure", SEV_INFO, data,
 		    "%s said \"%.*s\": a success reply, not a bounce", head,
 		    excerpt_len(c.reply), c.reply);
-	} else if (c.cause == NULL) {
+	} else if (c.cause == CAUSE_NONE) {
 		report_add(rep, "bounce_unrecognized", SEV_WARN, data,
 		    "the bounce has no SMTP status code and no wording why550 knows");
 	} else {
 		report_add(rep, "bounce_classified",
 		    c.transient || (c.basic_code == 0 && c.enhanced[0] == '\0') ? SEV_WARN : SEV_FAIL,
-		    data, "%s (%s confidence%s%s%s%s%s): %s said \"%.*s%s\"", c.cause,
+		    data, "%s (%s confidence%s%s%s%s%s): %s said \"%.*s%s\"", cause_name(c.cause),
 		    confidence_name(c.confidence), c.transient ? ", temporary" : "",
-		    c.second_cause != NULL ? ", maybe also " : "",
-		    c.second_cause != NULL ? c.second_cause : "",
+		    c.second_cause != CAUSE_NONE ? ", maybe also " : "",
+		    c.second_cause != CAUSE_NONE ? cause_name(c.second_cause) : "",
 		    c.nlists > 0 ? ", names " : "", c.nlists > 0 ? lists.buf : "", head,
 		    excerpt_len(c.reply), c.reply,
 		    strlen(c.reply) > (size_t)excerpt_len(c.reply) ? "..." : "");

@@ -16,379 +16,6 @@
 /* Groups of a list or host pattern looked at: the last one that matched is the name. */
 #define MAX_GROUPS	10
 
-/* Points a match gives its cause: 3 and more is high confidence, 2 medium, 1 low. */
-enum strength {
-	STRENGTH_WEAK = 1,
-	STRENGTH_STRONG = 2,
-	STRENGTH_DECISIVE = 4,	/* wording that overrules a generic or related code */
-};
-
-enum list_kind {
-	KIND_AUTO = 0,
-	KIND_IP,
-	KIND_DOMAIN,
-};
-
-struct code_rule {
-	char *label;
-	bool basic;		/* "code 552": a basic reply code */
-	int cls;		/* 2, 4, 5; 0 for "X" */
-	int subject;
-	int lo, hi;		/* detail range, or the basic code twice */
-	char *meaning;
-	const char *cause;	/* NULL: the code only has a meaning */
-	int strength;
-};
-
-struct pattern_rule {
-	char *label;
-	const char *cause;	/* phrases */
-	int strength;		/* phrases */
-	char *name;		/* lists: the fixed zone, or NULL */
-	enum list_kind kind;	/* lists */
-	regex_t *res;
-	size_t nres;
-};
-
-struct bounce_rules {
-	struct code_rule *codes;
-	size_t ncodes;
-	struct pattern_rule *phrases;
-	size_t nphrases;
-	struct pattern_rule *lists;
-	size_t nlists;
-	struct pattern_rule *hosts;
-	size_t nhosts;
-	char **domain_lists;
-	size_t ndomain_lists;
-};
-
-struct bounce_rules *
-bounce_rules_new(void)
-{
-	return xcalloc(1, sizeof(struct bounce_rules));
-}
-
-static void
-pattern_release(struct pattern_rule *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->nres; i++)
-		regfree(&p->res[i]);
-	free(p->res);
-	free(p->label);
-	free(p->name);
-	memset(p, 0, sizeof(*p));
-}
-
-static void
-code_release(struct code_rule *c)
-{
-	free(c->label);
-	free(c->meaning);
-	memset(c, 0, sizeof(*c));
-}
-
-void
-bounce_rules_free(struct bounce_rules *r)
-{
-	size_t i;
-
-	if (r == NULL)
-		return;
-	for (i = 0; i < r->ncodes; i++)
-		code_release(&r->codes[i]);
-	for (i = 0; i < r->nphrases; i++)
-		pattern_release(&r->phrases[i]);
-	for (i = 0; i < r->nlists; i++)
-		pattern_release(&r->lists[i]);
-	for (i = 0; i < r->nhosts; i++)
-		pattern_release(&r->hosts[i]);
-	for (i = 0; i < r->ndomain_lists; i++)
-		free(r->domain_lists[i]);
-	free(r->codes);
-	free(r->phrases);
-	free(r->lists);
-	free(r->hosts);
-	free(r->domain_lists);
-	free(r);
-}
-
-/* Reads a decimal number of 1 to maxdigits digits at *p; -1 if there is none. */
-static long
-read_num(const char **p, int maxdigits)
-{
-	long v = 0;
-	int n = 0;
-
-	while (isdigit((unsigned char)**p) && n < maxdigits + 1) {
-		v = v * 10 + (**p - '0');
-		(*p)++;
-		n++;
-	}
-	return n == 0 || n > maxdigits ? -1 : v;
-}
-
-/* "X.S.D", "5.S.D", "X.S.D1-D2" or "NNN" into c; -1 when malformed. */
-static int
-parse_code_label(const char *s, struct code_rule *c)
-{
-	const char *p = s;
-	long v;
-
-	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2]) && p[3] == '\0') {
-		v = strtol(p, NULL, 10);
-		if (v < 200 || v > 599)
-			return -1;
-		c->basic = true;
-		c->lo = c->hi = (int)v;
-		return 0;
-	}
-	if (*p == 'X' || *p == 'x')
-		c->cls = 0;
-	else if (*p == '2' || *p == '4' || *p == '5')
-		c->cls = *p - '0';
-	else
-		return -1;
-	p++;
-	if (*p++ != '.')
-		return -1;
-	if ((v = read_num(&p, 3)) < 0)
-		return -1;
-	c->subject = (int)v;
-	if (*p++ != '.')
-		return -1;
-	if ((v = read_num(&p, 3)) < 0)
-		return -1;
-	c->lo = c->hi = (int)v;
-	if (*p == '-') {
-		p++;
-		if ((v = read_num(&p, 3)) < 0 || v < c->lo)
-			return -1;
-		c->hi = (int)v;
-	}
-	return *p == '\0' ? 0 : -1;
-}
-
-static int
-parse_strength(const struct conf_section *sec, int *out, struct error *err)
-{
-	const char *v = conf_section_get(sec, "strength");
-
-	if (v == NULL)
-		return 0;
-	if (strcmp(v, "strong") == 0)
-		*out = STRENGTH_STRONG;
-	else if (strcmp(v, "weak") == 0)
-		*out = STRENGTH_WEAK;
-	else if (strcmp(v, "decisive") == 0)
-		*out = STRENGTH_DECISIVE;
-	else
-		return conf_error(sec, NULL, err, "strength '%s' is not weak, strong or decisive",
-		    v);
-	return 0;
-}
-
-static int
-parse_cause(const struct conf_section *sec, const char **out, struct error *err)
-{
-	const char *v = conf_section_get(sec, "cause");
-
-	*out = NULL;
-	if (v == NULL)
-		return 0;
-	if ((*out = verdict_cause_lookup(v)) == NULL)
-		return conf_error(sec, NULL, err, "cause '%s' is not a cause code", v);
-	return 0;
-}
-
-static int
-compile_matches(const struct conf_section *sec, struct pattern_rule *p, bool need_group,
-    struct error *err)
-{
-	size_t i;
-
-	for (i = 0; i < sec->nentries; i++) {
-		const struct conf_entry *e = &sec->entries[i];
-		char msg[160];
-		regex_t re;
-		int rc;
-
-		if (strcmp(e->key, "match") != 0)
-			continue;
-		if (e->value[0] == '\0')
-			return conf_error(sec, e, err, "empty match pattern");
-		rc = regcomp(&re, e->value, REG_EXTENDED | REG_ICASE);
-		if (rc != 0) {
-			regerror(rc, &re, msg, sizeof(msg));
-			return conf_error(sec, e, err, "bad pattern '%s': %s", e->value, msg);
-		}
-		if (need_group && re.re_nsub < 1) {
-			regfree(&re);
-			return conf_error(sec, e, err,
-			    "pattern '%s' needs a (group) for the name it extracts", e->value);
-		}
-		p->res = xrealloc(p->res, (p->nres + 1) * sizeof(*p->res));
-		p->res[p->nres++] = re;
-	}
-	if (p->nres == 0)
-		return conf_error(sec, NULL, err, "[bounce \"%s\"] needs at least one match",
-		    sec->label);
-	return 0;
-}
-
-/* The slot for label in a table: the existing one (released) or a new one. */
-static struct pattern_rule *
-pattern_slot(struct pattern_rule **tab, size_t *n, const char *label)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++) {
-		if (strcmp((*tab)[i].label, label) == 0) {
-			pattern_release(&(*tab)[i]);
-			(*tab)[i].label = xstrdup(label);
-			return &(*tab)[i];
-		}
-	}
-	*tab = xrealloc(*tab, (*n + 1) * sizeof(**tab));
-	memset(&(*tab)[*n], 0, sizeof(**tab));
-	(*tab)[*n].label = xstrdup(label);
-	return &(*tab)[(*n)++];
-}
-
-static int
-load_code(struct bounce_rules *r, const struct conf_section *sec, const char *spec,
-    struct error *err)
-{
-	static const char *const keys[] = { "meaning", "cause", "strength", NULL };
-	struct code_rule c;
-	size_t i;
-
-	memset(&c, 0, sizeof(c));
-	if (conf_section_check_keys(sec, keys, err) < 0)
-		return -1;
-	if (parse_code_label(spec, &c) < 0)
-		return conf_error(sec, NULL, err,
-		    "'%s' is not a code: use X.S.D, 5.S.D, X.S.D1-D2 or a reply code NNN", spec);
-	c.strength = STRENGTH_STRONG;
-	if (parse_cause(sec, &c.cause, err) < 0 || parse_strength(sec, &c.strength, err) < 0)
-		return -1;
-	if (conf_section_get(sec, "meaning") != NULL)
-		c.meaning = xstrdup(conf_section_get(sec, "meaning"));
-	c.label = xasprintf("code %s", spec);
-	for (i = 0; i < r->ncodes; i++) {
-		if (strcmp(r->codes[i].label, c.label) == 0) {
-			code_release(&r->codes[i]);
-			r->codes[i] = c;
-			return 0;
-		}
-	}
-	r->codes = xrealloc(r->codes, (r->ncodes + 1) * sizeof(*r->codes));
-	r->codes[r->ncodes++] = c;
-	return 0;
-}
-
-static int
-load_pattern(struct bounce_rules *r, const struct conf_section *sec, const char *kind,
-    struct error *err)
-{
-	static const char *const phrase_keys[] = { "cause", "strength", "match", NULL };
-	static const char *const list_keys[] = { "name", "kind", "match", NULL };
-	static const char *const host_keys[] = { "match", NULL };
-	struct pattern_rule *p;
-	const char *v;
-
-	if (strcmp(kind, "phrase") == 0) {
-		if (conf_section_check_keys(sec, phrase_keys, err) < 0)
-			return -1;
-		p = pattern_slot(&r->phrases, &r->nphrases, sec->label);
-		p->strength = STRENGTH_STRONG;
-		if (parse_cause(sec, &p->cause, err) < 0 ||
-		    parse_strength(sec, &p->strength, err) < 0)
-			return -1;
-		if (p->cause == NULL)
-			return conf_error(sec, NULL, err, "[bounce \"%s\"] needs a cause",
-			    sec->label);
-		return compile_matches(sec, p, false, err);
-	}
-	if (strcmp(kind, "list") == 0) {
-		if (conf_section_check_keys(sec, list_keys, err) < 0)
-			return -1;
-		p = pattern_slot(&r->lists, &r->nlists, sec->label);
-		if ((v = conf_section_get(sec, "name")) != NULL)
-			p->name = xstrdup_lower(v);
-		if ((v = conf_section_get(sec, "kind")) != NULL) {
-			if (strcmp(v, "ip") == 0)
-				p->kind = KIND_IP;
-			else if (strcmp(v, "domain") == 0)
-				p->kind = KIND_DOMAIN;
-			else
-				return conf_error(sec, NULL, err, "kind '%s' is not ip or domain", v);
-		}
-		return compile_matches(sec, p, p->name == NULL, err);
-	}
-	if (strcmp(kind, "host") == 0) {
-		if (conf_section_check_keys(sec, host_keys, err) < 0)
-			return -1;
-		p = pattern_slot(&r->hosts, &r->nhosts, sec->label);
-		return compile_matches(sec, p, true, err);
-	}
-	return conf_error(sec, NULL, err,
-	    "[bounce \"%s\"]: the label starts with code, phrase, list or host", sec->label);
-}
-
-int
-bounce_rules_load(struct bounce_rules *r, const struct conf *conf, struct error *err)
-{
-	static const char *const global_keys[] = { "domain_list", NULL };
-	const struct conf_section *sec = NULL;
-	size_t i;
-
-	while ((sec = conf_next(conf, sec, "bounce")) != NULL) {
-		char kind[16];
-		const char *sp;
-		size_t klen;
-
-		if (sec->label == NULL) {
-			if (conf_section_check_keys(sec, global_keys, err) < 0)
-				return -1;
-			for (i = 0; i < sec->nentries; i++) {
-				r->domain_lists = xrealloc(r->domain_lists,
-				    (r->ndomain_lists + 1) * sizeof(*r->domain_lists));
-				r->domain_lists[r->ndomain_lists++] =
-				    xstrdup_lower(sec->entries[i].value);
-			}
-			continue;
-		}
-		sp = strchr(sec->label, ' ');
-		klen = sp != NULL ? (size_t)(sp - sec->label) : strlen(sec->label);
-		if (sp == NULL || klen >= sizeof(kind) || sp[1] == '\0')
-			return conf_error(sec, NULL, err,
-			    "[bounce \"%s\"]: a label is 'code SPEC', 'phrase NAME', 'list NAME' "
-			    "or 'host NAME'", sec->label);
-		memcpy(kind, sec->label, klen);
-		kind[klen] = '\0';
-		if (strcmp(kind, "code") == 0) {
-			if (load_code(r, sec, sp + 1, err) < 0)
-				return -1;
-		} else if (load_pattern(r, sec, kind, err) < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-void
-bounce_rules_describe(const struct bounce_rules *r, struct strbuf *out)
-{
-	strbuf_addf(out, "  %zu status codes, %zu phrase rules, %zu list patterns, "
-	    "%zu host patterns\n", r->ncodes, r->nphrases, r->nlists, r->nhosts);
-}
-
-/* Classification. */
-
 struct line {
 	const char *s;
 	size_t len;
@@ -408,6 +35,13 @@ struct scan {
 	bool *frag;		/* lines that carry the reply */
 	struct ecode *codes;	/* enhanced codes in fragment lines */
 	size_t ncodes;
+};
+
+/* The points of each cause while one text is classified. */
+struct tally {
+	int score[CAUSE_END];
+	int order[CAUSE_END];	/* when the cause first scored, from 1; 0: never */
+	int seq;
 };
 
 static bool
@@ -778,7 +412,7 @@ is_domain_list(const struct bounce_rules *r, const char *zone)
 
 static void
 add_list(struct bounce_class *c, const struct bounce_rules *r, char *zone,
-    enum list_kind kind)
+    enum bounce_list_kind kind)
 {
 	size_t i;
 
@@ -792,8 +426,8 @@ add_list(struct bounce_class *c, const struct bounce_rules *r, char *zone,
 		free(zone);
 		return;
 	}
-	c->list_domain[c->nlists] = kind == KIND_DOMAIN ||
-	    (kind == KIND_AUTO && is_domain_list(r, zone));
+	c->list_domain[c->nlists] = kind == BOUNCE_LIST_DOMAIN ||
+	    (kind == BOUNCE_LIST_AUTO && is_domain_list(r, zone));
 	c->lists[c->nlists++] = zone;
 }
 
@@ -815,7 +449,7 @@ find_lists(const struct bounce_rules *r, const char *text, struct bounce_class *
 	size_t i, k;
 
 	for (i = 0; i < r->nlists; i++) {
-		const struct pattern_rule *p = &r->lists[i];
+		const struct bounce_pattern_rule *p = &r->lists[i];
 
 		for (k = 0; k < p->nres; k++) {
 			const char *s = text;
@@ -848,7 +482,7 @@ find_host(const struct bounce_rules *r, const char *text, struct bounce_class *c
 	size_t i, k;
 
 	for (i = 0; i < r->nhosts && c->host == NULL; i++) {
-		const struct pattern_rule *p = &r->hosts[i];
+		const struct bounce_pattern_rule *p = &r->hosts[i];
 
 		for (k = 0; k < p->nres && c->host == NULL; k++) {
 			regmatch_t m[MAX_GROUPS];
@@ -902,15 +536,15 @@ find_recipient(const char *whole, const char *reply)
 	return NULL;
 }
 
-static const struct code_rule *
+static const struct bounce_code_rule *
 find_code_rule(const struct bounce_rules *r, const struct ecode *ec, int basic)
 {
-	const struct code_rule *best = NULL;
+	const struct bounce_code_rule *best = NULL;
 	int best_rank = 0;
 	size_t i;
 
 	for (i = 0; i < r->ncodes; i++) {
-		const struct code_rule *cr = &r->codes[i];
+		const struct bounce_code_rule *cr = &r->codes[i];
 		int rank;
 
 		if (ec == NULL) {
@@ -932,34 +566,13 @@ find_code_rule(const struct bounce_rules *r, const struct ecode *ec, int basic)
 }
 
 /* RFC 3463 2: an unknown detail is reported as its subject's "X.S.0". */
-static const struct code_rule *
+static const struct bounce_code_rule *
 subject_rule(const struct bounce_rules *r, const struct ecode *ec)
 {
 	struct ecode gen = *ec;
 
 	gen.detail = 0;
 	return find_code_rule(r, &gen, 0);
-}
-
-static size_t
-cause_index(const char *cause)
-{
-	size_t i;
-
-	for (i = 0; verdict_cause_codes[i] != NULL; i++)
-		if (strcmp(verdict_cause_codes[i], cause) == 0)
-			return i;
-	return 0;
-}
-
-static size_t
-ncauses(void)
-{
-	size_t n = 0;
-
-	while (verdict_cause_codes[n] != NULL)
-		n++;
-	return n;
 }
 
 static void
@@ -978,149 +591,214 @@ copy_reply(struct bounce_class *c, const char *reply)
 	c->reply = safe;
 }
 
-void
-bounce_classify(const struct bounce_rules *rules, const char *text, size_t len,
-    struct bounce_class *out)
+/* The text split into lines, controls made blanks, the fragments and their codes found. */
+static void
+scan_init(struct scan *sc, const char *text, size_t len)
 {
-	size_t nc = ncauses();
-	int *score = xcalloc(nc, sizeof(*score));
-	int *order = xcalloc(nc, sizeof(*order));
-	const struct ecode *ec;
-	const struct code_rule *cr = NULL;
-	struct scan sc;
-	char *reply = NULL, *whole = NULL;
-	int seq = 0, best = -1, second = -1, code_class;
-	bool permanent;
-	size_t i, k;
+	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	memset(&sc, 0, sizeof(sc));
+	memset(sc, 0, sizeof(*sc));
 	if (len > BOUNCE_MAX_TEXT)
 		len = BOUNCE_MAX_TEXT;
-	sc.buf = xmalloc(len + 1);
+	sc->buf = xmalloc(len + 1);
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)text[i];
 
-		sc.buf[i] = (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t') || ch == 0x7f ?
+		sc->buf[i] = (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t') || ch == 0x7f ?
 		    ' ' : (char)ch;
 	}
-	sc.buf[len] = '\0';
-	sc.len = len;
-	split_lines(&sc);
-	find_fragments(&sc);
+	sc->buf[len] = '\0';
+	sc->len = len;
+	split_lines(sc);
+	find_fragments(sc);
+}
 
-	ec = pick_ecode(&sc);
-	out->basic_code = pick_basic(&sc, ec);
+static void
+scan_release(struct scan *sc)
+{
+	free(sc->buf);
+	free(sc->lines);
+	free(sc->frag);
+	free(sc->codes);
+}
+
+/*
+ * The reply codes into out (basic, enhanced, transient, success); the
+ * enhanced code that names the problem, or NULL. *cls is the class of the
+ * reply: 2, 4 or 5 from the basic code, else from the enhanced one; 0 if none.
+ */
+static const struct ecode *
+read_codes(const struct scan *sc, struct bounce_class *out, int *cls)
+{
+	const struct ecode *ec = pick_ecode(sc);
+
+	out->basic_code = pick_basic(sc, ec);
 	if (ec != NULL)
 		snprintf(out->enhanced, sizeof(out->enhanced), "%d.%d.%d", ec->cls, ec->subject,
 		    ec->detail);
-	code_class = out->basic_code > 0 ? out->basic_code / 100 : ec != NULL ? ec->cls : 0;
-	out->transient = code_class == 4;
-	out->success = code_class == 2;
-	permanent = code_class == 5;
+	*cls = out->basic_code > 0 ? out->basic_code / 100 : ec != NULL ? ec->cls : 0;
+	out->transient = *cls == 4;
+	out->success = *cls == 2;
+	return ec;
+}
 
-	reply = reply_text(&sc);
-	whole = whole_text(&sc);
-	copy_reply(out, reply);
+/* Adds points to cause c; the first cause to score wins ties with later ones. */
+static void
+tally_add(struct tally *ty, enum cause_code c, int points)
+{
+	ty->score[c] += points;
+	if (ty->order[c] == 0)
+		ty->order[c] = ++ty->seq;
+}
 
-	/* the enhanced code first: RFC 3463 codes are meant for machines */
-	if (ec != NULL) {
-		cr = find_code_rule(rules, ec, 0);
-		if (cr == NULL && (cr = subject_rule(rules, ec)) != NULL) {
-			out->meaning = cr->meaning ? xstrdup(cr->meaning) : NULL;
-			add_matched(out, cr->label);
-			if (cr->cause != NULL) {
-				score[cause_index(cr->cause)] += STRENGTH_WEAK;
-				order[cause_index(cr->cause)] = ++seq;
-			}
-			cr = NULL;
-		}
-	} else if (out->basic_code > 0) {
-		cr = find_code_rule(rules, NULL, out->basic_code);
+/* The code rule that matched: its meaning, its name among the matches, its points. */
+static void
+use_code_rule(const struct bounce_code_rule *cr, int points, struct bounce_class *out,
+    struct tally *ty)
+{
+	out->meaning = cr->meaning ? xstrdup(cr->meaning) : NULL;
+	add_matched(out, cr->label);
+	if (cr->cause != CAUSE_NONE)
+		tally_add(ty, cr->cause, points);
+}
+
+/* The enhanced code first (RFC 3463 codes are meant for machines), else the basic code. */
+static void
+score_code(const struct bounce_rules *rules, const struct ecode *ec, struct bounce_class *out,
+    struct tally *ty)
+{
+	const struct bounce_code_rule *cr;
+
+	if (ec == NULL) {
+		if (out->basic_code > 0 && (cr = find_code_rule(rules, NULL, out->basic_code)) != NULL)
+			use_code_rule(cr, cr->strength, out, ty);
+		return;
 	}
-	if (cr != NULL) {
-		out->meaning = cr->meaning ? xstrdup(cr->meaning) : NULL;
-		add_matched(out, cr->label);
-		if (cr->cause != NULL) {
-			score[cause_index(cr->cause)] += cr->strength;
-			order[cause_index(cr->cause)] = ++seq;
-		}
-	}
+	if ((cr = find_code_rule(rules, ec, 0)) != NULL)
+		use_code_rule(cr, cr->strength, out, ty);
+	else if ((cr = subject_rule(rules, ec)) != NULL)
+		/* a detail nobody registered says only what its subject says */
+		use_code_rule(cr, BOUNCE_WEAK, out, ty);
+}
 
-	/* then the wording */
-	for (i = 0; i < rules->nphrases && !out->success; i++) {
-		const struct pattern_rule *p = &rules->phrases[i];
-		size_t ci = cause_index(p->cause);
+/* The wording: each phrase rule that matches the reply, once. */
+static void
+score_phrases(const struct bounce_rules *rules, const char *reply, bool permanent,
+    struct bounce_class *out, struct tally *ty)
+{
+	size_t i, k;
+
+	for (i = 0; i < rules->nphrases; i++) {
+		const struct bounce_pattern_rule *p = &rules->phrases[i];
 
 		for (k = 0; k < p->nres; k++) {
 			if (regexec(&p->res[k], reply, 0, NULL, 0) != 0)
 				continue;
 			/* a definite rejection in specific words is more than either alone */
-			score[ci] += p->strength + (permanent && p->strength >= STRENGTH_STRONG);
-			if (order[ci] == 0)
-				order[ci] = ++seq;
+			tally_add(ty, p->cause, p->strength +
+			    (permanent && p->strength >= BOUNCE_STRONG));
 			add_matched(out, p->label);
 			break;
 		}
 	}
+}
 
-	find_lists(rules, reply, out);
-	for (i = 0; i < out->nlists && !out->success; i++) {
-		size_t ci = cause_index(out->list_domain[i] ? "domain_blocklisted" : "ip_blocklisted");
+/* A named list is specific evidence of its kind of listing, once per kind. */
+static void
+score_lists(const struct bounce_class *out, struct tally *ty)
+{
+	size_t i;
 
-		/* a named list is specific evidence, once per kind */
-		if (i == 0 || out->list_domain[i] != out->list_domain[0]) {
-			score[ci] += 1;
-			if (order[ci] == 0)
-				order[ci] = ++seq;
-		}
-	}
-	find_host(rules, whole, out);
-	out->recipient = find_recipient(whole, reply);
+	for (i = 0; i < out->nlists; i++)
+		if (i == 0 || out->list_domain[i] != out->list_domain[0])
+			tally_add(ty, out->list_domain[i] ? CAUSE_DOMAIN_BLOCKLISTED :
+			    CAUSE_IP_BLOCKLISTED, 1);
+}
 
-	for (i = 0; i < nc; i++) {
-		if (score[i] == 0)
+/*
+ * True if cause c ranks before cause d: more points, or as many and it
+ * scored first; policy_other, the generic refusal, loses every tie.
+ */
+static bool
+ranks_before(const struct tally *ty, enum cause_code c, enum cause_code d)
+{
+	if (ty->score[c] != ty->score[d])
+		return ty->score[c] > ty->score[d];
+	if (c == CAUSE_POLICY_OTHER || d == CAUSE_POLICY_OTHER)
+		return d == CAUSE_POLICY_OTHER && c != CAUSE_POLICY_OTHER;
+	return ty->order[c] < ty->order[d];
+}
+
+/* The best cause with at least min points other than not (and policy_other unless allowed). */
+static enum cause_code
+pick_cause(const struct tally *ty, int min, enum cause_code not, bool allow_policy)
+{
+	enum cause_code best = CAUSE_NONE;
+	int c;
+
+	for (c = CAUSE_NONE + 1; c < CAUSE_END; c++) {
+		if (ty->score[c] < min || (enum cause_code)c == not ||
+		    (!allow_policy && c == CAUSE_POLICY_OTHER))
 			continue;
-		if (best < 0 || score[i] > score[best] ||
-		    (score[i] == score[best] &&
-		    ((strcmp(verdict_cause_codes[best], "policy_other") == 0 &&
-		    strcmp(verdict_cause_codes[i], "policy_other") != 0) ||
-		    (strcmp(verdict_cause_codes[i], "policy_other") != 0 && order[i] < order[best]))))
-			best = (int)i;
+		if (best == CAUSE_NONE || ranks_before(ty, (enum cause_code)c, best))
+			best = (enum cause_code)c;
 	}
-	for (i = 0; i < nc; i++) {
-		if ((int)i == best || score[i] < 2 ||
-		    strcmp(verdict_cause_codes[i], "policy_other") == 0)
-			continue;
-		if (second < 0 || score[i] > score[second] ||
-		    (score[i] == score[second] && order[i] < order[second]))
-			second = (int)i;
-	}
-	if (out->success) {
-		out->cause = NULL;
-	} else if (best >= 0) {
-		out->cause = verdict_cause_codes[best];
-		out->confidence = score[best] >= 3 ? CONF_HIGH :
-		    score[best] == 2 ? CONF_MEDIUM : CONF_LOW;
-		if (second >= 0)
-			out->second_cause = verdict_cause_codes[second];
-	} else if (code_class == 4 || code_class == 5) {
+	return best;
+}
+
+/* The cause, its confidence and a second cause, from the points and the reply's class. */
+static void
+decide(const struct tally *ty, int cls, struct bounce_class *out)
+{
+	enum cause_code best = pick_cause(ty, 1, CAUSE_NONE, true);
+
+	if (out->success)
+		return;
+	if (best != CAUSE_NONE) {
+		out->cause = best;
+		out->confidence = ty->score[best] >= 3 ? CONF_HIGH :
+		    ty->score[best] == 2 ? CONF_MEDIUM : CONF_LOW;
+		/* another cause the text makes probable on its own */
+		out->second_cause = pick_cause(ty, 2, best, false);
+	} else if (cls == 4 || cls == 5) {
 		/* refused, for a reason it does not say */
-		out->cause = verdict_cause_lookup("policy_other");
+		out->cause = CAUSE_POLICY_OTHER;
 		out->confidence = CONF_LOW;
 	}
 	/* a temporary failure is not a block yet */
 	if (out->transient && out->confidence > CONF_MEDIUM)
 		out->confidence = CONF_MEDIUM;
+}
 
+void
+bounce_classify(const struct bounce_rules *rules, const char *text, size_t len,
+    struct bounce_class *out)
+{
+	const struct ecode *ec;
+	struct tally ty;
+	struct scan sc;
+	char *reply, *whole;
+	int cls;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ty, 0, sizeof(ty));
+	scan_init(&sc, text, len);
+	ec = read_codes(&sc, out, &cls);
+	reply = reply_text(&sc);
+	whole = whole_text(&sc);
+	copy_reply(out, reply);
+	score_code(rules, ec, out, &ty);
+	if (!out->success)
+		score_phrases(rules, reply, cls == 5, out, &ty);
+	find_lists(rules, reply, out);
+	if (!out->success)
+		score_lists(out, &ty);
+	find_host(rules, whole, out);
+	out->recipient = find_recipient(whole, reply);
+	decide(&ty, cls, out);
 	free(reply);
 	free(whole);
-	free(score);
-	free(order);
-	free(sc.buf);
-	free(sc.lines);
-	free(sc.frag);
-	free(sc.codes);
+	scan_release(&sc);
 }
 
 void
@@ -1156,10 +834,10 @@ bounce_class_json(const struct bounce_class *c)
 	for (i = 0; i < c->nlists; i++)
 		json_array_append_new(lists, json_str(c->lists[i]));
 	json_object_set_new(o, "lists", lists);
-	json_object_set_new(o, "cause", json_str(c->cause));
-	json_object_set_new(o, "second_cause", json_str(c->second_cause));
+	json_object_set_new(o, "cause", json_str(cause_name(c->cause)));
+	json_object_set_new(o, "second_cause", json_str(cause_name(c->second_cause)));
 	json_object_set_new(o, "confidence",
-	    c->cause != NULL ? json_string(confidence_name(c->confidence)) : json_null());
+	    c->cause != CAUSE_NONE ? json_string(confidence_name(c->confidence)) : json_null());
 	json_object_set_new(o, "transient", json_boolean(c->transient));
 	for (i = 0; i < c->nmatched; i++)
 		json_array_append_new(matched, json_str(c->matched[i]));

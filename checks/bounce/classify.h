@@ -2,18 +2,18 @@
  * The bounce classifier: a pure function from the text a user pastes (one
  * SMTP reply, a multi-line reply, a whole DSN message, an MTA log line) to
  * the codes, reporting host, named blocklists and the probable cause.
- * What the words mean is data: the [bounce "..."] sections of checks.d.
+ * What the words mean is data: the rules of checks/bounce/rules.h.
  */
-#ifndef WHY550_BOUNCE_H
-#define WHY550_BOUNCE_H
+#ifndef WHY550_BOUNCE_CLASSIFY_H
+#define WHY550_BOUNCE_CLASSIFY_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/conf.h"
+#include "checks/bounce/rules.h"
+#include "core/cause.h"
 #include "core/util.h"
-#include "src/verdict.h"
 
 /* Bytes of a bounce that are read; the rest is ignored. */
 #define BOUNCE_MAX_TEXT		(256 * 1024)
@@ -21,36 +21,6 @@
 #define BOUNCE_MAX_REPLY	512
 /* Blocklists kept from one text. */
 #define BOUNCE_MAX_LISTS	8
-
-/*
- * The patterns of checks.d:
- *   [bounce]                   domain_list = SUFFIX (repeatable): a named
- *                              list under it lists domains, not IPs
- *   [bounce "code X.S.D"]      an enhanced status code (RFC 3463 / IANA
- *   [bounce "code 5.S.D"]      registry): X is any class; "X.7.606-649" is a
- *   [bounce "code X.S.D1-D2"]  range of details; "code 552" a basic reply
- *   [bounce "code NNN"]        code (used only without an enhanced code).
- *                              meaning = ..., cause = ..., strength = strong|weak
- *   [bounce "phrase NAME"]     cause, strength = weak|strong|decisive,
- *                              match = ERE (repeatable,
- *                              case-insensitive, on the reply with whitespace
- *                              folded)
- *   [bounce "list NAME"]       match = ERE (repeatable); name = the list zone
- *                              it means, else the last (group) of the ERE that
- *                              matched is the zone; kind = ip|domain
- *   [bounce "host NAME"]       match = ERE whose last matching (group) is the
- *                              host that rejected; the first section that
- *                              matches wins
- */
-struct bounce_rules;
-
-/* Empty rules: only the structure of the codes is known. NULL never. */
-struct bounce_rules *bounce_rules_new(void);
-void bounce_rules_free(struct bounce_rules *r);
-/* Adds the [bounce ...] sections of conf. -1 with err "file:line: ..." on a bad one. */
-int bounce_rules_load(struct bounce_rules *r, const struct conf *conf, struct error *err);
-/* Counts for --list-checks. */
-void bounce_rules_describe(const struct bounce_rules *r, struct strbuf *out);
 
 struct bounce_class {
 	int basic_code;			/* 550; 0 when none was found */
@@ -61,8 +31,8 @@ struct bounce_class {
 	char *lists[BOUNCE_MAX_LISTS];	/* named blocklist zones, lower case */
 	bool list_domain[BOUNCE_MAX_LISTS];	/* that list lists domains */
 	size_t nlists;
-	const char *cause;		/* a cause code, or NULL: nothing recognised */
-	const char *second_cause;	/* another probable cause, or NULL */
+	enum cause_code cause;		/* CAUSE_NONE: nothing recognised */
+	enum cause_code second_cause;	/* another probable cause, or CAUSE_NONE */
 	enum confidence confidence;	/* how specific the evidence for cause is */
 	bool transient;			/* 4xx: a retry may succeed */
 	bool success;			/* a 2xx reply: not a failure at all */
