@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "checks/check.h"
+#include "checks/dnsbl/dnsbl.h"
 #include "checks/dnsbl/list.h"
 #include "core/textsafe.h"
 
@@ -72,6 +73,34 @@ struct item {
 static const char *const settings_keys[] = {
 	"threshold", "public_resolver", NULL,
 };
+
+static const char *const outcome_names[] = {
+	[DNSBL_STATUS_LISTED] = "listed",
+	[DNSBL_STATUS_NOT_LISTED] = "not_listed",
+	[DNSBL_STATUS_REFUSED] = "refused",
+	[DNSBL_STATUS_UNEXPECTED] = "unexpected",
+	[DNSBL_STATUS_ERROR] = "error",
+	[DNSBL_STATUS_IGNORED] = "ignored",
+};
+
+const char *
+dnsbl_status_name(enum dnsbl_status st)
+{
+	if ((size_t)st >= ARRAY_SIZE(outcome_names))
+		return outcome_names[DNSBL_STATUS_ERROR];
+	return outcome_names[st];
+}
+
+int
+dnsbl_status_parse(const char *s, enum dnsbl_status *out)
+{
+	int i = name_index(outcome_names, ARRAY_SIZE(outcome_names), s);
+
+	if (i < 0)
+		return -1;
+	*out = (enum dnsbl_status)i;
+	return 0;
+}
 
 static void
 bl_free(void *ctx)
@@ -185,12 +214,6 @@ static int
 dbl_configure(void **ctx, const struct conf *conf, struct error *err)
 {
 	return configure(ctx, conf, true, err);
-}
-
-static const char *
-kind_name(unsigned kind)
-{
-	return kind == DNSBL_IP4 ? "ip4" : kind == DNSBL_IP6 ? "ip6" : "domain";
 }
 
 /* The query name of subject under zone: reversed octets, nibbles, or the domain. */
@@ -358,7 +381,7 @@ txt_json(const struct dns_result *res, char **url)
 
 /* What the check concluded about one item. */
 struct outcome {
-	const char *status;
+	enum dnsbl_status status;
 	const char *reason;		/* detail for error / ignored / refused */
 	bool policy;
 	long weight;
@@ -402,34 +425,34 @@ judge(struct item *it, struct outcome *o)
 	free(matched);
 
 	if (it->ra->status == DNS_REFUSED) {
-		o->status = "refused";
+		o->status = DNSBL_STATUS_REFUSED;
 		o->reason = "the server answered REFUSED";
 	} else if (dns_status_is_failure(it->ra->status)) {
-		o->status = "error";
+		o->status = DNSBL_STATUS_ERROR;
 		o->reason = dns_status_name(it->ra->status);
 	} else if (v == DNSBL_V_REFUSED) {
-		o->status = "refused";
+		o->status = DNSBL_STATUS_REFUSED;
 		o->reason = "the list answered with a refused code";
 	} else if (st == SELFTEST_REFUSED) {
-		o->status = "refused";
+		o->status = DNSBL_STATUS_REFUSED;
 		o->reason = "the list refused its test queries";
 	} else if (has_outside(it->ra) || st == SELFTEST_TAMPERED) {
-		o->status = "unexpected";
+		o->status = DNSBL_STATUS_UNEXPECTED;
 		o->reason = "an answer outside 127.0.0.0/8: the resolver rewrites answers";
 	} else if (st == SELFTEST_WORLD) {
-		o->status = "ignored";
+		o->status = DNSBL_STATUS_IGNORED;
 		o->reason = "the list lists its unlisted test point: it lists the whole internet";
 	} else if (v == DNSBL_V_UNEXPECTED) {
-		o->status = "unexpected";
+		o->status = DNSBL_STATUS_UNEXPECTED;
 		o->reason = "a return code the list does not document";
 	} else if (v == DNSBL_V_LISTED) {
-		o->status = "listed";
+		o->status = DNSBL_STATUS_LISTED;
 		o->weight = o->policy ? l->policy_weight : l->weight;
 	} else if (st == SELFTEST_NOT_LISTING) {
-		o->status = "ignored";
+		o->status = DNSBL_STATUS_IGNORED;
 		o->reason = "the list does not list its test point: it is not answering properly";
 	} else {
-		o->status = "not_listed";
+		o->status = DNSBL_STATUS_NOT_LISTED;
 	}
 }
 
@@ -512,71 +535,99 @@ out:
 	json_decref(refusing);
 }
 
-/* Runs every item and probe at once, then reports. */
+/* What one sweep of queries (every list, every subject, at once) gathered, for the findings. */
+struct sweep {
+	const struct bl_conf *c;
+	struct item *items;
+	size_t nitems;
+	struct probe *probes;
+	size_t nprobes;
+	struct outcome *out;		/* per item */
+	json_t **entries;		/* per item: its "lists" entry */
+	long score;
+	size_t nlisted, nanswered;
+};
+
+/* One round: every probe and every A and TXT query in flight together. */
 static void
-run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
-    struct item *items, size_t nitems, struct probe *probes, size_t nprobes)
+ask_all(struct dns *dns, struct sweep *sw)
 {
-	const char *check = c->domains ? "domain" : "IP";
-	json_t *lists = json_array(), *refused = json_array();
-	json_t **entries = xcalloc(nitems + 1, sizeof(*entries));
-	struct outcome *out = xcalloc(nitems + 1, sizeof(*out));
-	long score = 0;
-	size_t i, nlisted = 0, nanswered = 0;
+	size_t i;
 
-	/* one round: every probe and every A and TXT query in flight together */
-	for (i = 0; i < nprobes; i++)
-		probe_submit(dns, &probes[i]);
-	for (i = 0; i < nitems; i++)
-		item_submit(dns, &items[i]);
-	for (i = 0; i < nprobes; i++)
-		probe_judge(dns, &probes[i]);
-	for (i = 0; i < nitems; i++) {
-		items[i].ra = dns_query_wait(dns, items[i].qa);
-		items[i].rtxt = dns_query_wait(dns, items[i].qtxt);
+	for (i = 0; i < sw->nprobes; i++)
+		probe_submit(dns, &sw->probes[i]);
+	for (i = 0; i < sw->nitems; i++)
+		item_submit(dns, &sw->items[i]);
+	for (i = 0; i < sw->nprobes; i++)
+		probe_judge(dns, &sw->probes[i]);
+	for (i = 0; i < sw->nitems; i++) {
+		sw->items[i].ra = dns_query_wait(dns, sw->items[i].qa);
+		sw->items[i].rtxt = dns_query_wait(dns, sw->items[i].qtxt);
 	}
+}
 
-	for (i = 0; i < nitems; i++) {
-		struct item *it = &items[i];
-		struct outcome *o = &out[i];
-		char *url = NULL, *delist;
-		json_t *e, *txt;
+/* The "lists" entry of an item, the contract of checks/dnsbl/dnsbl.h (fresh object). */
+static json_t *
+entry_json(const struct item *it, const struct outcome *o)
+{
+	bool listed = o->status == DNSBL_STATUS_LISTED;
+	char *url = NULL, *delist;
+	json_t *e, *txt;
 
-		judge(it, o);
-		txt = strcmp(o->status, "not_listed") == 0 ? json_null() : txt_json(it->rtxt, &url);
-		delist = dnsbl_delist_url(it->l, it->subject);
-		e = json_pack("{s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:b,s:s}",
-		    "zone", json_str(it->l->zone), "kind", kind_name(it->kind),
-		    "query", json_str(it->qname), "subject", json_str(it->subject),
-		    "status", o->status, "codes", json_incref(o->codes),
-		    "meanings", json_incref(o->meanings), "txt", txt,
-		    "txt_url", json_str(url),
-		    "delist_url", json_str(delist != NULL ? delist : url),
-		    "weight", (json_int_t)(o->policy ? it->l->policy_weight : it->l->weight),
-		    "policy", o->policy && strcmp(o->status, "listed") == 0,
-		    "selftest", selftest_names[it->probe->state]);
-		json_object_set_new(e, "reason", json_str(o->reason));
-		if (it->source != NULL)
-			json_object_set_new(e, "source", json_str(it->source));
-		json_object_set_new(e, "dns_status", json_string(dns_status_name(it->ra->status)));
-		free(url);
-		free(delist);
-		entries[i] = e;
-		json_array_append(lists, e);
-		if (strcmp(o->status, "listed") == 0) {
-			score += o->weight;
-			nlisted++;
+	txt = o->status == DNSBL_STATUS_NOT_LISTED ? json_null() : txt_json(it->rtxt, &url);
+	delist = dnsbl_delist_url(it->l, it->subject);
+	e = json_pack("{s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:b,s:s}",
+	    "zone", json_str(it->l->zone), "kind", dnsbl_kind_name(it->kind),
+	    "query", json_str(it->qname), "subject", json_str(it->subject),
+	    "status", dnsbl_status_name(o->status), "codes", json_incref(o->codes),
+	    "meanings", json_incref(o->meanings), "txt", txt,
+	    "txt_url", json_str(url),
+	    "delist_url", json_str(delist != NULL ? delist : url),
+	    "weight", (json_int_t)(o->policy ? it->l->policy_weight : it->l->weight),
+	    "policy", o->policy && listed,
+	    "selftest", selftest_names[it->probe->state]);
+	json_object_set_new(e, "reason", json_str(o->reason));
+	if (it->source != NULL)
+		json_object_set_new(e, "source", json_str(it->source));
+	json_object_set_new(e, "dns_status", json_string(dns_status_name(it->ra->status)));
+	free(url);
+	free(delist);
+	return e;
+}
+
+/* Judges every item into its outcome and entry; the entries and the score go into the report data. */
+static void
+judge_all(struct sweep *sw, struct report *rep)
+{
+	json_t *lists = json_array();
+	size_t i;
+
+	for (i = 0; i < sw->nitems; i++) {
+		struct outcome *o = &sw->out[i];
+
+		judge(&sw->items[i], o);
+		sw->entries[i] = entry_json(&sw->items[i], o);
+		json_array_append(lists, sw->entries[i]);
+		if (o->status == DNSBL_STATUS_LISTED) {
+			sw->score += o->weight;
+			sw->nlisted++;
 		}
-		if (strcmp(o->status, "not_listed") == 0 || strcmp(o->status, "listed") == 0)
-			nanswered++;
+		if (o->status == DNSBL_STATUS_NOT_LISTED || o->status == DNSBL_STATUS_LISTED)
+			sw->nanswered++;
 	}
 	json_object_set_new(report_data(rep), "lists", lists);
-	json_object_set_new(report_data(rep), "score", json_integer(score));
-	json_object_set_new(report_data(rep), "threshold", json_integer(c->threshold));
+	json_object_set_new(report_data(rep), "score", json_integer(sw->score));
+	json_object_set_new(report_data(rep), "threshold", json_integer(sw->c->threshold));
+}
 
-	/* the list-level warnings, once per list */
-	for (i = 0; i < nprobes; i++) {
-		struct probe *p = &probes[i];
+/* The list-level warnings of the self-tests, once per list. */
+static void
+report_selftests(struct report *rep, const struct probe *probes, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct probe *p = &probes[i];
 
 		if (p->state == SELFTEST_WORLD)
 			report_add(rep, "lists_everything", SEV_WARN,
@@ -595,88 +646,145 @@ run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
 			    "\"not listed\" answers mean nothing", p->l->zone, p->pos,
 			    dns_status_name(p->rpos->status));
 	}
+}
 
-	for (i = 0; i < nitems; i++) {
-		struct item *it = &items[i];
-		struct outcome *o = &out[i];
-		json_t *d;
+/* The finding of item i, listed: a failure once the score reaches the threshold. */
+static void
+report_listed(struct report *rep, const struct sweep *sw, size_t i)
+{
+	const struct item *it = &sw->items[i];
+	const struct outcome *o = &sw->out[i];
+	enum finding_severity sev = o->weight <= 0 ? SEV_INFO :
+	    sw->score >= sw->c->threshold ? SEV_FAIL : SEV_WARN;
+	struct strbuf m;
+	json_t *d;
+	size_t k;
 
-		if (strcmp(o->status, "listed") == 0) {
-			enum finding_severity sev = o->weight <= 0 ? SEV_INFO :
-			    score >= c->threshold ? SEV_FAIL : SEV_WARN;
-			struct strbuf m;
-			size_t k;
+	strbuf_init(&m);
+	for (k = 0; k < json_array_size(o->meanings); k++)
+		strbuf_addf(&m, "%s%s", k > 0 ? "; " : "",
+		    json_string_value(json_array_get(o->meanings, k)));
+	d = json_deep_copy(sw->entries[i]);
+	json_object_set_new(d, "meaning", json_str(m.buf != NULL ? m.buf : ""));
+	json_object_set_new(d, "score", json_integer(sw->score));
+	json_object_set_new(d, "threshold", json_integer(sw->c->threshold));
+	report_add(rep, o->policy ? "policy_listed" : "listed", sev, d,
+	    "%s %s is listed on %s (%s)%s", sw->c->domains ? "domain" : "IP", it->subject,
+	    it->l->zone, m.buf != NULL ? m.buf : "",
+	    o->policy ? ": a policy listing of end-user address space" : "");
+	strbuf_release(&m);
+}
 
-			strbuf_init(&m);
-			for (k = 0; k < json_array_size(o->meanings); k++)
-				strbuf_addf(&m, "%s%s", k > 0 ? "; " : "",
-				    json_string_value(json_array_get(o->meanings, k)));
-			d = json_deep_copy(entries[i]);
-			json_object_set_new(d, "meaning", json_str(m.buf != NULL ? m.buf : ""));
-			json_object_set_new(d, "score", json_integer(score));
-			json_object_set_new(d, "threshold", json_integer(c->threshold));
-			report_add(rep, o->policy ? "policy_listed" : "listed", sev, d,
-			    "%s %s is listed on %s (%s)%s", check, it->subject, it->l->zone,
-			    m.buf != NULL ? m.buf : "",
-			    o->policy ? ": a policy listing of end-user address space" : "");
-			strbuf_release(&m);
-		} else if (strcmp(o->status, "refused") == 0) {
-			json_array_append(refused, entries[i]);
-		} else if (strcmp(o->status, "unexpected") == 0) {
-			report_add(rep, "unexpected_answer", SEV_ERROR, json_deep_copy(entries[i]),
+/* The finding of each item (refusals are gathered into refused, said once after). */
+static void
+report_items(struct report *rep, const struct sweep *sw, json_t *refused)
+{
+	size_t i;
+
+	for (i = 0; i < sw->nitems; i++) {
+		const struct item *it = &sw->items[i];
+		const struct outcome *o = &sw->out[i];
+
+		switch (o->status) {
+		case DNSBL_STATUS_LISTED:
+			report_listed(rep, sw, i);
+			break;
+		case DNSBL_STATUS_REFUSED:
+			json_array_append(refused, sw->entries[i]);
+			break;
+		case DNSBL_STATUS_UNEXPECTED:
+			report_add(rep, "unexpected_answer", SEV_ERROR, json_deep_copy(sw->entries[i]),
 			    "the list '%s' answered '%s' for %s: %s; not counted as a listing",
 			    it->l->zone, json_array_size(o->codes) > 0 ?
 			    json_string_value(json_array_get(o->codes, 0)) : "?", it->subject,
 			    o->reason);
-		} else if (strcmp(o->status, "error") == 0) {
-			report_add(rep, "lookup_failed", SEV_ERROR, json_deep_copy(entries[i]),
+			break;
+		case DNSBL_STATUS_ERROR:
+			report_add(rep, "lookup_failed", SEV_ERROR, json_deep_copy(sw->entries[i]),
 			    "the query '%s' to the list '%s' failed (%s), so %s is unchecked there",
 			    it->qname, it->l->zone, o->reason, it->subject);
+			break;
+		case DNSBL_STATUS_NOT_LISTED:
+		case DNSBL_STATUS_IGNORED:
+			break;
 		}
 	}
+}
 
-	if (json_array_size(refused) > 0) {
-		json_t *zones = json_array();
-		const json_t *first = json_array_get(refused, 0);
-		size_t k;
+/* One finding for every list that refused the queries. */
+static void
+report_refused(struct report *rep, json_t *refused)
+{
+	const json_t *first = json_array_get(refused, 0), *codes;
+	json_t *zones;
+	size_t k;
 
-		for (k = 0; k < json_array_size(refused); k++)
-			add_meaning(zones, json_string_value(json_object_get(
-			    json_array_get(refused, k), "zone")));
-		report_add(rep, "query_refused", SEV_ERROR,
-		    json_pack("{s:O,s:O}", "zones", zones, "lists", refused),
-		    "%zu list%s refused the queries (%s: %s%s%s): a setup problem, not a "
-		    "listing; query through your own resolver instead of a public or shared "
-		    "one, or with the operator's registered key",
-		    json_array_size(zones), json_array_size(zones) == 1 ? "" : "s",
-		    json_string_value(json_object_get(first, "zone")),
-		    json_string_value(json_object_get(first, "reason")),
-		    json_array_size(json_object_get(first, "codes")) > 0 ? ", " : "",
-		    json_array_size(json_object_get(first, "codes")) > 0 ?
-		    json_string_value(json_array_get(json_object_get(first, "codes"), 0)) : "");
-		json_decref(zones);
+	if (first == NULL)
+		return;
+	zones = json_array();
+	for (k = 0; k < json_array_size(refused); k++)
+		add_meaning(zones, json_string_value(json_object_get(
+		    json_array_get(refused, k), "zone")));
+	codes = json_object_get(first, "codes");
+	report_add(rep, "query_refused", SEV_ERROR,
+	    json_pack("{s:O,s:O}", "zones", zones, "lists", refused),
+	    "%zu list%s refused the queries (%s: %s%s%s): a setup problem, not a "
+	    "listing; query through your own resolver instead of a public or shared "
+	    "one, or with the operator's registered key",
+	    json_array_size(zones), json_array_size(zones) == 1 ? "" : "s",
+	    json_string_value(json_object_get(first, "zone")),
+	    json_string_value(json_object_get(first, "reason")),
+	    json_array_size(codes) > 0 ? ", " : "",
+	    json_array_size(codes) > 0 ? json_string_value(json_array_get(codes, 0)) : "");
+	json_decref(zones);
+}
+
+static void
+sweep_release(struct sweep *sw)
+{
+	size_t i;
+
+	for (i = 0; i < sw->nitems; i++) {
+		json_decref(sw->entries[i]);
+		json_decref(sw->out[i].codes);
+		json_decref(sw->out[i].meanings);
+		dns_query_free(sw->items[i].qa);
+		dns_query_free(sw->items[i].qtxt);
+		dns_result_free(sw->items[i].ra);
+		dns_result_free(sw->items[i].rtxt);
 	}
+	for (i = 0; i < sw->nprobes; i++)
+		probe_release(&sw->probes[i]);
+	free(sw->entries);
+	free(sw->out);
+}
+
+/* Runs every item and probe at once, then reports. */
+static void
+run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
+    struct item *items, size_t nitems, struct probe *probes, size_t nprobes)
+{
+	struct sweep sw = {
+		.c = c, .items = items, .nitems = nitems, .probes = probes, .nprobes = nprobes,
+		.out = xcalloc(nitems + 1, sizeof(*sw.out)),
+		.entries = xcalloc(nitems + 1, sizeof(*sw.entries)),
+	};
+	json_t *refused = json_array();
+
+	ask_all(dns, &sw);
+	judge_all(&sw, rep);
+	report_selftests(rep, probes, nprobes);
+	report_items(rep, &sw, refused);
+	report_refused(rep, refused);
 	report_public(c, dns, rep, items, nitems);
-	if (nlisted == 0 && nanswered > 0)
+	if (sw.nlisted == 0 && sw.nanswered > 0)
 		report_add(rep, "not_listed", SEV_INFO,
-		    json_pack("{s:I,s:I}", "answered", (json_int_t)nanswered,
+		    json_pack("{s:I,s:I}", "answered", (json_int_t)sw.nanswered,
 		    "lists", (json_int_t)nitems),
-		    "not listed: %zu of %zu queries answered \"not listed\"", nanswered, nitems);
-
-	for (i = 0; i < nitems; i++) {
-		json_decref(entries[i]);
-		json_decref(out[i].codes);
-		json_decref(out[i].meanings);
-		dns_query_free(items[i].qa);
-		dns_query_free(items[i].qtxt);
-		dns_result_free(items[i].ra);
-		dns_result_free(items[i].rtxt);
-	}
-	for (i = 0; i < nprobes; i++)
-		probe_release(&probes[i]);
+		    "not listed: %zu of %zu queries answered \"not listed\"", sw.nanswered,
+		    nitems);
 	json_decref(refused);
-	free(entries);
-	free(out);
+	sweep_release(&sw);
 }
 
 static void

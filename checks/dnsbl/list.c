@@ -127,11 +127,46 @@ dnsbl_list_free(struct dnsbl_list *l)
 	free(l);
 }
 
+static const struct {
+	enum dnsbl_kind kind;
+	const char *name;
+} kind_names[] = {
+	{ DNSBL_IP4, "ip4" },
+	{ DNSBL_IP6, "ip6" },
+	{ DNSBL_DOMAIN, "domain" },
+};
+
+const char *
+dnsbl_kind_name(enum dnsbl_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kind_names); i++)
+		if (kind_names[i].kind == kind)
+			return kind_names[i].name;
+	return "domain";
+}
+
+int
+dnsbl_kind_parse(const char *s, size_t len, enum dnsbl_kind *out)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < ARRAY_SIZE(kind_names); i++) {
+		if (strlen(kind_names[i].name) == len && strncmp(s, kind_names[i].name, len) == 0) {
+			*out = kind_names[i].kind;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int
 parse_kinds(const struct conf_section *sec, const struct conf_entry *e,
     unsigned *kinds, struct error *err)
 {
 	const char *p = e->value;
+	enum dnsbl_kind k;
 
 	*kinds = 0;
 	while (*p != '\0') {
@@ -142,15 +177,10 @@ parse_kinds(const struct conf_section *sec, const struct conf_entry *e,
 		n = strcspn(p, " ,\t");
 		if (n == 0)
 			break;
-		if (n == 3 && strncmp(p, "ip4", 3) == 0)
-			*kinds |= DNSBL_IP4;
-		else if (n == 3 && strncmp(p, "ip6", 3) == 0)
-			*kinds |= DNSBL_IP6;
-		else if (n == 6 && strncmp(p, "domain", 6) == 0)
-			*kinds |= DNSBL_DOMAIN;
-		else
+		if (dnsbl_kind_parse(p, n, &k) < 0)
 			return conf_error(sec, e, err, "kind '%.*s' is not ip4, ip6 or domain",
 			    (int)(n > 32 ? 32 : n), p);
+		*kinds |= k;
 		p += n;
 	}
 	if (*kinds == 0)
@@ -178,13 +208,91 @@ check_test_point(const struct conf_section *sec, const struct conf_entry *e,
 	return 0;
 }
 
+/* The list's zone from the section's label, and the settings that are one key each. */
+static int
+read_settings(struct dnsbl_list *l, const struct conf_section *sec, struct error *err)
+{
+	char why[160];
+	size_t n;
+
+	if (sec->label == NULL || sec->label[0] == '\0')
+		return conf_error(sec, NULL, err,
+		    "a list section needs the zone as its label: [%s \"zone\"]", sec->name);
+	l->zone = xstrdup_lower(sec->label);
+	n = strlen(l->zone);
+	if (l->zone[n - 1] == '.')
+		l->zone[n - 1] = '\0';
+	if (dns_name_check(l->zone, true, why, sizeof(why)) < 0)
+		return conf_error(sec, NULL, err, "zone '%s': %s", sec->label, why);
+	if (conf_section_check_keys(sec, list_keys, err) < 0 ||
+	    conf_section_get_int(sec, "weight", -100, 100, &l->weight, err) < 0 ||
+	    conf_section_get_int(sec, "policy_weight", -100, 100, &l->policy_weight, err) < 0 ||
+	    conf_section_get_bool(sec, "refuses_public", &l->refuses_public, err) < 0 ||
+	    conf_section_get_bool(sec, "selftest", &l->selftest, err) < 0 ||
+	    conf_section_get_bool(sec, "registered_domain", &l->registered_domain, err) < 0)
+		return -1;
+	if (l->policy_weight == -1)
+		l->policy_weight = l->weight;
+	return 0;
+}
+
+/* One code, policy_code or refused_code entry appended to the list's codes. */
+static int
+add_code(struct dnsbl_list *l, const struct conf_section *sec, const struct conf_entry *e,
+    enum dnsbl_code_class cls, struct error *err)
+{
+	char why[160];
+
+	l->codes = xrealloc(l->codes, (l->ncodes + 1) * sizeof(*l->codes));
+	if (dnsbl_code_parse(e->value, cls, &l->codes[l->ncodes], why, sizeof(why)) < 0)
+		return conf_error(sec, e, err, "%s: %s", e->key, why);
+	l->ncodes++;
+	return 0;
+}
+
+/* One repeatable or kind-dependent entry (kinds are known by now); others are skipped. */
+static int
+read_entry(struct dnsbl_list *l, const struct conf_section *sec, const struct conf_entry *e,
+    struct error *err)
+{
+	char **slot;
+
+	if (strcmp(e->key, "delist_url") == 0) {
+		free(l->delist_url);
+		l->delist_url = xstrdup(e->value);
+	} else if (strcmp(e->key, "test_listed") == 0 || strcmp(e->key, "test_unlisted") == 0) {
+		slot = e->key[5] == 'l' ? &l->test_listed : &l->test_unlisted;
+		if (check_test_point(sec, e, l->kinds, err) < 0)
+			return -1;
+		free(*slot);
+		*slot = xstrdup_lower(e->value);
+	} else if (strcmp(e->key, "code") == 0) {
+		return add_code(l, sec, e, DNSBL_CODE_LISTED, err);
+	} else if (strcmp(e->key, "policy_code") == 0) {
+		return add_code(l, sec, e, DNSBL_CODE_POLICY, err);
+	} else if (strcmp(e->key, "refused_code") == 0) {
+		return add_code(l, sec, e, DNSBL_CODE_REFUSED, err);
+	}
+	return 0;
+}
+
+/* True if the list documents a code that is a listing, not only refusals. */
+static bool
+has_listing_code(const struct dnsbl_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->ncodes; i++)
+		if (l->codes[i].cls != DNSBL_CODE_REFUSED)
+			return true;
+	return false;
+}
+
 struct dnsbl_list *
 dnsbl_list_from_section(const struct conf_section *sec, unsigned default_kinds,
     struct error *err)
 {
-	struct dnsbl_list *l = xcalloc(1, sizeof(*l));
-	char why[160];
-	bool have_listing = false;
+	struct dnsbl_list *l = xcalloc(1, sizeof(*l)), *ret = NULL;
 	size_t i;
 
 	l->file = sec->file;
@@ -193,77 +301,26 @@ dnsbl_list_from_section(const struct conf_section *sec, unsigned default_kinds,
 	l->weight = 1;
 	l->policy_weight = -1;
 	l->selftest = true;
-	if (sec->label == NULL || sec->label[0] == '\0') {
-		conf_error(sec, NULL, err, "a list section needs the zone as its label: [%s \"zone\"]",
-		    sec->name);
-		goto fail;
-	}
-	l->zone = xstrdup_lower(sec->label);
-	if (l->zone[strlen(l->zone) - 1] == '.')
-		l->zone[strlen(l->zone) - 1] = '\0';
-	if (dns_name_check(l->zone, true, why, sizeof(why)) < 0) {
-		conf_error(sec, NULL, err, "zone '%s': %s", sec->label, why);
-		goto fail;
-	}
-	if (conf_section_check_keys(sec, list_keys, err) < 0 ||
-	    conf_section_get_int(sec, "weight", -100, 100, &l->weight, err) < 0 ||
-	    conf_section_get_int(sec, "policy_weight", -100, 100, &l->policy_weight, err) < 0 ||
-	    conf_section_get_bool(sec, "refuses_public", &l->refuses_public, err) < 0 ||
-	    conf_section_get_bool(sec, "selftest", &l->selftest, err) < 0 ||
-	    conf_section_get_bool(sec, "registered_domain", &l->registered_domain, err) < 0)
-		goto fail;
-	if (l->policy_weight == -1)
-		l->policy_weight = l->weight;
-	for (i = 0; i < sec->nentries; i++) {
-		const struct conf_entry *e = &sec->entries[i];
-
-		if (strcmp(e->key, "kind") == 0 && parse_kinds(sec, e, &l->kinds, err) < 0)
-			goto fail;
-	}
-	for (i = 0; i < sec->nentries; i++) {
-		const struct conf_entry *e = &sec->entries[i];
-		enum dnsbl_code_class cls;
-
-		if (strcmp(e->key, "delist_url") == 0) {
-			free(l->delist_url);
-			l->delist_url = xstrdup(e->value);
-			continue;
-		}
-		if (strcmp(e->key, "test_listed") == 0 || strcmp(e->key, "test_unlisted") == 0) {
-			char **slot = e->key[5] == 'l' ? &l->test_listed : &l->test_unlisted;
-
-			if (check_test_point(sec, e, l->kinds, err) < 0)
-				goto fail;
-			free(*slot);
-			*slot = xstrdup_lower(e->value);
-			continue;
-		}
-		if (strcmp(e->key, "code") == 0)
-			cls = DNSBL_CODE_LISTED;
-		else if (strcmp(e->key, "policy_code") == 0)
-			cls = DNSBL_CODE_POLICY;
-		else if (strcmp(e->key, "refused_code") == 0)
-			cls = DNSBL_CODE_REFUSED;
-		else
-			continue;
-		l->codes = xrealloc(l->codes, (l->ncodes + 1) * sizeof(*l->codes));
-		if (dnsbl_code_parse(e->value, cls, &l->codes[l->ncodes], why, sizeof(why)) < 0) {
-			conf_error(sec, e, err, "%s: %s", e->key, why);
-			goto fail;
-		}
-		l->ncodes++;
-		if (cls != DNSBL_CODE_REFUSED)
-			have_listing = true;
-	}
-	if (!have_listing) {
+	if (read_settings(l, sec, err) < 0)
+		goto out;
+	/* the kinds first: what a test point must be depends on them */
+	for (i = 0; i < sec->nentries; i++)
+		if (strcmp(sec->entries[i].key, "kind") == 0 &&
+		    parse_kinds(sec, &sec->entries[i], &l->kinds, err) < 0)
+			goto out;
+	for (i = 0; i < sec->nentries; i++)
+		if (read_entry(l, sec, &sec->entries[i], err) < 0)
+			goto out;
+	if (!has_listing_code(l)) {
 		conf_error(sec, NULL, err, "list '%s' documents no return code "
 		    "(add code = 127.0.0.2 meaning)", l->zone);
-		goto fail;
+		goto out;
 	}
-	return l;
-fail:
+	ret = l;
+	l = NULL;
+out:
 	dnsbl_list_free(l);
-	return NULL;
+	return ret;
 }
 
 enum dnsbl_verdict

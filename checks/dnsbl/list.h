@@ -20,6 +20,11 @@ enum dnsbl_kind {
 	DNSBL_DOMAIN = 1u << 2,
 };
 
+/* "ip4", "ip6", "domain" for one kind; "domain" for any other value. Static. */
+const char *dnsbl_kind_name(enum dnsbl_kind kind);
+/* 0 with *out set when the len bytes at s name a kind; -1 otherwise. */
+int dnsbl_kind_parse(const char *s, size_t len, enum dnsbl_kind *out);
+
 /* What an answer that matches a code means. */
 enum dnsbl_code_class {
 	DNSBL_CODE_LISTED = 0,
