@@ -59,7 +59,7 @@ verdict_json(const struct verdict *v)
 		const struct cause *c = &v->causes[i];
 		json_t *co = json_object();
 
-		json_object_set_new(co, "code", json_str(c->code));
+		json_object_set_new(co, "code", json_str(cause_name(c->code)));
 		json_object_set_new(co, "confidence",
 		    json_string(confidence_name(c->confidence)));
 		json_object_set_new(co, "summary", json_str(c->summary ? c->summary : ""));

@@ -222,7 +222,8 @@ jstr(const json_t *obj, const char *key)
 static void
 top_cause(struct out *o, const struct cause *c)
 {
-	char *head = xasprintf("%s (%s confidence)", c->code, confidence_name(c->confidence));
+	char *head = xasprintf("%s (%s confidence)", cause_name(c->code),
+	    confidence_name(c->confidence));
 	size_t i;
 
 	paint(o, C_BOLD, "Top cause:");
@@ -272,7 +273,7 @@ other_causes(struct out *o, const struct verdict *v)
 	strbuf_addstr(&o->sb, "\n");
 	for (i = 1; i < v->ncauses; i++) {
 		const struct cause *c = &v->causes[i];
-		char *line = xasprintf("%s (%s): %s", c->code,
+		char *line = xasprintf("%s (%s): %s", cause_name(c->code),
 		    confidence_name(c->confidence), c->summary ? c->summary : "");
 
 		strbuf_addstr(&o->sb, "  - ");

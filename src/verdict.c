@@ -1,93 +1,28 @@
 /* The verdict: rules from checks.d map findings (and the bounce) to ranked causes with evidence and a remedy. */
 #include "src/verdict.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "checks/dnsbl/dnsbl.h"
+#include "checks/dnsbl/list.h"
 #include "core/textsafe.h"
 #include "core/util.h"
 
 /* Characters of one {field} value put into a summary or remedy. */
 #define FIELD_MAX	300
-
-const char *const verdict_cause_codes[] = {
-	"ip_blocklisted", "domain_blocklisted", "rdns_missing", "helo_invalid",
-	"spf_fail", "dkim_fail", "dmarc_fail", "unauthenticated",
-	"sender_domain_invalid", "sender_verify_failed", "recipient_unknown",
-	"recipient_disabled", "mailbox_full", "relay_denied", "content_rejected",
-	"message_too_large", "rate_limited", "greylisted", "policy_other",
-	NULL,
-};
-
-/* Which cause a finding without a rule points to, by the check that made it. */
-static const struct {
-	const char *check;
-	const char *cause;
-} check_causes[] = {
-	{ "dnsbl", "ip_blocklisted" },
-	{ "dbl", "domain_blocklisted" },
-	{ "rdns", "rdns_missing" },
-	{ "helo", "helo_invalid" },
-	{ "spf", "spf_fail" },
-	{ "dkim", "dkim_fail" },
-	{ "dmarc", "dmarc_fail" },
-	{ "sender_domain", "sender_domain_invalid" },
-	{ "recipient", "recipient_unknown" },
-};
-
-/* The first step for each cause, for findings that have no rule. */
-static const struct {
-	const char *cause;
-	const char *remedy;
-} remedies[] = {
-	{ "ip_blocklisted", "Find and stop the source of spam from this IP, then "
-	    "request delisting on each listing blocklist's removal page." },
-	{ "domain_blocklisted", "Find why the domain is listed (compromised site, "
-	    "spam links), clean it up, then request delisting." },
-	{ "rdns_missing", "Ask the owner of the IP range (your provider) to set a "
-	    "PTR record to a name whose A/AAAA record points back to this IP." },
-	{ "helo_invalid", "Make the server greet with its fully qualified name, "
-	    "one that resolves to the sending IP (ideally the PTR name)." },
-	{ "spf_fail", "Add the sending IP (or its provider's include) to the "
-	    "sender domain's SPF record, and keep it under 10 DNS lookups." },
-	{ "dkim_fail", "Sign outgoing mail with DKIM and publish the matching "
-	    "public key at selector._domainkey of the signing domain." },
-	{ "dmarc_fail", "Make SPF or DKIM pass with a domain aligned to the "
-	    "From: domain before tightening the DMARC policy." },
-	{ "unauthenticated", "Publish SPF and sign with DKIM so receivers can "
-	    "authenticate mail from this domain." },
-	{ "sender_domain_invalid", "Use a sender domain that exists and accepts "
-	    "mail (MX or A record, no null MX)." },
-	{ "sender_verify_failed", "Make the envelope sender address exist and "
-	    "accept mail, since receivers call back to verify it." },
-	{ "recipient_unknown", "Check the recipient address for typos and remove "
-	    "addresses that do not exist from the list." },
-	{ "recipient_disabled", "Remove the disabled mailbox from the list; it "
-	    "will not accept mail again." },
-	{ "mailbox_full", "Retry later or contact the recipient by other means; "
-	    "remove the address if it stays full." },
-	{ "relay_denied", "Send to the recipient domain's own MX, or "
-	    "authenticate to the relay before sending." },
-	{ "content_rejected", "Review the message content, links and "
-	    "attachments that the receiver's filter flagged." },
-	{ "message_too_large", "Send a smaller message: link to large files "
-	    "instead of attaching them." },
-	{ "rate_limited", "Slow down: send fewer messages per connection and per "
-	    "hour to this receiver, and retry later." },
-	{ "greylisted", "Nothing to fix: retry after a few minutes, as a "
-	    "standard mail server queue does." },
-	{ "policy_other", "Read the evidence and the receiver's postmaster "
-	    "pages for its specific policy." },
-};
+/* How deep a {field|default} may sit inside another's default. */
+#define NEST_MAX	2
+/* The remedy of a cause that no rule words: only without any rules loaded. */
+#define BARE_REMEDY	"Read the evidence for what to change."
 
 struct verdict_rule {
-	char *label;		/* "check/code" or "check/code/cause" */
-	const char *cause;	/* static spelling from verdict_cause_codes */
+	char *label;		/* "*", "check", "check/code" or "check/code/cause" */
+	enum cause_code cause;
 	enum confidence confidence;
-	char *summary;
+	char *summary;		/* NULL: the finding's own message */
 	char *remedy;
 };
 
@@ -97,7 +32,7 @@ struct verdict_rules {
 	long combine_low;
 	char **ignore_error;
 	size_t nignore;
-	char **precedence;	/* causes that rank first among equals, in order */
+	enum cause_code *precedence;	/* causes that rank first among equals, in order */
 	size_t nprecedence;
 };
 
@@ -110,9 +45,10 @@ struct acc {
 };
 
 struct build {
-	struct acc *acc;
+	struct acc *acc;	/* grows: never keep a pointer into it across acc_get() */
 	size_t n;
 	const struct target *t;
+	const struct verdict_rules *rules;	/* may be NULL */
 };
 
 const char *
@@ -129,17 +65,6 @@ verdict_status_name(enum verdict_status st)
 		return "inconclusive";
 	}
 	return "inconclusive";
-}
-
-const char *
-verdict_cause_lookup(const char *code)
-{
-	size_t i;
-
-	for (i = 0; code != NULL && verdict_cause_codes[i] != NULL; i++)
-		if (strcmp(verdict_cause_codes[i], code) == 0)
-			return verdict_cause_codes[i];
-	return NULL;
 }
 
 /* Rules. */
@@ -164,8 +89,6 @@ verdict_rules_free(struct verdict_rules *rules)
 		rule_release(&rules->rules[i]);
 	for (i = 0; i < rules->nignore; i++)
 		free(rules->ignore_error[i]);
-	for (i = 0; i < rules->nprecedence; i++)
-		free(rules->precedence[i]);
 	free(rules->rules);
 	free(rules->ignore_error);
 	free(rules->precedence);
@@ -179,6 +102,12 @@ verdict_rules_count(const struct verdict_rules *rules)
 }
 
 static bool
+is_code_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static bool
 is_code(const char *s, size_t n)
 {
 	size_t i;
@@ -186,30 +115,36 @@ is_code(const char *s, size_t n)
 	if (n == 0)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_')
+		if (!is_code_char(s[i]))
 			return false;
 	return true;
 }
 
 /*
- * "check/code" or "check/code/cause", naming a registered check: a rule
- * for a misspelt check would never fire, and nobody would notice.
+ * "*", "check", "check/code" or "check/code/cause", naming a registered
+ * check: a rule for a misspelt check would never fire, and nobody would
+ * notice.
  */
 static int
 check_label(const struct conf_section *sec, struct error *err)
 {
 	const char *l = sec->label, *s1, *s2;
+	enum cause_code cause;
 	char check[64];
+	size_t n;
 
+	if (strcmp(l, "*") == 0)
+		return 0;
 	s1 = strchr(l, '/');
 	s2 = s1 != NULL ? strchr(s1 + 1, '/') : NULL;
-	if (s1 == NULL || !is_code(l, (size_t)(s1 - l)) ||
-	    !is_code(s1 + 1, s2 != NULL ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1)) ||
-	    (s2 != NULL && verdict_cause_lookup(s2 + 1) == NULL))
+	n = s1 != NULL ? (size_t)(s1 - l) : strlen(l);
+	if (!is_code(l, n) || (s1 != NULL &&
+	    !is_code(s1 + 1, s2 != NULL ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1))) ||
+	    (s2 != NULL && cause_parse(s2 + 1, &cause) < 0))
 		return conf_error(sec, NULL, err,
-		    "[verdict \"%s\"]: the label is \"check/finding_code\" or "
+		    "[verdict \"%s\"]: the label is \"*\", \"check\", \"check/finding_code\" or "
 		    "\"check/finding_code/cause_code\"", l);
-	snprintf(check, sizeof(check), "%.*s", (int)(s1 - l), l);
+	snprintf(check, sizeof(check), "%.*s", (int)n, l);
 	if (check_find(check) == NULL)
 		return conf_error(sec, NULL, err, "[verdict \"%s\"]: no check is called '%s'",
 		    l, check);
@@ -220,8 +155,9 @@ static int
 load_rule(struct verdict_rules *rules, const struct conf_section *sec, struct error *err)
 {
 	static const char *const keys[] = { "cause", "confidence", "summary", "remedy", NULL };
-	static const char *const required[] = { "cause", "confidence", "summary", "remedy" };
+	static const char *const required[] = { "cause", "confidence", "remedy" };
 	struct verdict_rule r;
+	const char *summary = conf_section_get(sec, "summary");
 	size_t i;
 
 	if (check_label(sec, err) < 0 || conf_section_check_keys(sec, keys, err) < 0)
@@ -234,15 +170,14 @@ load_rule(struct verdict_rules *rules, const struct conf_section *sec, struct er
 			    sec->label, required[i]);
 	}
 	memset(&r, 0, sizeof(r));
-	r.cause = verdict_cause_lookup(conf_section_get(sec, "cause"));
-	if (r.cause == NULL)
+	if (cause_parse(conf_section_get(sec, "cause"), &r.cause) < 0)
 		return conf_error(sec, NULL, err, "cause '%s' is not a cause code (see why550(1))",
 		    conf_section_get(sec, "cause"));
 	if (confidence_parse(conf_section_get(sec, "confidence"), &r.confidence) < 0)
 		return conf_error(sec, NULL, err, "confidence '%s' is not high, medium or low",
 		    conf_section_get(sec, "confidence"));
 	r.label = xstrdup(sec->label);
-	r.summary = xstrdup(conf_section_get(sec, "summary"));
+	r.summary = summary != NULL && summary[0] != '\0' ? xstrdup(summary) : NULL;
 	r.remedy = xstrdup(conf_section_get(sec, "remedy"));
 	for (i = 0; i < rules->n; i++) {
 		if (strcmp(rules->rules[i].label, r.label) == 0) {
@@ -253,6 +188,32 @@ load_rule(struct verdict_rules *rules, const struct conf_section *sec, struct er
 	}
 	rules->rules = xrealloc(rules->rules, (rules->n + 1) * sizeof(*rules->rules));
 	rules->rules[rules->n++] = r;
+	return 0;
+}
+
+static int
+add_precedence(struct verdict_rules *rules, const struct conf_section *sec,
+    const struct conf_entry *e, struct error *err)
+{
+	enum cause_code c;
+
+	if (cause_parse(e->value, &c) < 0)
+		return conf_error(sec, e, err, "precedence '%s' is not a cause code", e->value);
+	rules->precedence = xrealloc(rules->precedence,
+	    (rules->nprecedence + 1) * sizeof(*rules->precedence));
+	rules->precedence[rules->nprecedence++] = c;
+	return 0;
+}
+
+static int
+add_ignore_error(struct verdict_rules *rules, const struct conf_section *sec,
+    const struct conf_entry *e, struct error *err)
+{
+	if (!is_code(e->value, strlen(e->value)))
+		return conf_error(sec, e, err, "ignore_error '%s' is not a check name", e->value);
+	rules->ignore_error = xrealloc(rules->ignore_error,
+	    (rules->nignore + 1) * sizeof(*rules->ignore_error));
+	rules->ignore_error[rules->nignore++] = xstrdup(e->value);
 	return 0;
 }
 
@@ -268,23 +229,10 @@ load_global(struct verdict_rules *rules, const struct conf_section *sec, struct 
 	for (i = 0; i < sec->nentries; i++) {
 		const struct conf_entry *e = &sec->entries[i];
 
-		if (strcmp(e->key, "precedence") == 0) {
-			if (verdict_cause_lookup(e->value) == NULL)
-				return conf_error(sec, e, err, "precedence '%s' is not a cause code",
-				    e->value);
-			rules->precedence = xrealloc(rules->precedence,
-			    (rules->nprecedence + 1) * sizeof(*rules->precedence));
-			rules->precedence[rules->nprecedence++] = xstrdup(e->value);
-			continue;
-		}
-		if (strcmp(e->key, "ignore_error") != 0)
-			continue;
-		if (!is_code(e->value, strlen(e->value)))
-			return conf_error(sec, e, err, "ignore_error '%s' is not a check name",
-			    e->value);
-		rules->ignore_error = xrealloc(rules->ignore_error,
-		    (rules->nignore + 1) * sizeof(*rules->ignore_error));
-		rules->ignore_error[rules->nignore++] = xstrdup(e->value);
+		if (strcmp(e->key, "precedence") == 0 && add_precedence(rules, sec, e, err) < 0)
+			return -1;
+		if (strcmp(e->key, "ignore_error") == 0 && add_ignore_error(rules, sec, e, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -307,25 +255,42 @@ verdict_rules_load(const struct conf *conf, struct error *err)
 }
 
 static const struct verdict_rule *
-find_rule(const struct verdict_rules *rules, const char *check, const char *code,
-    const char *cause)
+find_label(const struct verdict_rules *rules, const char *label)
 {
-	char label[256];
 	size_t i;
 
-	if (rules == NULL)
-		return NULL;
-	if (cause != NULL) {
-		snprintf(label, sizeof(label), "%s/%s/%s", check, code, cause);
-		for (i = 0; i < rules->n; i++)
-			if (strcmp(rules->rules[i].label, label) == 0)
-				return &rules->rules[i];
-	}
-	snprintf(label, sizeof(label), "%s/%s", check, code);
-	for (i = 0; i < rules->n; i++)
+	for (i = 0; rules != NULL && i < rules->n; i++)
 		if (strcmp(rules->rules[i].label, label) == 0)
 			return &rules->rules[i];
 	return NULL;
+}
+
+/* The rule of finding code of check: "check/code/cause" first (for a cause), then "check/code". */
+static const struct verdict_rule *
+find_rule(const struct verdict_rules *rules, const char *check, const char *code,
+    enum cause_code cause)
+{
+	const struct verdict_rule *r = NULL;
+	char label[256];
+
+	if (cause != CAUSE_NONE) {
+		snprintf(label, sizeof(label), "%s/%s/%s", check, code, cause_name(cause));
+		r = find_label(rules, label);
+	}
+	if (r == NULL) {
+		snprintf(label, sizeof(label), "%s/%s", check, code);
+		r = find_label(rules, label);
+	}
+	return r;
+}
+
+/* The rule of a fail finding of check that has none of its own: "check", then "*". */
+static const struct verdict_rule *
+find_default(const struct verdict_rules *rules, const char *check)
+{
+	const struct verdict_rule *r = find_label(rules, check);
+
+	return r != NULL ? r : find_label(rules, "*");
 }
 
 /* Templates. */
@@ -424,91 +389,154 @@ add_field(struct strbuf *sb, const json_t *data, const struct target *t, const c
 	return true;
 }
 
+
 /*
- * tmpl with each {field} or {field|default} replaced. A field that is
- * absent and has no default becomes "(unknown)". Fresh valid UTF-8.
+ * The length of the field name of a placeholder at p ("{name}" or
+ * "{name|"), or 0 when p starts none.
  */
-static char *
-expand(const char *tmpl, const json_t *data, const struct target *t)
+static size_t
+placeholder_name(const char *p, const char *lim)
 {
-	struct strbuf sb;
-	const char *p = tmpl;
-	char *out;
+	size_t n = 0;
 
-	strbuf_init(&sb);
-	while (*p != '\0') {
-		const char *close, *bar;
+	if (*p != '{')
+		return 0;
+	while (p + 1 + n < lim && is_code_char(p[1 + n]))
+		n++;
+	if (n == 0 || n >= 64 || p + 1 + n >= lim || (p[1 + n] != '}' && p[1 + n] != '|'))
+		return 0;
+	return n;
+}
+
+/* The '}' that closes the '{' at p, or NULL when none does before lim. */
+static const char *
+closing_brace(const char *p, const char *lim)
+{
+	int open = 0;
+
+	for (; p < lim; p++) {
+		if (*p == '{')
+			open++;
+		else if (*p == '}' && --open == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * len bytes of tmpl into sb, each {field} or {field|default} replaced; a
+ * default is itself expanded depth levels down at most. A field that is
+ * absent and has no default becomes "(unknown)".
+ */
+static void
+expand_into(struct strbuf *sb, const char *tmpl, size_t len, const json_t *data,
+    const struct target *t, int depth)
+{
+	const char *p = tmpl, *lim = tmpl + len;
+
+	while (p < lim) {
+		size_t n = placeholder_name(p, lim);
+		const char *bar = p + 1 + n, *close;
 		char field[64];
-		size_t n;
 
-		if (*p != '{' || (close = strchr(p, '}')) == NULL) {
-			strbuf_add(&sb, p, 1);
-			p++;
-			continue;
-		}
-		bar = memchr(p, '|', (size_t)(close - p));
-		n = (size_t)((bar != NULL ? bar : close) - p - 1);
-		if (n == 0 || n >= sizeof(field) || !is_code(p + 1, n)) {
-			strbuf_add(&sb, p, 1);
+		close = n == 0 ? NULL : *bar == '}' ? bar : closing_brace(p, lim);
+		if (close == NULL) {
+			strbuf_add(sb, p, 1);
 			p++;
 			continue;
 		}
 		memcpy(field, p + 1, n);
 		field[n] = '\0';
-		if (!add_field(&sb, data, t, field)) {
-			if (bar != NULL)
-				strbuf_add(&sb, bar + 1, (size_t)(close - bar - 1));
+		if (!add_field(sb, data, t, field)) {
+			if (*bar != '|')
+				strbuf_addstr(sb, "(unknown)");
+			else if (depth < NEST_MAX)
+				expand_into(sb, bar + 1, (size_t)(close - bar - 1), data, t, depth + 1);
 			else
-				strbuf_addstr(&sb, "(unknown)");
+				strbuf_add(sb, bar + 1, (size_t)(close - bar - 1));
 		}
 		p = close + 1;
 	}
+}
+
+/* tmpl expanded with data and t: a fresh, valid UTF-8 string. */
+static char *
+expand(const char *tmpl, const json_t *data, const struct target *t)
+{
+	struct strbuf sb;
+	char *out;
+
+	strbuf_init(&sb);
+	expand_into(&sb, tmpl, strlen(tmpl), data, t, 0);
 	out = text_utf8_sanitize(sb.buf != NULL ? sb.buf : "", sb.len);
 	strbuf_release(&sb);
 	return out;
 }
 
+/* The summary rule r gives: its template expanded, else message (r may be NULL). Fresh. */
+static char *
+rule_summary(const struct verdict_rule *r, const char *message, const json_t *data,
+    const struct target *t)
+{
+	if (r != NULL && r->summary != NULL)
+		return expand(r->summary, data, t);
+	return text_utf8_sanitize(message, strlen(message));
+}
+
+/* The remedy rule r gives (r may be NULL). Fresh. */
+static char *
+rule_remedy(const struct verdict_rule *r, const json_t *data, const struct target *t)
+{
+	return expand(r != NULL ? r->remedy : BARE_REMEDY, data, t);
+}
+
 /* Accumulating causes. */
 
 static struct acc *
-acc_get(struct build *b, const char *code)
+acc_find(struct build *b, enum cause_code code)
 {
-	struct acc *a;
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		if (strcmp(b->acc[i].c.code, code) == 0)
+		if (b->acc[i].c.code == code)
 			return &b->acc[i];
+	return NULL;
+}
+
+/* The cause code, found or added; pointers into b->acc from before are stale after. */
+static struct acc *
+acc_get(struct build *b, enum cause_code code)
+{
+	struct acc *a = acc_find(b, code);
+
+	if (a != NULL)
+		return a;
 	b->acc = xrealloc(b->acc, (b->n + 1) * sizeof(*b->acc));
 	a = &b->acc[b->n++];
 	memset(a, 0, sizeof(*a));
-	a->c.code = xstrdup(code);
+	a->c.code = code;
 	a->c.confidence = CONF_LOW;
 	a->c.evidence = json_array();
 	return a;
 }
 
-static struct acc *
-acc_find(struct build *b, const char *code)
+/* Sets the words and confidence of a cause, whatever it had (summary and remedy are stolen). */
+static void
+acc_set(struct acc *a, enum confidence conf, char *summary, char *remedy)
 {
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (strcmp(b->acc[i].c.code, code) == 0)
-			return &b->acc[i];
-	return NULL;
+	free(a->c.summary);
+	free(a->c.remedy);
+	a->c.summary = summary;
+	a->c.remedy = remedy;
+	a->c.confidence = conf;
 }
 
-/* Sets the text of a cause when this evidence is the strongest so far (summary and remedy are stolen). */
+/* Sets the words of a cause when this evidence is the strongest so far (summary and remedy are stolen). */
 static void
 acc_offer(struct acc *a, enum confidence conf, char *summary, char *remedy)
 {
 	if (a->c.summary == NULL || conf > a->c.confidence) {
-		free(a->c.summary);
-		free(a->c.remedy);
-		a->c.summary = summary;
-		a->c.remedy = remedy;
-		a->c.confidence = conf;
+		acc_set(a, conf, summary, remedy);
 		return;
 	}
 	free(summary);
@@ -542,26 +570,15 @@ same_signal(const json_t *evidence, const char *check, const char *finding)
 	return false;
 }
 
-static const char *
-cause_of_check(const char *check)
+/* The cause a finding's data names ("cause"), or CAUSE_NONE. */
+static enum cause_code
+data_cause(const json_t *data)
 {
-	size_t i;
+	enum cause_code c;
 
-	for (i = 0; i < ARRAY_SIZE(check_causes); i++)
-		if (strcmp(check_causes[i].check, check) == 0)
-			return check_causes[i].cause;
-	return "policy_other";
-}
-
-static const char *
-remedy_of(const char *cause)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(remedies); i++)
-		if (strcmp(remedies[i].cause, cause) == 0)
-			return remedies[i].remedy;
-	return "Read the evidence for what to change.";
+	if (cause_parse(json_string_value(json_object_get(data, "cause")), &c) < 0)
+		return CAUSE_NONE;
+	return c;
 }
 
 static bool
@@ -570,39 +587,35 @@ is_bounce(const struct report *rep)
 	return strcmp(report_name(rep), "bounce") == 0;
 }
 
+/* The rule of finding f of check: its own, else for a failure its check's default; NULL: none. */
+static const struct verdict_rule *
+rule_for(const struct verdict_rules *rules, const char *check, const struct finding *f)
+{
+	const struct verdict_rule *r = find_rule(rules, check, f->code, data_cause(f->data));
+
+	if (r == NULL && f->severity == SEV_FAIL)
+		r = find_default(rules, check);
+	return r;
+}
+
 /* One warn or fail finding of rep turned into evidence for its cause. */
 static void
-add_finding(struct build *b, const struct verdict_rules *rules, const struct report *rep,
-    const struct finding *f, bool errored)
+add_finding(struct build *b, const struct report *rep, const struct finding *f, bool errored)
 {
 	const char *check = report_name(rep);
-	const char *dcause = json_string_value(json_object_get(f->data, "cause"));
-	const struct verdict_rule *rule = find_rule(rules, check, f->code, dcause);
-	enum confidence conf, dconf;
-	const char *cause;
-	char *summary, *remedy;
+	const struct verdict_rule *rule = rule_for(b->rules, check, f);
+	enum confidence conf = rule != NULL ? rule->confidence : CONF_HIGH, dconf;
 	struct acc *a;
 	json_t *ev;
 
-	/* with rules loaded, a warning no rule names stays in the checks table: it is not a cause */
-	if (rule == NULL && rules != NULL && f->severity != SEV_FAIL)
+	/* a warning no rule names stays in the checks table: it is not a cause */
+	if (rule == NULL && f->severity != SEV_FAIL)
 		return;
-	if (rule != NULL) {
-		cause = rule->cause;
-		conf = rule->confidence;
-		/* a finding may know it is less sure than its rule, never more */
-		if (confidence_parse(json_string_value(json_object_get(f->data, "confidence")),
-		    &dconf) == 0 && dconf < conf)
-			conf = dconf;
-		summary = expand(rule->summary, f->data, b->t);
-		remedy = expand(rule->remedy, f->data, b->t);
-	} else {
-		cause = cause_of_check(check);
-		conf = f->severity == SEV_FAIL ? CONF_HIGH : CONF_MEDIUM;
-		summary = text_utf8_sanitize(f->message, strlen(f->message));
-		remedy = xstrdup(remedy_of(cause));
-	}
-	a = acc_get(b, cause);
+	/* a finding may know it is less sure than its rule, never more */
+	if (confidence_parse(json_string_value(json_object_get(f->data, "confidence")),
+	    &dconf) == 0 && dconf < conf)
+		conf = dconf;
+	a = acc_get(b, rule != NULL ? rule->cause : CAUSE_POLICY_OTHER);
 	ev = evidence_new(check, f->code, f->message, f->data);
 	if (errored) {
 		/* part of the check failed: what it saw is less certain, never more */
@@ -614,7 +627,8 @@ add_finding(struct build *b, const struct verdict_rules *rules, const struct rep
 	if (conf == CONF_LOW && !same_signal(a->c.evidence, check, f->code))
 		a->nlow++;
 	json_array_append_new(a->c.evidence, ev);
-	acc_offer(a, conf, summary, remedy);
+	acc_offer(a, conf, rule_summary(rule, f->message, f->data, b->t),
+	    rule_remedy(rule, f->data, b->t));
 	if (is_bounce(rep))
 		a->from_bounce = true;
 	else
@@ -649,15 +663,24 @@ operator_of(const char *zone)
 	return zone;
 }
 
+/* True if a list entry of checks/dnsbl/dnsbl.h lists domains, not IPs. */
+static bool
+entry_is_domain(const json_t *entry)
+{
+	const char *kind = json_string_value(json_object_get(entry, "kind"));
+	enum dnsbl_kind k;
+
+	return kind != NULL && dnsbl_kind_parse(kind, strlen(kind), &k) == 0 &&
+	    k == DNSBL_DOMAIN;
+}
+
 /*
  * The zone the bounce named, or another list of the same operator and
  * kind (zen.spamhaus.org answers for sbl.spamhaus.org, not for its DBL).
  */
 static bool
-same_list(const char *named, bool named_domain, const char *zone, const char *kind)
+same_list(const char *named, bool named_domain, const char *zone, bool domain)
 {
-	bool domain = kind != NULL && strcmp(kind, "domain") == 0;
-
 	return strcasecmp(named, zone) == 0 ||
 	    (domain == named_domain && strcasecmp(operator_of(named), operator_of(zone)) == 0);
 }
@@ -683,7 +706,32 @@ enum list_state {
 	LIST_CLEAR,		/* asked: not listed */
 	LIST_FAILED,		/* asked: refused, error, unexpected */
 	LIST_CONFIRMED,		/* asked: listed now */
+	LIST_PRIVATE,		/* the receiver's own list: nothing to ask */
 };
+
+/* What one entry's status makes of the state of the list so far; LIST_CONFIRMED ends the search. */
+static enum list_state
+entry_state(const json_t *entry, enum list_state st)
+{
+	enum dnsbl_status status;
+
+	/* a status the producer does not name is a failure to know, never a listing */
+	if (dnsbl_status_parse(json_string_value(json_object_get(entry, "status")), &status) < 0)
+		return LIST_FAILED;
+	switch (status) {
+	case DNSBL_STATUS_LISTED:
+		return LIST_CONFIRMED;
+	case DNSBL_STATUS_NOT_LISTED:
+		return st == LIST_UNCHECKED ? LIST_CLEAR : st;
+	case DNSBL_STATUS_IGNORED:
+		return st;
+	case DNSBL_STATUS_REFUSED:
+	case DNSBL_STATUS_UNEXPECTED:
+	case DNSBL_STATUS_ERROR:
+		break;
+	}
+	return LIST_FAILED;
+}
 
 /*
  * What the live list checks say about a list the bounce named: the state,
@@ -709,81 +757,63 @@ list_state(struct report *const *reports, size_t n, const char *named, bool name
 		for (i = 0; i < json_array_size(lists); i++) {
 			const json_t *e = json_array_get(lists, i);
 			const char *zone = json_string_value(json_object_get(e, "zone"));
-			const char *status = json_string_value(json_object_get(e, "status"));
 
-			if (zone == NULL || status == NULL || !same_list(named, named_domain, zone,
-			    json_string_value(json_object_get(e, "kind"))))
+			if (zone == NULL || !json_is_string(json_object_get(e, "status")) ||
+			    !same_list(named, named_domain, zone, entry_is_domain(e)))
 				continue;
-			if (strcmp(status, "listed") == 0) {
+			if ((st = entry_state(e, st)) == LIST_CONFIRMED) {
 				*entry = e;
 				*from = rep;
-				return LIST_CONFIRMED;
-			}
-			if (strcmp(status, "not_listed") == 0) {
-				if (st == LIST_UNCHECKED)
-					st = LIST_CLEAR;
-			} else if (strcmp(status, "ignored") != 0) {
-				st = LIST_FAILED;
+				return st;
 			}
 		}
 	}
 	return st;
 }
 
+/* A list the bounce named lists the subject now: that listing is the block. */
 static void
 confirm_listing(struct build *b, const char *named, const json_t *entry,
     const struct report *from)
 {
-	const char *kind = json_string_value(json_object_get(entry, "kind"));
+	enum cause_code kind = entry_is_domain(entry) ? CAUSE_DOMAIN_BLOCKLISTED :
+	    CAUSE_IP_BLOCKLISTED;
 	const char *zone = json_string_value(json_object_get(entry, "zone"));
 	const char *subject = json_string_value(json_object_get(entry, "subject"));
-	const char *url = json_string_value(json_object_get(entry, "delist_url"));
 	const struct finding *lf = finding_for_zone(from, zone);
-	struct acc *a = acc_get(b, kind != NULL && strcmp(kind, "domain") == 0 ?
-	    "domain_blocklisted" : "ip_blocklisted");
-	char *msg, *summary, *remedy;
+	const struct verdict_rule *rule = NULL;
+	json_t *data = json_deep_copy(entry);
+	struct acc *a;
+	char *msg;
 
+	/* a policy listing (PBL-style) says "do not send direct", not "you sent spam" */
+	if (json_is_true(json_object_get(entry, "policy")))
+		rule = find_rule(b->rules, "bounce", "policy_list_confirmed", kind);
+	if (rule == NULL)
+		rule = find_rule(b->rules, "bounce", "list_confirmed", kind);
 	if (subject == NULL)
 		subject = b->t->ip != NULL ? b->t->ip : "the sender";
+	json_object_set_new(data, "subject", json_str(subject));
+	json_object_set_new(data, "named", json_str(named));
 	msg = xasprintf("the receiver named %s, and %s lists %s now", named, zone, subject);
+	a = acc_get(b, rule != NULL ? rule->cause : kind);
 	json_array_append_new(a->c.evidence, evidence_new(report_name(from),
 	    lf != NULL ? lf->code : "list_status", msg, entry));
-	summary = xasprintf("The receiver refused the mail because of %s, and %s lists %s "
-	    "right now: this listing is the block.", named, zone, subject);
-	if (json_is_true(json_object_get(entry, "policy")))
-		/* a policy listing (PBL-style) says "do not send direct", not "you sent spam" */
-		remedy = xasprintf("%s is end-user address space that %s says should not send "
-		    "straight to mail servers: send through your provider's outgoing mail server "
-		    "(smarthost, port 587 with authentication) instead of direct to port 25; if "
-		    "it really is a mail server, ask its owner to have the range removed%s%s.",
-		    subject, zone, url != NULL && url[0] != '\0' ? " at " : "",
-		    url != NULL && url[0] != '\0' ? url : "");
-	else if (url != NULL && url[0] != '\0')
-		remedy = xasprintf("Find and stop what sent spam from %s (an infected machine, "
-		    "an open relay, a compromised account), then request removal at %s and "
-		    "retry.", subject, url);
-	else
-		remedy = xasprintf("Find and stop what sent spam from %s (an infected machine, "
-		    "an open relay, a compromised account), then request removal on the "
-		    "website of %s and retry.", subject, zone);
-	free(a->c.summary);
-	free(a->c.remedy);
-	a->c.summary = text_utf8_sanitize(summary, strlen(summary));
-	a->c.remedy = text_utf8_sanitize(remedy, strlen(remedy));
-	a->c.confidence = CONF_HIGH;
+	acc_set(a, rule != NULL ? rule->confidence : CONF_HIGH,
+	    rule_summary(rule, msg, data, b->t), rule_remedy(rule, data, b->t));
 	a->from_bounce = a->from_live = true;
-	free(summary);
-	free(remedy);
+	json_decref(data);
 	free(msg);
 }
 
-/* Adds a note to the bounce's evidence item of cause. */
+/* Adds a note to the bounce's evidence item of cause (if the verdict has that cause). */
 static void
-note_bounce(struct acc *a, const char *note)
+note_bounce(struct build *b, enum cause_code cause, const char *note)
 {
+	struct acc *a = acc_find(b, cause);
 	size_t i;
 
-	for (i = 0; i < json_array_size(a->c.evidence); i++) {
+	for (i = 0; a != NULL && i < json_array_size(a->c.evidence); i++) {
 		json_t *ev = json_array_get(a->c.evidence, i);
 		const json_t *old;
 		char *joined;
@@ -803,95 +833,111 @@ note_bounce(struct acc *a, const char *note)
 }
 
 /*
- * The bounce named blocklists: a list that lists the IP now confirms the
- * block (high); lists that are checked and do not list it mean it was
- * delisted since, or the receiver uses a private list of that name.
+ * Looks a list the bounce named up in the live list checks: a listing now
+ * confirms the block, anything else but a clear answer is noted on the
+ * bounce's evidence for its cause bcause. The state found.
+ */
+static enum list_state
+ask_named(struct build *b, struct report *const *reports, size_t n, const char *named,
+    enum cause_code bcause)
+{
+	const struct report *from = NULL;
+	const json_t *entry = NULL;
+	enum list_state st = LIST_PRIVATE;
+	char *note = NULL;
+
+	/* a receiver's own list ("microsoft's own list") has no DNS zone to ask */
+	if (strchr(named, ' ') != NULL)
+		note = xasprintf("%s cannot be looked up: only the receiver's delisting page or "
+		    "postmaster can tell", named);
+	else
+		st = list_state(reports, n, named, bcause == CAUSE_DOMAIN_BLOCKLISTED, &entry,
+		    &from);
+	if (st == LIST_CONFIRMED)
+		confirm_listing(b, named, entry, from);
+	else if (st == LIST_FAILED)
+		note = xasprintf("%s could not be asked now (the query failed or was refused), "
+		    "so the listing is not confirmed", named);
+	else if (st == LIST_UNCHECKED)
+		note = b->t->ip == NULL ?
+		    xasprintf("give --ip to check whether %s lists the IP now", named) :
+		    xasprintf("%s is not among the lists checked (add it to "
+		    "checks.d/dnsbl.conf to check it)", named);
+	if (note != NULL)
+		note_bounce(b, bcause, note);
+	free(note);
+	return st;
+}
+
+/*
+ * Every list the bounce named was asked and none lists the subject now
+ * (clear): it was delisted since, or the receiver has a private list of
+ * that name. The bounce's cause a keeps its code, with the words of the
+ * lists_clear rule and its confidence at most the rule's.
+ */
+static void
+lists_clear(struct build *b, struct acc *a, json_t *clear)
+{
+	const struct verdict_rule *rule = find_rule(b->rules, "bounce", "lists_clear", a->c.code);
+	enum confidence ceiling = rule != NULL ? rule->confidence : CONF_MEDIUM;
+	json_t *data = json_pack("{s:O}", "lists", clear);
+	struct strbuf names;
+	size_t i;
+
+	if (rule != NULL && rule->summary != NULL) {
+		free(a->c.summary);
+		a->c.summary = expand(rule->summary, data, b->t);
+	}
+	if (rule != NULL) {
+		free(a->c.remedy);
+		a->c.remedy = expand(rule->remedy, data, b->t);
+	}
+	if (a->c.confidence > ceiling)
+		a->c.confidence = ceiling;
+	strbuf_init(&names);
+	for (i = 0; i < json_array_size(clear); i++)
+		strbuf_addf(&names, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(json_array_get(clear, i)));
+	strbuf_addstr(&names, " does not list it now");
+	note_bounce(b, a->c.code, names.buf);
+	strbuf_release(&names);
+	json_decref(data);
+}
+
+/*
+ * The bounce named blocklists: a list that lists the subject now confirms
+ * the block; lists that are asked and do not list it mean it was delisted
+ * since, or the receiver uses a private list of that name.
  */
 static void
 combine_lists(struct build *b, struct report *const *reports, size_t n,
     const struct finding *bf)
 {
 	const json_t *lists = json_object_get(bf->data, "lists");
-	const char *bcause = json_string_value(json_object_get(bf->data, "cause"));
-	struct acc *a = bcause != NULL ? acc_find(b, bcause) : NULL;
+	enum cause_code bcause = data_cause(bf->data);
 	bool confirmed = false, all_clear = json_array_size(lists) > 0;
-	struct strbuf clear;
+	json_t *clear = json_array();
+	struct acc *a;
 	size_t i;
 
-	strbuf_init(&clear);
 	for (i = 0; i < json_array_size(lists); i++) {
 		const char *named = json_string_value(json_array_get(lists, i));
-		const struct report *from;
-		const json_t *entry;
 		enum list_state st;
-		char *note;
 
 		if (named == NULL)
 			continue;
-		/* a receiver's own list ("microsoft's own list") has no DNS zone to ask */
-		if (strchr(named, ' ') != NULL) {
-			all_clear = false;
-			if (a != NULL) {
-				note = xasprintf("%s cannot be looked up: only the receiver's "
-				    "delisting page or postmaster can tell", named);
-				note_bounce(a, note);
-				free(note);
-			}
-			continue;
-		}
-		st = list_state(reports, n, named, bcause != NULL &&
-		    strcmp(bcause, "domain_blocklisted") == 0, &entry, &from);
-		if (st != LIST_CLEAR)
-			all_clear = false;
-		switch (st) {
-		case LIST_CONFIRMED:
-			confirm_listing(b, named, entry, from);
+		st = ask_named(b, reports, n, named, bcause);
+		if (st == LIST_CONFIRMED)
 			confirmed = true;
-			break;
-		case LIST_CLEAR:
-			strbuf_addf(&clear, "%s%s", clear.len ? ", " : "", named);
-			break;
-		case LIST_FAILED:
-			if (a != NULL) {
-				note = xasprintf("%s could not be asked now (the query failed or "
-				    "was refused), so the listing is not confirmed", named);
-				note_bounce(a, note);
-				free(note);
-			}
-			break;
-		case LIST_UNCHECKED:
-			if (a != NULL) {
-				note = b->t->ip == NULL ?
-				    xasprintf("give --ip to check whether %s lists the IP now", named) :
-				    xasprintf("%s is not among the lists checked (add it to "
-				    "checks.d/dnsbl.conf to check it)", named);
-				note_bounce(a, note);
-				free(note);
-			}
-			break;
-		}
+		if (st == LIST_CLEAR)
+			json_array_append_new(clear, json_str(named));
+		else
+			all_clear = false;
 	}
-	if (!confirmed && all_clear && a != NULL &&
-	    (strcmp(a->c.code, "ip_blocklisted") == 0 ||
-	    strcmp(a->c.code, "domain_blocklisted") == 0)) {
-		char *summary = xasprintf("The receiver said %s blocked the mail, but %s does not "
-		    "list it now: it was delisted since, or the receiver uses a private list "
-		    "of that name.", clear.buf, clear.buf);
-		char *note = xasprintf("%s does not list it now", clear.buf);
-
-		free(a->c.summary);
-		a->c.summary = text_utf8_sanitize(summary, strlen(summary));
-		free(a->c.remedy);
-		a->c.remedy = xstrdup("Retry the delivery: if the listing has expired it will "
-		    "be accepted. If it is refused again, ask the receiver's postmaster which "
-		    "list they use, since it is not the public one.");
-		if (a->c.confidence > CONF_MEDIUM)
-			a->c.confidence = CONF_MEDIUM;
-		note_bounce(a, note);
-		free(summary);
-		free(note);
-	}
-	strbuf_release(&clear);
+	if (!confirmed && all_clear && (bcause == CAUSE_IP_BLOCKLISTED ||
+	    bcause == CAUSE_DOMAIN_BLOCKLISTED) && (a = acc_find(b, bcause)) != NULL)
+		lists_clear(b, a, clear);
+	json_decref(clear);
 }
 
 /* "User unknown" is about the recipient, not the IP: say what the recipient check saw. */
@@ -899,20 +945,17 @@ static void
 combine_recipient(struct build *b, struct report *const *reports, size_t n,
     const struct finding *bf)
 {
-	const char *bcause = json_string_value(json_object_get(bf->data, "cause"));
+	enum cause_code bcause = data_cause(bf->data);
 	const struct report *rrep;
-	struct acc *a;
 	size_t i;
 	bool problem = false;
 
-	if (bcause == NULL || (strcmp(bcause, "recipient_unknown") != 0 &&
-	    strcmp(bcause, "recipient_disabled") != 0 && strcmp(bcause, "mailbox_full") != 0))
-		return;
-	if ((a = acc_find(b, bcause)) == NULL)
+	if ((bcause != CAUSE_RECIPIENT_UNKNOWN && bcause != CAUSE_RECIPIENT_DISABLED &&
+	    bcause != CAUSE_MAILBOX_FULL) || acc_find(b, bcause) == NULL)
 		return;
 	rrep = report_named(reports, n, "recipient");
 	if (rrep == NULL) {
-		note_bounce(a, b->t->rcpt_to == NULL ?
+		note_bounce(b, bcause, b->t->rcpt_to == NULL ?
 		    "give --to with the address to check the recipient's domain" :
 		    "the recipient check did not run");
 		return;
@@ -924,7 +967,7 @@ combine_recipient(struct build *b, struct report *const *reports, size_t n,
 			problem = true;
 	}
 	if (!problem && report_status(rrep) != CHECK_ERROR)
-		note_bounce(a, "the recipient's domain accepts mail, so it is this mailbox "
+		note_bounce(b, bcause, "the recipient's domain accepts mail, so it is this mailbox "
 		    "the receiver does not take");
 }
 
@@ -932,12 +975,12 @@ combine_recipient(struct build *b, struct report *const *reports, size_t n,
 
 /* Where a cause stands in the configured precedence; those not listed come after. */
 static size_t
-precedence_of(const struct verdict_rules *rules, const char *code)
+precedence_of(const struct verdict_rules *rules, enum cause_code code)
 {
 	size_t i;
 
 	for (i = 0; rules != NULL && i < rules->nprecedence; i++)
-		if (strcmp(rules->precedence[i], code) == 0)
+		if (rules->precedence[i] == code)
 			return i;
 	return SIZE_MAX;
 }
@@ -966,14 +1009,14 @@ cmp_acc(const struct verdict_rules *rules, const struct acc *x, const struct acc
 
 /* Insertion sort: stable, so equal causes keep report order; n is small. */
 static void
-rank(struct build *b, const struct verdict_rules *rules)
+rank(struct build *b)
 {
 	size_t i, j;
 
 	for (i = 1; i < b->n; i++) {
 		struct acc tmp = b->acc[i];
 
-		for (j = i; j > 0 && cmp_acc(rules, &b->acc[j - 1], &tmp) > 0; j--)
+		for (j = i; j > 0 && cmp_acc(b->rules, &b->acc[j - 1], &tmp) > 0; j--)
 			b->acc[j] = b->acc[j - 1];
 		b->acc[j] = tmp;
 	}
@@ -990,27 +1033,18 @@ error_ignored(const struct verdict_rules *rules, const char *check)
 	return false;
 }
 
-void
-verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
-    const struct target *t, struct report *const *reports, size_t nreports)
+/*
+ * Every warn and fail finding of the reports into b, and into errored the
+ * checks that could not finish (with why). The bounce's classification
+ * finding, or NULL.
+ */
+static const struct finding *
+gather(struct build *b, struct report *const *reports, size_t n, struct strbuf *errored)
 {
-	struct target none;
-	struct strbuf errored;
-	struct build b;
 	const struct finding *bf = NULL;
-	long combine = rules != NULL ? rules->combine_low : 2;
-	bool high = false;
 	size_t i, j;
 
-	memset(v, 0, sizeof(*v));
-	memset(&b, 0, sizeof(b));
-	if (t == NULL) {
-		memset(&none, 0, sizeof(none));
-		t = &none;
-	}
-	b.t = t;
-	strbuf_init(&errored);
-	for (i = 0; i < nreports; i++) {
+	for (i = 0; i < n; i++) {
 		const struct report *rep = reports[i];
 		enum check_status st;
 		bool err;
@@ -1018,29 +1052,36 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 		if (rep == NULL || (st = report_status(rep)) == CHECK_SKIPPED)
 			continue;
 		err = st == CHECK_ERROR;
-		if (err && !error_ignored(rules, report_name(rep))) {
+		if (err && !error_ignored(b->rules, report_name(rep))) {
 			const char *why = report_reason(rep);
 
-			strbuf_addf(&errored, "%s%s", errored.len ? ", " : "", report_name(rep));
+			strbuf_addf(errored, "%s%s", errored->len ? ", " : "", report_name(rep));
 			if (why != NULL)
-				strbuf_addf(&errored, " (%s)", why);
+				strbuf_addf(errored, " (%s)", why);
 		}
 		for (j = 0; j < report_nfindings(rep); j++) {
 			const struct finding *f = report_finding(rep, j);
 
 			/* an error is the lack of an answer, never evidence of a cause */
 			if (f->severity == SEV_FAIL || f->severity == SEV_WARN)
-				add_finding(&b, rules, rep, f, err);
+				add_finding(b, rep, f, err);
 			if (is_bounce(rep) && strcmp(f->code, "bounce_classified") == 0)
 				bf = f;
 		}
 	}
-	if (bf != NULL) {
-		combine_lists(&b, reports, nreports, bf);
-		combine_recipient(&b, reports, nreports, bf);
-	}
-	for (i = 0; i < b.n; i++) {
-		struct acc *a = &b.acc[i];
+	return bf;
+}
+
+/* The final confidences: agreement raises, weak signals add up. True if a cause is high. */
+static bool
+settle(struct build *b)
+{
+	long combine = b->rules != NULL ? b->rules->combine_low : 2;
+	bool high = false;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct acc *a = &b->acc[i];
 
 		/* the receiver said it and a check sees it now */
 		if (a->from_bounce && a->from_live && a->c.confidence < CONF_HIGH)
@@ -1051,7 +1092,31 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 		if (a->c.confidence == CONF_HIGH)
 			high = true;
 	}
-	rank(&b, rules);
+	return high;
+}
+
+void
+verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
+    const struct target *t, struct report *const *reports, size_t nreports)
+{
+	static const struct target none;
+	const struct finding *bf;
+	struct strbuf errored;
+	struct build b;
+	bool high;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	memset(&b, 0, sizeof(b));
+	b.t = t != NULL ? t : &none;
+	b.rules = rules;
+	strbuf_init(&errored);
+	if ((bf = gather(&b, reports, nreports, &errored)) != NULL) {
+		combine_lists(&b, reports, nreports, bf);
+		combine_recipient(&b, reports, nreports, bf);
+	}
+	high = settle(&b);
+	rank(&b);
 	v->ncauses = b.n;
 	v->causes = b.n > 0 ? xcalloc(b.n, sizeof(*v->causes)) : NULL;
 	for (i = 0; i < b.n; i++)
@@ -1072,19 +1137,11 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 }
 
 void
-verdict_build(struct verdict *v, const struct target *t,
-    struct report *const *reports, size_t nreports)
-{
-	verdict_build_rules(v, NULL, t, reports, nreports);
-}
-
-void
 verdict_release(struct verdict *v)
 {
 	size_t i;
 
 	for (i = 0; i < v->ncauses; i++) {
-		free(v->causes[i].code);
 		free(v->causes[i].summary);
 		json_decref(v->causes[i].evidence);
 		free(v->causes[i].remedy);

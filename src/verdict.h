@@ -17,7 +17,7 @@ enum verdict_status {
 };
 
 struct cause {
-	char *code;		/* one of the DESIGN.md cause codes */
+	enum cause_code code;	/* never CAUSE_NONE */
 	enum confidence confidence;
 	char *summary;		/* one sentence in plain words */
 	json_t *evidence;	/* array of {check, finding, message, data[, note]} */
@@ -35,30 +35,55 @@ struct verdict {
 const char *verdict_status_name(enum verdict_status st);
 
 /*
- * The cause vocabulary of DESIGN.md: the static spelling of code, or NULL
- * when code is not a cause code. The list is NULL-terminated.
- */
-extern const char *const verdict_cause_codes[];
-const char *verdict_cause_lookup(const char *code);
-
-/*
  * Rules from checks.d, loaded once and shared (read-only) by every target.
+ * Every check ships the rules for its findings in its own file, so adding
+ * a check needs no change here.
  *
  *   [verdict]                       global settings:
  *     combine_low = N               N distinct low-confidence signals of one
  *                                   cause make it medium (default 2, 0: never)
  *     ignore_error = CHECK          an error of this check does not make the
  *                                   verdict inconclusive (repeatable)
- *   [verdict "CHECK/CODE"]          how a warn or fail finding CODE of CHECK
- *   [verdict "CHECK/CODE/CAUSE"]    counts; the second form applies first to
- *                                   a finding whose data "cause" is CAUSE:
+ *     precedence = CAUSE            among causes of equal confidence that the
+ *                                   bounce named (or did not name) alike,
+ *                                   these rank first, in the order given
+ *                                   (repeatable; later sections add to the
+ *                                   list); the others follow, more evidence
+ *                                   first, then in report order
+ *   [verdict "CHECK/CODE/CAUSE"]    how a warn or fail finding CODE of CHECK
+ *   [verdict "CHECK/CODE"]          counts; the first form applies first, to
+ *                                   a finding whose data "cause" is CAUSE
+ *   [verdict "CHECK"]               how a fail finding of CHECK that no rule
+ *                                   above names counts
+ *   [verdict "*"]                   the same, for a check without its own
+ *                                   [verdict "CHECK"]
  *     cause = a cause code
  *     confidence = high|medium|low  (a finding's data "confidence" can only
  *                                   lower it)
- *     summary = one sentence        {field} / {field|default} are replaced by
- *     remedy = first step first     the finding's data field, else the target's
- *                                   (ip, helo, mail_from, rcpt_to, mail_domain,
- *                                   rcpt_domain), else the default
+ *     summary = one sentence        optional: without it the finding's own
+ *                                   message is the summary
+ *     remedy = first step first
+ * In summary and remedy {field} / {field|default} are replaced by the
+ * finding's data field (an array joined with ", "), else the target's (ip,
+ * helo, mail_from, rcpt_to, mail_domain, rcpt_domain), else the default,
+ * which may hold {field}s of its own; else by "(unknown)". A warning that
+ * no rule names is no cause.
+ *
+ * The bounce is also checked against the live lists (dnsbl, dbl) under
+ * rules of the bounce check that are not findings of its own, CAUSE being
+ * the kind of listing (ip_blocklisted, domain_blocklisted):
+ *   [verdict "bounce/list_confirmed/CAUSE"]         a list the bounce named
+ *   [verdict "bounce/policy_list_confirmed/CAUSE"]  lists the subject now
+ *                                   (by a policy code only: the second form,
+ *                                   else the first): its cause, confidence
+ *                                   and words replace the cause's; fields:
+ *                                   the list's entry (checks/dnsbl/dnsbl.h)
+ *                                   and {named}, the list the receiver named
+ *   [verdict "bounce/lists_clear/CAUSE"]  every list the bounce named was
+ *                                   asked and none lists the subject now: the
+ *                                   words replace the bounce's, the confidence
+ *                                   is the most it keeps, the cause stays
+ *                                   the bounce's; field: {lists}
  * A later section with the same label replaces an earlier one, so a local
  * file sorted after the shipped ones overrides them.
  */
@@ -71,19 +96,16 @@ void verdict_rules_free(struct verdict_rules *rules);
 size_t verdict_rules_count(const struct verdict_rules *rules);
 
 /*
- * Builds the verdict from the reports of one target with rules (NULL: no
- * rules, every warn/fail finding then maps by check name, fail to a high and
- * warn to a medium cause). Error findings never make a cause; a check that
- * errored lowers the confidence of its own findings and, without a high
- * cause, makes the verdict inconclusive. The bounce check's classification
- * is combined with the dnsbl/dbl lists and the recipient check. Cannot fail;
- * release v with verdict_release().
+ * Builds the verdict from the reports of one target (t may be NULL) with
+ * rules (NULL: none, so every fail finding is a high policy_other cause in
+ * its own words, and no warning is a cause). Error findings never make a
+ * cause; a check that errored lowers the confidence of its own findings
+ * and, without a high cause, makes the verdict inconclusive. The bounce
+ * check's classification is combined with the dnsbl/dbl lists and the
+ * recipient check. Cannot fail; release v with verdict_release().
  */
 void verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
     const struct target *t, struct report *const *reports, size_t nreports);
-/* The same without rules. */
-void verdict_build(struct verdict *v, const struct target *t,
-    struct report *const *reports, size_t nreports);
 void verdict_release(struct verdict *v);
 
 /* Exit code for v: 0 clean, 1 at risk (only if fail_on_at_risk), 2 blocked, 3 inconclusive. */

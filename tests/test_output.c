@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "checks/check.h"
+#include "core/conf.h"
 #include "output/output.h"
 #include "src/verdict.h"
 
@@ -24,6 +25,28 @@ struct fixture {
 	struct report *reps[3];
 	char *selectors[2];
 };
+
+/* The verdict's rules for the fixture's findings: the dnsbl check's default, spf's softfail. */
+static const char fixture_rules[] =
+    "[verdict \"dnsbl\"]\ncause = ip_blocklisted\nconfidence = high\n"
+    "remedy = Stop the spam, then ask each list for removal.\n"
+    "[verdict \"spf/softfail\"]\ncause = spf_fail\nconfidence = medium\n"
+    "remedy = Add the sending IP to the SPF record.\n";
+
+static void
+build_verdict(struct verdict *v, const struct target *t, struct report **reps, size_t n)
+{
+	struct conf *conf = conf_new();
+	struct verdict_rules *rules;
+	struct error err;
+
+	cr_assert_eq(conf_load_file(conf, "fixture.conf", fixture_rules, &err), 0, "%s", err.msg);
+	rules = verdict_rules_load(conf, &err);
+	cr_assert_not_null(rules, "%s", err.msg);
+	verdict_build_rules(v, rules, t, reps, n);
+	verdict_rules_free(rules);
+	conf_free(conf);
+}
 
 static void
 fixture_init(struct fixture *fx)
@@ -69,7 +92,7 @@ fixture_init(struct fixture *fx)
 	fx->res.target = &fx->t;
 	fx->res.reports = fx->reps;
 	fx->res.nreports = 3;
-	verdict_build(&fx->res.verdict, &fx->t, fx->reps, 3);
+	build_verdict(&fx->res.verdict, &fx->t, fx->reps, 3);
 	fx->res.dns.queries = 12;
 	fx->res.dns.sent = 9;
 	fx->res.dns.cache_hits = 3;
@@ -386,7 +409,7 @@ Test(output, text_clean_and_inconclusive_lines)
 	fx.res.target = &fx.t;
 	fx.res.reports = fx.reps;
 	fx.res.nreports = 1;
-	verdict_build(&fx.res.verdict, &fx.t, fx.reps, 1);
+	build_verdict(&fx.res.verdict, &fx.t, fx.reps, 1);
 	text = render_text(&fx.res, false, false, 80);
 	cr_expect(strncmp(text, "CLEAN - no problem found\n", 25) == 0, "got: %.40s", text);
 	cr_expect_not_null(strstr(text, "spf "));
@@ -395,7 +418,7 @@ Test(output, text_clean_and_inconclusive_lines)
 	verdict_release(&fx.res.verdict);
 
 	report_set_deadline(rep);
-	verdict_build(&fx.res.verdict, &fx.t, fx.reps, 1);
+	build_verdict(&fx.res.verdict, &fx.t, fx.reps, 1);
 	cr_expect_eq(verdict_exit_code(&fx.res.verdict, false), 3);
 	text = render_text(&fx.res, false, false, 80);
 	cr_expect(strncmp(text, "INCONCLUSIVE - ", 15) == 0, "got: %.40s", text);

@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "checks/check.h"
+#include "checks/dnsbl/dnsbl.h"
+#include "checks/dnsbl/list.h"
 #include "core/conf.h"
 #include "src/verdict.h"
 #include "support.h"
 
 extern const struct check_ops check_bounce;
+extern const struct check_ops check_dnsbl;
 
 static const struct check_ops ops_dnsbl = { .name = "dnsbl" };
 static const struct check_ops ops_rdns = { .name = "rdns" };
@@ -135,14 +138,24 @@ find_cause(const struct verdict *v, const char *code)
 	size_t i;
 
 	for (i = 0; i < v->ncauses; i++)
-		if (strcmp(v->causes[i].code, code) == 0)
+		if (strcmp(cause_name(v->causes[i].code), code) == 0)
 			return &v->causes[i];
 	return NULL;
 }
 
-/* dnsbl report data: one list entry with status. */
+/* The name of the ith cause, "" past the last. */
+static const char *
+code_of(const struct verdict *v, size_t i)
+{
+	return i < v->ncauses ? cause_name(v->causes[i].code) : "";
+}
+
+/*
+ * dnsbl report data: one list entry with status, in the names of the
+ * producer's contract (checks/dnsbl/dnsbl.h).
+ */
 static void
-dnsbl_list(struct report *rep, const char *zone, const char *status, const char *url)
+dnsbl_list(struct report *rep, const char *zone, enum dnsbl_status status, const char *url)
 {
 	json_t *lists = json_object_get(report_data(rep), "lists");
 
@@ -151,8 +164,8 @@ dnsbl_list(struct report *rep, const char *zone, const char *status, const char 
 		json_object_set_new(report_data(rep), "lists", lists);
 	}
 	json_array_append_new(lists, json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s?}", "zone", zone,
-	    "kind", "ip4", "subject", "192.0.2.2", "status", status, "codes", "127.0.0.2",
-	    "delist_url", url));
+	    "kind", dnsbl_kind_name(DNSBL_IP4), "subject", "192.0.2.2",
+	    "status", dnsbl_status_name(status), "codes", "127.0.0.2", "delist_url", url));
 }
 
 static bool
@@ -181,6 +194,51 @@ bounce_note(const struct cause *c)
 			return json_string_value(json_object_get(ev, "note"));
 	}
 	return "";
+}
+
+/*
+ * The real dnsbl check against the fixture lists (tests/zones) for the
+ * demo's IP, its report into the verdict: the contract of
+ * checks/dnsbl/dnsbl.h (zone, kind, status, subject, policy, delist_url)
+ * as the producer writes it and the verdict reads it.
+ */
+static void
+fx_dnsbl(struct fx *f, const char *ip)
+{
+	char *path = test_path("checks.d/dnsbl.conf");
+	struct conf *conf = conf_new();
+	struct dns_engine *eng = test_engine(test_ns(), 400, 2);
+	struct dns *dns = dns_new(eng, now_ms() + 10000);
+	struct error err;
+	void *ctx = NULL;
+
+	cr_assert_eq(conf_load_file(conf, path, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(check_dnsbl.configure(&ctx, conf, &err), 0, "%s", err.msg);
+	cr_assert_eq(target_set_ip(&f->t, "--ip", ip, &err), 0, "%s", err.msg);
+	check_dnsbl.run(ctx, &f->t, dns, fx_report(f, &check_dnsbl));
+	check_dnsbl.free(ctx);
+	dns_free(dns);
+	dns_engine_free(eng);
+	conf_free(conf);
+	free(path);
+}
+
+/* The evidence item of check c whose data names zone, or NULL. */
+static const json_t *
+evidence_of_zone(const struct cause *c, const char *check, const char *zone)
+{
+	const json_t *ev;
+	size_t i;
+
+	json_array_foreach(c->evidence, i, ev) {
+		const char *z = json_string_value(json_object_get(json_object_get(ev, "data"),
+		    "zone"));
+
+		if (strcmp(json_string_value(json_object_get(ev, "check")), check) == 0 &&
+		    z != NULL && strcmp(z, zone) == 0)
+			return ev;
+	}
+	return NULL;
 }
 
 Test(verdict, shipped_checks_d_rules_load)
@@ -212,8 +270,10 @@ Test(verdict, bad_rules_name_the_file_and_line)
 		  "remedy = r\n", "confidence 'sure'" },
 		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n",
 		  "needs remedy" },
-		{ "[verdict \"rdns\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n"
+		{ "[verdict \"rdns/\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n"
 		  "remedy = r\n", "check/finding_code" },
+		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n"
+		  "remedy =\n", "needs remedy" },
 		{ "[verdict \"rdns/x/not_a_cause\"]\ncause = rdns_missing\nconfidence = high\n"
 		  "summary = s\nremedy = r\n", "check/finding_code/cause_code" },
 		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = high\nsummary = s\n"
@@ -273,7 +333,7 @@ Test(verdict, later_rule_with_the_same_label_replaces)
 	report_add(fx_report(&f, &ops_rdns), "ptr_missing", SEV_FAIL, NULL, "no ptr");
 	fx_build(&f);
 	cr_assert_eq(f.v.ncauses, 1);
-	cr_expect_str_eq(f.v.causes[0].code, "policy_other");
+	cr_expect_str_eq(code_of(&f.v, 0), "policy_other");
 	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
 	fx_release(&f);
 }
@@ -356,7 +416,7 @@ Test(verdict, refused_lists_are_never_a_listing_nor_clean)
 	rep = fx_report(&f, &ops_dnsbl);
 	report_add(rep, "query_refused", SEV_ERROR, json_pack("{s:s}", "zone", "zen.example"),
 	    "zen.example refuses queries from this resolver");
-	dnsbl_list(rep, "zen.example", "refused", NULL);
+	dnsbl_list(rep, "zen.example", DNSBL_STATUS_REFUSED, NULL);
 	report_add(fx_report(&f, &ops_spf), "pass", SEV_INFO, NULL, "pass");
 	fx_build(&f);
 	cr_expect_eq(f.v.ncauses, 0, "an error is not evidence");
@@ -400,7 +460,8 @@ Test(verdict, bounce_list_confirmed_by_dnsbl_is_high_with_delist_url)
 	fx_build(&f);
 	cr_expect_eq(find_cause(&f.v, "ip_blocklisted")->confidence, CONF_MEDIUM);
 	rep = fx_report(&f, &ops_dnsbl);
-	dnsbl_list(rep, "zen.spamhaus.org", "listed", "https://check.spamhaus.example/192.0.2.2");
+	dnsbl_list(rep, "zen.spamhaus.org", DNSBL_STATUS_LISTED,
+	    "https://check.spamhaus.example/192.0.2.2");
 	fx_build(&f);
 	c = find_cause(&f.v, "ip_blocklisted");
 	cr_assert_not_null(c);
@@ -419,7 +480,7 @@ Test(verdict, bounce_list_same_operator_counts_as_confirmed)
 
 	fx_init(&f, NULL);
 	fx_bounce(&f, "451 4.7.1 Client host [192.0.2.2] blocked using sbl.spamhaus.org");
-	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", "listed", NULL);
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", DNSBL_STATUS_LISTED, NULL);
 	fx_build(&f);
 	cr_expect_eq(find_cause(&f.v, "ip_blocklisted")->confidence, CONF_HIGH);
 	fx_release(&f);
@@ -432,30 +493,47 @@ Test(verdict, an_ip_listing_does_not_confirm_a_domain_list_of_the_same_operator)
 	fx_init(&f, NULL);
 	fx_bounce(&f, "554 5.7.1 Service unavailable; Sender address [a@example.test] blocked "
 	    "using dbl.spamhaus.org");
-	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", "listed", NULL);
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", DNSBL_STATUS_LISTED, NULL);
 	fx_build(&f);
 	cr_expect_null(find_cause(&f.v, "ip_blocklisted"), "zen lists the IP, not the domain");
 	cr_expect_not_null(find_cause(&f.v, "domain_blocklisted"));
 	fx_release(&f);
 }
 
+/* The bounce named list, which does not list the IP now: delisted since, or a private list. */
+static void
+expect_not_listed_now(const struct verdict *v, const char *list)
+{
+	const struct cause *c = find_cause(v, "ip_blocklisted");
+	char *said = xasprintf("%s does not list it now", list);
+
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_MEDIUM, "high from the bounce, not confirmed now");
+	cr_expect_not_null(strstr(c->summary, said), "%s", c->summary);
+	cr_expect_not_null(strstr(c->summary, "private list"), "%s", c->summary);
+	cr_expect_not_null(strstr(bounce_note(c), said), "%s", bounce_note(c));
+	cr_expect_eq(v->status, VERDICT_AT_RISK);
+	free(said);
+}
+
 Test(verdict, bounce_list_not_listing_now_says_delisted_or_private)
 {
 	struct fx f;
-	const struct cause *c;
 
 	fx_init(&f, NULL);
 	fx_bounce(&f, "554 5.7.1 Service unavailable; Client host [192.0.2.2] blocked using "
 	    "bl.spamcop.net");
-	dnsbl_list(fx_report(&f, &ops_dnsbl), "bl.spamcop.net", "not_listed", NULL);
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "bl.spamcop.net", DNSBL_STATUS_NOT_LISTED, NULL);
 	fx_build(&f);
-	c = find_cause(&f.v, "ip_blocklisted");
-	cr_assert_not_null(c);
-	cr_expect_eq(c->confidence, CONF_MEDIUM, "high from the bounce, not confirmed now");
-	cr_expect_not_null(strstr(c->summary, "does not list it now"), "%s", c->summary);
-	cr_expect_not_null(strstr(c->summary, "private list"), "%s", c->summary);
-	cr_expect_not_null(strstr(bounce_note(c), "does not list it now"));
-	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
+	expect_not_listed_now(&f.v, "bl.spamcop.net");
+	fx_release(&f);
+
+	/* the same from the real check's report: its not_listed status is read */
+	fx_init(&f, NULL);
+	fx_bounce(&f, "554 5.7.1 Client host [192.0.2.1] blocked using bl.spamcop.net");
+	fx_dnsbl(&f, "192.0.2.1");
+	fx_build(&f);
+	expect_not_listed_now(&f.v, "bl.spamcop.net");
 	fx_release(&f);
 }
 
@@ -466,7 +544,7 @@ Test(verdict, bounce_list_refused_or_unchecked_is_noted_not_raised)
 
 	fx_init(&f, NULL);
 	fx_bounce(&f, "451 4.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org");
-	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", "refused", NULL);
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", DNSBL_STATUS_REFUSED, NULL);
 	fx_build(&f);
 	c = find_cause(&f.v, "ip_blocklisted");
 	cr_expect_eq(c->confidence, CONF_MEDIUM);
@@ -494,8 +572,8 @@ Test(verdict, user_unknown_points_at_recipient_not_at_ip)
 	    "in virtual mailbox table");
 	fx_build(&f);
 	cr_assert_geq(f.v.ncauses, 2);
-	cr_expect_str_eq(f.v.causes[0].code, "recipient_unknown", "the bounce explains this 550");
-	cr_expect_str_eq(f.v.causes[1].code, "rdns_missing");
+	cr_expect_str_eq(code_of(&f.v, 0), "recipient_unknown", "the bounce explains this 550");
+	cr_expect_str_eq(code_of(&f.v, 1), "rdns_missing");
 	cr_expect_not_null(strstr(bounce_note(&f.v.causes[0]), "--to"));
 	cr_expect_not_null(strstr(f.v.causes[0].summary, "not about your IP"), "%s",
 	    f.v.causes[0].summary);
@@ -536,7 +614,7 @@ Test(verdict, transient_bounce_is_at_risk_not_blocked)
 	    "http://postgrey.example.test/help/example.test.html");
 	fx_build(&f);
 	cr_assert_eq(f.v.ncauses, 1);
-	cr_expect_str_eq(f.v.causes[0].code, "greylisted");
+	cr_expect_str_eq(code_of(&f.v, 0), "greylisted");
 	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
 	cr_expect_eq(verdict_exit_code(&f.v, false), 0);
 	cr_expect_eq(verdict_exit_code(&f.v, true), 1);
@@ -551,7 +629,7 @@ Test(verdict, unrecognized_bounce_is_a_low_cause_and_success_is_clean)
 	fx_bounce(&f, "something went wrong");
 	fx_build(&f);
 	cr_assert_eq(f.v.ncauses, 1);
-	cr_expect_str_eq(f.v.causes[0].code, "policy_other");
+	cr_expect_str_eq(code_of(&f.v, 0), "policy_other");
 	cr_expect_eq(f.v.causes[0].confidence, CONF_LOW);
 	fx_release(&f);
 
@@ -593,22 +671,23 @@ Test(verdict, every_cause_code_is_producible)
 		{ "greylisted", "451 4.7.1 Greylisting in action, please come back later" },
 		{ "policy_other", "550 5.7.1 Message rejected due to local policy" },
 	};
-	size_t i, j;
+	size_t j;
+	int i;
 
-	for (i = 0; verdict_cause_codes[i] != NULL; i++) {
+	for (i = CAUSE_NONE + 1; i < CAUSE_END; i++) {
 		bool found = false;
 
 		for (j = 0; j < ARRAY_SIZE(each); j++) {
 			struct fx f;
 
-			if (strcmp(each[j].cause, verdict_cause_codes[i]) != 0)
+			if (strcmp(each[j].cause, cause_name(i)) != 0)
 				continue;
 			found = true;
 			fx_init(&f, NULL);
 			fx_bounce(&f, each[j].bounce);
 			fx_build(&f);
 			cr_assert_geq(f.v.ncauses, 1, "%s: no cause", each[j].cause);
-			cr_expect_str_eq(f.v.causes[0].code, each[j].cause);
+			cr_expect_str_eq(code_of(&f.v, 0), each[j].cause);
 			cr_expect_neq(f.v.status, VERDICT_CLEAN, "%s", each[j].cause);
 			cr_expect_neq(f.v.status, VERDICT_INCONCLUSIVE, "%s", each[j].cause);
 			cr_expect(strlen(f.v.causes[0].summary) > 20 &&
@@ -619,7 +698,7 @@ Test(verdict, every_cause_code_is_producible)
 			    each[j].cause, f.v.causes[0].remedy);
 			fx_release(&f);
 		}
-		cr_expect(found, "no input for cause %s", verdict_cause_codes[i]);
+		cr_expect(found, "no input for cause %s", cause_name(i));
 	}
 }
 
@@ -633,26 +712,59 @@ Test(verdict, ranking_is_confidence_then_the_receivers_word)
 	report_add(fx_report(&f, &ops_spf), "fail", SEV_FAIL, NULL, "spf fails");
 	fx_build(&f);
 	cr_assert_eq(f.v.ncauses, 3);
-	cr_expect_str_eq(f.v.causes[0].code, "spf_fail", "high first");
-	cr_expect_str_eq(f.v.causes[1].code, "mailbox_full", "medium, said by the receiver");
-	cr_expect_str_eq(f.v.causes[2].code, "rdns_missing");
+	cr_expect_str_eq(code_of(&f.v, 0), "spf_fail", "high first");
+	cr_expect_str_eq(code_of(&f.v, 1), "mailbox_full", "medium, said by the receiver");
+	cr_expect_str_eq(code_of(&f.v, 2), "rdns_missing");
 	fx_release(&f);
 }
 
-Test(verdict, no_rules_map_by_check_name)
+Test(verdict, failure_without_a_rule_counts_by_its_checks_default)
 {
-	struct report *rep = report_new(&ops_dnsbl);
+	static const char extra[] =
+	    "[verdict \"dnsbl\"]\ncause = ip_blocklisted\nconfidence = high\n"
+	    "remedy = Ask {ip} to be delisted.\n"
+	    "[verdict \"*\"]\ncause = policy_other\nconfidence = medium\nremedy = Read on.\n";
+	struct fx f;
+	const struct cause *c;
+
+	fx_init(&f, extra);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	report_add(fx_report(&f, &ops_dnsbl), "something", SEV_FAIL, NULL, "listed somewhere");
+	report_add(fx_report(&f, &ops_rdns), "odd_ptr", SEV_FAIL, NULL, "an odd PTR");
+	report_add(fx_report(&f, &ops_spf), "odd_record", SEV_WARN, NULL, "an odd record");
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 2, "the warning without a rule is no cause");
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c, "the dnsbl check's own default");
+	cr_expect_eq(c->confidence, CONF_HIGH);
+	cr_expect_str_eq(c->summary, "listed somewhere", "no summary: the finding's message");
+	cr_expect_str_eq(c->remedy, "Ask 192.0.2.2 to be delisted.");
+	c = find_cause(&f.v, "policy_other");
+	cr_assert_not_null(c, "rdns has no default here: the one for every check");
+	cr_expect_eq(c->confidence, CONF_MEDIUM);
+	cr_expect_str_eq(c->summary, "an odd PTR");
+	cr_expect_str_eq(c->remedy, "Read on.");
+	fx_release(&f);
+}
+
+Test(verdict, without_rules_a_failure_is_policy_other_in_its_own_words)
+{
+	struct report *reps[2] = { report_new(&ops_dnsbl), report_new(&ops_spf) };
 	struct verdict v;
 
-	report_add(rep, "something", SEV_FAIL, NULL, "listed somewhere");
-	verdict_build(&v, NULL, &rep, 1);
+	report_add(reps[0], "something", SEV_FAIL, NULL, "listed somewhere");
+	report_add(reps[1], "softfail", SEV_WARN, NULL, "spf softfails");
+	verdict_build_rules(&v, NULL, NULL, reps, 2);
 	cr_assert_eq(v.ncauses, 1);
-	cr_expect_str_eq(v.causes[0].code, "ip_blocklisted");
+	cr_expect_str_eq(code_of(&v, 0), "policy_other");
 	cr_expect_eq(v.causes[0].confidence, CONF_HIGH);
 	cr_expect_str_eq(v.causes[0].summary, "listed somewhere");
+	cr_expect_gt(strlen(v.causes[0].remedy), 0);
+	cr_expect_eq(v.status, VERDICT_BLOCKED_LIKELY);
 	verdict_release(&v);
 	verdict_release(&v);
-	report_free(rep);
+	report_free(reps[0]);
+	report_free(reps[1]);
 }
 
 Test(verdict, warning_without_a_rule_is_not_a_cause)
@@ -682,8 +794,8 @@ Test(verdict, precedence_puts_the_enforced_cause_before_its_explanations)
 	report_add(fx_report(&f, &ops_dmarc), "dmarc_fail", SEV_FAIL, NULL, "dmarc fails");
 	fx_build(&f);
 	cr_assert_eq(f.v.ncauses, 2);
-	cr_expect_str_eq(f.v.causes[0].code, "dmarc_fail");
-	cr_expect_str_eq(f.v.causes[1].code, "spf_fail");
+	cr_expect_str_eq(code_of(&f.v, 0), "dmarc_fail");
+	cr_expect_str_eq(code_of(&f.v, 1), "spf_fail");
 	fx_release(&f);
 }
 
@@ -709,7 +821,8 @@ Test(verdict, bounce_confirmed_policy_listing_points_at_the_smarthost)
 	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
 	fx_bounce(&f, "550 5.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org");
 	rep = fx_report(&f, &ops_dnsbl);
-	dnsbl_list(rep, "zen.spamhaus.org", "listed", "https://check.spamhaus.example/192.0.2.2");
+	dnsbl_list(rep, "zen.spamhaus.org", DNSBL_STATUS_LISTED,
+	    "https://check.spamhaus.example/192.0.2.2");
 	lists = json_object_get(report_data(rep), "lists");
 	json_object_set_new(json_array_get(lists, 0), "policy", json_true());
 	fx_build(&f);
@@ -732,4 +845,58 @@ Test(verdict, rule_for_an_unknown_check_is_a_config_error)
 	cr_expect(strstr(err.msg, "typo.conf:1") != NULL && strstr(err.msg, "'rnds'") != NULL,
 	    "%s", err.msg);
 	conf_free(conf);
+}
+
+Test(verdict, the_real_dnsbl_report_confirms_the_list_a_bounce_names)
+{
+	struct fx f;
+	const struct cause *c;
+	const json_t *ev;
+	size_t i, nzen = 0;
+
+	fx_init(&f, NULL);
+	/* a temporary reply is medium by itself: only the live listing makes it high */
+	fx_bounce(&f, "450 4.7.1 Client host [203.0.113.7] blocked using zen.spamhaus.org");
+	fx_dnsbl(&f, "203.0.113.7");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_HIGH, "the status and zone of the entry were read");
+	cr_expect(evidence_has(c, "bounce"));
+	json_array_foreach(c->evidence, i, ev)
+		if (strstr(json_string_value(json_object_get(ev, "message")),
+		    "the receiver named zen.spamhaus.org") != NULL)
+			nzen++;
+	cr_expect_eq(nzen, 1, "one confirmation, from the list the bounce named");
+	ev = evidence_of_zone(c, "dnsbl", "zen.spamhaus.org");
+	cr_assert_not_null(ev, "the list's entry is the evidence");
+	cr_expect_str_eq(json_string_value(json_object_get(ev, "finding")), "policy_listed");
+	cr_expect_not_null(strstr(c->summary, "zen.spamhaus.org lists 203.0.113.7"),
+	    "the subject was read: %s", c->summary);
+	cr_expect_not_null(strstr(c->remedy, "port 587"), "the PBL's policy flag was read: %s",
+	    c->remedy);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	fx_release(&f);
+}
+
+Test(verdict, a_note_after_a_confirmed_list_lands_on_the_bounces_own_cause)
+{
+	struct fx f;
+	const struct cause *c;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	/* the bounce's cause is the recipient; the lists it names are checked all the same */
+	fx_bounce(&f, "550 5.1.1 <a@example.test>: user unknown; (your IP is in spamhaus sbl "
+	    "and spamcop)");
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", DNSBL_STATUS_LISTED, NULL);
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c, "zen.spamhaus.org lists the IP now");
+	cr_expect_eq(c->confidence, CONF_HIGH);
+	c = find_cause(&f.v, "recipient_unknown");
+	cr_assert_not_null(c);
+	cr_expect_not_null(strstr(bounce_note(c), "bl.spamcop.net is not among the lists"),
+	    "the note after the confirmation: '%s'", bounce_note(c));
+	fx_release(&f);
 }
