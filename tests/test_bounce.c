@@ -694,6 +694,8 @@ Test(bounce, second_cause_is_named)
 
 Test(bounce, hostile_bytes_are_safe_and_bounded)
 {
+	/* controls, invalid UTF-8 and NUL on short lines, more of them than is read */
+	static const char line[] = "550 5.7.1 \xff\x1b\0<a@b.test> blocked using x.test\n";
 	struct bounce_rules *r = shipped_rules();
 	struct bounce_class c;
 	size_t n = BOUNCE_MAX_TEXT + 4096, i;
@@ -703,10 +705,14 @@ Test(bounce, hostile_bytes_are_safe_and_bounded)
 
 	cr_assert_not_null(big);
 	for (i = 0; i < n; i++)
-		big[i] = "550 5.7.1 \xff\x1b\0<a@b.test> blocked using x.test\n"[i % 44];
+		big[i] = line[i % (sizeof(line) - 1)];
+	cr_assert_eq(big[sizeof(line) - 2], '\n', "the text is many lines");
 	bounce_classify(r, big, n, &c);
 	cr_expect_leq(strlen(c.reply), BOUNCE_MAX_REPLY + 4);
-	cr_expect_leq(c.nlists, BOUNCE_MAX_LISTS);
+	cr_expect_str_eq(cause_of(c.cause), "ip_blocklisted");
+	cr_expect_eq(c.nlists, 1, "the list every line names is named once");
+	cr_expect_null(strstr(c.reply + 1, "550 5.7.1"),
+	    "the code of each continuation line is not part of the reply: %s", c.reply);
 	j = bounce_class_json(&c);
 	dump = json_dumps(j, 0);
 	cr_expect_not_null(dump, "the JSON is valid UTF-8");

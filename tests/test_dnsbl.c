@@ -397,19 +397,32 @@ Test(dnsbl, answer_outside_127_is_unexpected_tampering)
 
 Test(dnsbl, list_that_never_answers_is_an_error_and_others_still_answer)
 {
+	static const char text[] = MULTI SIMPLE("never.bl.test")
+	    "[verdict \"dnsbl/listed\"]\ncause = ip_blocklisted\nconfidence = high\n"
+	    "summary = {subject} is listed on {zone}.\nremedy = Ask {zone} for removal.\n";
 	struct run x;
 	const struct report *rep;
+	const struct cause *c;
 	const json_t *e;
 
-	run_ip(&x, MULTI SIMPLE("never.bl.test"), "198.51.100.10");
+	run_ip(&x, text, "198.51.100.10");
 	rep = rep_of(&x, "dnsbl");
 	e = entry(rep, "never.bl.test", NULL);
 	cr_assert_str_eq(str(e, "status"), "error");
 	cr_assert_str_eq(str(e, "dns_status"), "timeout");
 	cr_assert_eq(report_find(rep, "lookup_failed")->severity, SEV_ERROR);
 	cr_assert_str_eq(str(entry(rep, "multi.bl.test", NULL), "status"), "listed");
-	/* the listing is real: the verdict is not hidden by the dead list */
 	cr_assert_eq(report_status(rep), CHECK_ERROR);
+	/* the listing is real: the verdict is not hidden by the dead list */
+	cr_assert_eq(x.res.verdict.ncauses, 1, "the listing is a cause");
+	c = &x.res.verdict.causes[0];
+	cr_expect_eq(c->code, CAUSE_IP_BLOCKLISTED);
+	cr_expect_str_eq(c->summary, "198.51.100.10 is listed on multi.bl.test.");
+	cr_expect_eq(c->confidence, CONF_MEDIUM, "high, one level less for the check's error");
+	/* nor does the dead list read as an answer: no honest "blocked" without it */
+	cr_expect_eq(x.res.verdict.status, VERDICT_INCONCLUSIVE);
+	cr_assert_not_null(x.res.verdict.note);
+	cr_expect_not_null(strstr(x.res.verdict.note, "dnsbl"), "%s", x.res.verdict.note);
 	assert_schema(&x);
 	run_release(&x);
 }
