@@ -11,7 +11,7 @@
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
-	"verdict",
+	"verdict", "psl",
 };
 
 struct slot {
