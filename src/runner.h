@@ -21,6 +21,13 @@ struct runner;
  */
 struct runner *runner_new(const struct conf *conf, const char *only, bool *usage,
     struct error *err);
+/*
+ * runner_new() over the nchecks checks given instead of the registry (they
+ * must outlive the runner): a test runs its own checks through the real
+ * scheduling. Sections of conf, and names in only, are those of these checks.
+ */
+struct runner *runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
+    const struct conf *conf, const char *only, bool *usage, struct error *err);
 void runner_free(struct runner *r);
 /* Prints the configured checks and their configuration (for --list-checks). */
 void runner_describe(struct runner *r, struct strbuf *out);
