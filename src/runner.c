@@ -1,6 +1,7 @@
 /* The runner: picks the checks for a target, runs them concurrently over one DNS engine, builds the verdict. */
 #include "src/runner.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,6 +38,15 @@ struct job {
 	bool started;
 	bool done;
 	int64_t finished;
+};
+
+/* One part of a check split into parts (check_ops.split). */
+struct part {
+	const struct job *job;
+	void *state;
+	size_t i;
+	pthread_t thread;
+	bool threaded;
 };
 
 struct run_state {
@@ -148,6 +158,10 @@ runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
 	r->nslots = nchecks;
 	r->slots = xcalloc(r->nslots, sizeof(*r->slots));
 	for (i = 0; i < r->nslots; i++) {
+		/* a check runs one way: whole, or in parts */
+		assert((checks[i]->run != NULL) != (checks[i]->split != NULL));
+		assert(checks[i]->split == NULL ||
+		    (checks[i]->part != NULL && checks[i]->join != NULL));
 		r->slots[i].ops = checks[i];
 		r->slots[i].enabled = only == NULL || in_list(only, checks[i]->name);
 	}
@@ -246,6 +260,65 @@ find_job(struct run_state *st, const char *name)
 }
 
 static void *
+part_main(void *arg)
+{
+	struct part *p = arg;
+	const struct slot *s = p->job->slot;
+
+	s->ops->part(s->ctx, p->state, p->i, p->job->target, p->job->dns);
+	return NULL;
+}
+
+/*
+ * Runs the n parts of a check at once: part 0 on the check's own thread,
+ * the others on threads of their own, so that their DNS waits overlap.
+ * Each part is a self-contained call, ready for a pool of workers.
+ */
+static void
+run_parts(const struct job *j, void *state, size_t n)
+{
+	struct part *parts = xcalloc(n, sizeof(*parts));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		parts[i].job = j;
+		parts[i].state = state;
+		parts[i].i = i;
+	}
+	for (i = 1; i < n; i++)
+		parts[i].threaded = pthread_create(&parts[i].thread, NULL, part_main,
+		    &parts[i]) == 0;
+	part_main(&parts[0]);
+	for (i = 1; i < n; i++) {
+		if (parts[i].threaded)
+			pthread_join(parts[i].thread, NULL);
+		else
+			/* no thread to spare: the part runs late, but it runs */
+			part_main(&parts[i]);
+	}
+	free(parts);
+}
+
+/* One check for one target: whole, or split, its parts, joined. */
+static void
+run_check(const struct job *j)
+{
+	const struct check_ops *ops = j->slot->ops;
+	void *state;
+	size_t n = 0;
+
+	if (ops->split == NULL) {
+		ops->run(j->slot->ctx, j->target, j->dns, j->rep);
+		return;
+	}
+	if ((state = ops->split(j->slot->ctx, j->target, j->rep, &n)) == NULL)
+		return;
+	assert(n > 0);
+	run_parts(j, state, n);
+	ops->join(j->slot->ctx, state, j->target, j->dns, j->rep);
+}
+
+static void *
 job_main(void *arg)
 {
 	struct job *j = arg;
@@ -263,7 +336,7 @@ job_main(void *arg)
 	pthread_mutex_unlock(&j->st->lock);
 
 	start = now_ms();
-	j->slot->ops->run(j->slot->ctx, j->target, j->dns, j->rep);
+	run_check(j);
 	report_set_duration_ms(j->rep, (int)(now_ms() - start));
 
 	pthread_mutex_lock(&j->st->lock);

@@ -1,7 +1,9 @@
 /* Tests of the runner with checks of the tests' own: dependency order, the target deadline, checks split into parts. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "support.h"
 #include "checks/check.h"
@@ -20,8 +22,10 @@ struct run {
 	int elapsed_ms;
 };
 
+/* Runs the n checks with the configuration text conf (NULL: none) and a target deadline. */
 static void
-run_checks(struct run *x, const struct check_ops *const *checks, size_t n, int timeout_ms)
+run_checks(struct run *x, const struct check_ops *const *checks, size_t n, const char *conf,
+    int timeout_ms)
 {
 	struct error err;
 	bool usage;
@@ -29,6 +33,8 @@ run_checks(struct run *x, const struct check_ops *const *checks, size_t n, int t
 
 	memset(x, 0, sizeof(*x));
 	x->conf = conf_new();
+	if (conf != NULL)
+		cr_assert_eq(conf_load_file(x->conf, "t.conf", conf, &err), 0, "%s", err.msg);
 	x->r = runner_new_checks(checks, n, x->conf, NULL, &usage, &err);
 	cr_assert_not_null(x->r, "%s", err.msg);
 	/* one attempt longer than any test: only the target deadline ends a slow query */
@@ -128,7 +134,7 @@ Test(runner, check_runs_after_the_peers_it_reads_and_sees_their_findings, .timeo
 	static const struct check_ops *const checks[] = { &reader, &writer };
 	struct run x;
 
-	run_checks(&x, checks, ARRAY_SIZE(checks), 10000);
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 10000);
 	cr_expect_not_null(report_find(report_of(&x, "reader"), "peer_finished"),
 	    "the reader ran before the writer had finished");
 	cr_expect_geq(report_duration_ms(report_of(&x, "writer")), 150);
@@ -141,7 +147,7 @@ Test(runner, check_does_not_wait_for_a_skipped_peer, .timeout = 20)
 	static const struct check_ops *const checks[] = { &reader, &writer_needs_helo };
 	struct run x;
 
-	run_checks(&x, checks, ARRAY_SIZE(checks), 10000);
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 10000);
 	cr_expect_eq(report_status(report_of(&x, "writer")), CHECK_SKIPPED);
 	cr_expect_str_eq(report_reason(report_of(&x, "writer")), "needs --helo");
 	cr_expect_not_null(report_find(report_of(&x, "reader"), "no_peer"));
@@ -189,7 +195,7 @@ Test(runner, deadline_cuts_a_slow_check_and_the_run_returns_on_time, .timeout = 
 	static const struct check_ops *const checks[] = { &slow, &quick };
 	struct run x;
 
-	run_checks(&x, checks, ARRAY_SIZE(checks), 300);
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 300);
 	cr_expect_eq(report_status(report_of(&x, "slow")), CHECK_ERROR);
 	cr_expect_str_eq(report_reason(report_of(&x, "slow")), "deadline");
 	cr_expect_eq(report_status(report_of(&x, "quick")), CHECK_PASS);
@@ -206,7 +212,7 @@ Test(runner, run_within_the_deadline_is_not_marked, .timeout = 20)
 	static const struct check_ops *const checks[] = { &quick, &writer };
 	struct run x;
 
-	run_checks(&x, checks, ARRAY_SIZE(checks), 5000);
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 5000);
 	cr_expect_eq(report_status(report_of(&x, "writer")), CHECK_PASS);
 	cr_expect_null(report_reason(report_of(&x, "writer")));
 	cr_expect_not(x.res.deadline_hit);
@@ -237,4 +243,162 @@ Test(runner, sections_and_names_are_those_of_the_given_checks)
 	cr_expect_not(usage);
 	cr_expect(strstr(err.msg, "unknown section [spf]") != NULL, "%s", err.msg);
 	conf_free(conf);
+}
+
+/*
+ * A check in parts: each part waits (up to 2 s) until every part has
+ * started, which only parts running at the same time can see, then asks
+ * one slow question; the join reports what the parts saw.
+ */
+
+#define NPARTS 3
+
+struct halves {
+	atomic_int started;
+	int ran[NPARTS];
+	bool met[NPARTS];		/* part i saw all parts started */
+	bool late;			/* the parts ask a 150 ms question */
+	bool cut;			/* part 1 asks a question never answered */
+};
+
+static atomic_int joins;
+
+/* [parts] mode = late | cut */
+static int
+parts_configure(void **ctx, const struct conf *conf, struct error *err)
+{
+	const struct conf_section *sec = conf_next(conf, NULL, "parts");
+	const char *mode = sec != NULL ? conf_section_get(sec, "mode") : NULL;
+
+	(void)err;
+	*ctx = mode != NULL ? xstrdup(mode) : NULL;
+	return 0;
+}
+
+static void *
+parts_split(const void *ctx, const struct target *t, struct report *rep, size_t *nparts)
+{
+	struct halves *h = xcalloc(1, sizeof(*h));
+
+	(void)t;
+	(void)rep;
+	h->late = ctx != NULL && strcmp(ctx, "late") == 0;
+	h->cut = ctx != NULL && strcmp(ctx, "cut") == 0;
+	*nparts = NPARTS;
+	return h;
+}
+
+static void
+parts_part(const void *ctx, void *state, size_t i, const struct target *t, struct dns *dns)
+{
+	struct halves *h = state;
+	const struct timespec ms = { 0, 1000000 };
+	int n;
+
+	(void)ctx;
+	(void)t;
+	h->ran[i]++;
+	atomic_fetch_add(&h->started, 1);
+	for (n = 0; n < 2000 && atomic_load(&h->started) < NPARTS; n++)
+		nanosleep(&ms, NULL);
+	h->met[i] = atomic_load(&h->started) == NPARTS;
+	if (h->late)
+		wait_on_dns(dns, 150);
+	if (h->cut && i == 1)
+		dns_result_free(dns_lookup(dns, "timeout.parts.example.test", DNS_T_A));
+}
+
+static void
+parts_join(const void *ctx, void *state, const struct target *t, struct dns *dns,
+    struct report *rep)
+{
+	struct halves *h = state;
+	size_t i;
+
+	(void)ctx;
+	(void)t;
+	(void)dns;
+	atomic_fetch_add(&joins, 1);
+	for (i = 0; i < NPARTS; i++)
+		report_add(rep, h->met[i] ? "met" : "alone", SEV_INFO,
+		    json_pack("{s:i,s:i}", "part", (int)i, "ran", h->ran[i]),
+		    "part %zu ran %d time(s)", i, h->ran[i]);
+	free(h);
+}
+
+static void *
+skip_split(const void *ctx, const struct target *t, struct report *rep, size_t *nparts)
+{
+	(void)ctx;
+	(void)t;
+	*nparts = NPARTS;
+	report_skip(rep, "nothing to split");
+	return NULL;
+}
+
+static const struct check_ops in_parts = {
+	.name = "parts",
+	.summary = "three parts that must overlap",
+	.configure = parts_configure,
+	.split = parts_split,
+	.part = parts_part,
+	.join = parts_join,
+	.free = free,
+};
+
+static const struct check_ops skip_parts = {
+	.name = "parts",
+	.summary = "a check in parts that ends in its split",
+	.split = skip_split,
+	.part = parts_part,
+	.join = parts_join,
+};
+
+Test(runner, parts_of_a_check_run_at_the_same_time_then_join, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &in_parts };
+	const struct report *rep;
+	size_t i;
+	struct run x;
+
+	run_checks(&x, checks, 1, "[parts]\nmode = late\n", 10000);
+	rep = report_of(&x, "parts");
+	cr_expect_eq(atomic_load(&joins), 1);
+	cr_assert_eq(report_nfindings(rep), NPARTS);
+	for (i = 0; i < NPARTS; i++) {
+		const struct finding *f = report_finding(rep, i);
+
+		cr_expect_str_eq(f->code, "met", "part %zu ran while others had not started", i);
+		cr_expect_eq(json_integer_value(json_object_get(f->data, "ran")), 1,
+		    "part %zu ran more or less than once", i);
+	}
+	/* three 150 ms questions, one at a time, would take 450 ms */
+	cr_expect_lt(x.elapsed_ms, 400, "took %d ms", x.elapsed_ms);
+	cr_expect_geq(report_duration_ms(rep), 150);
+	run_release(&x);
+}
+
+Test(runner, check_in_parts_that_ends_in_its_split_is_not_joined, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &skip_parts };
+	struct run x;
+
+	run_checks(&x, checks, 1, NULL, 10000);
+	cr_expect_eq(report_status(report_of(&x, "parts")), CHECK_SKIPPED);
+	cr_expect_str_eq(report_reason(report_of(&x, "parts")), "nothing to split");
+	cr_expect_eq(atomic_load(&joins), 0);
+	run_release(&x);
+}
+
+Test(runner, deadline_cuts_a_check_in_parts, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &in_parts, &quick };
+	struct run x;
+
+	run_checks(&x, checks, 2, "[parts]\nmode = cut\n", 300);
+	cr_expect_eq(report_status(report_of(&x, "parts")), CHECK_ERROR);
+	cr_expect_str_eq(report_reason(report_of(&x, "parts")), "deadline");
+	cr_expect_eq(atomic_load(&joins), 1);
+	cr_expect_lt(x.elapsed_ms, 800, "took %d ms", x.elapsed_ms);
+	run_release(&x);
 }
