@@ -340,9 +340,23 @@ check_selector(struct run *r, const struct selector *s, bool *found)
 	dns_result_free(res);
 }
 
+/* The result of one signature; the JSON names it through sig_result_names. */
+enum sig_result {
+	SIG_PERMERROR = 0,
+	SIG_TEMPERROR,
+	SIG_FAIL,			/* the cryptography does not verify */
+	SIG_POLICY,			/* it verifies, but RFC 8301 forbids accepting it */
+	SIG_PASS,
+};
+
+static const char *const sig_result_names[] = {
+	"permerror", "temperror", "fail", "policy", "pass",
+};
+_Static_assert(ARRAY_SIZE(sig_result_names) == SIG_PASS + 1, "a name for every result");
+
 /* The outcome of one signature. */
 struct outcome {
-	const char *result;		/* pass fail permerror temperror policy */
+	enum sig_result result;
 	const char *reason;		/* short, stable words */
 	const char *code;		/* the finding code */
 	char detail[256];
@@ -353,7 +367,7 @@ struct outcome {
 };
 
 static void
-set_outcome(struct outcome *o, const char *result, const char *reason, const char *code,
+set_outcome(struct outcome *o, enum sig_result result, const char *reason, const char *code,
     const char *detail)
 {
 	o->result = result;
@@ -379,28 +393,28 @@ key_fits(const struct dkim_sig *sig, const struct dkim_key *key, struct outcome 
 
 	if (key->type == DKIM_KEY_ED25519 && !sig->ed25519) {
 		snprintf(why, sizeof(why), "the key is ed25519 but a=%s", sig->a);
-		set_outcome(o, "permerror", "key type does not match a=", "signature_key_invalid", why);
+		set_outcome(o, SIG_PERMERROR, "key type does not match a=", "signature_key_invalid", why);
 		return -1;
 	}
 	if (key->type == DKIM_KEY_RSA && sig->ed25519) {
-		set_outcome(o, "permerror", "key type does not match a=", "signature_key_invalid",
+		set_outcome(o, SIG_PERMERROR, "key type does not match a=", "signature_key_invalid",
 		    "the key is rsa but a=ed25519-sha256");
 		return -1;
 	}
 	if ((sig->hash_sha1 && !key->h_sha1) || (!sig->hash_sha1 && !key->h_sha256)) {
 		snprintf(why, sizeof(why), "the key allows h=%s, the signature uses %s", key->h, sig->a);
-		set_outcome(o, "permerror", "hash not allowed by the key", "signature_key_invalid", why);
+		set_outcome(o, SIG_PERMERROR, "hash not allowed by the key", "signature_key_invalid", why);
 		return -1;
 	}
 	if (!key->email) {
 		snprintf(why, sizeof(why), "the key is for s=%s, not email", key->s);
-		set_outcome(o, "permerror", "key not for email", "signature_key_invalid", why);
+		set_outcome(o, SIG_PERMERROR, "key not for email", "signature_key_invalid", why);
 		return -1;
 	}
 	/* RFC 6376 3.6.1 t=s: the i= domain must be d= itself */
 	if (key->strict_subdomain && i_domain(sig) != NULL && strcasecmp(i_domain(sig), sig->d) != 0) {
 		snprintf(why, sizeof(why), "the key has t=s but i= is in the subdomain '%s'", i_domain(sig));
-		set_outcome(o, "permerror", "subdomain not allowed by the key", "signature_key_invalid",
+		set_outcome(o, SIG_PERMERROR, "subdomain not allowed by the key", "signature_key_invalid",
 		    why);
 		return -1;
 	}
@@ -412,25 +426,25 @@ lib_error(const struct dkim_verdict *v, struct outcome *o)
 {
 	switch (v->error) {
 	case DKIM_LIB_KEY_DNS:
-		set_outcome(o, "temperror", "temporary DNS error", "signature_dns_error", v->why);
+		set_outcome(o, SIG_TEMPERROR, "temporary DNS error", "signature_dns_error", v->why);
 		break;
 	case DKIM_LIB_KEY_MISSING:
-		set_outcome(o, "permerror", "key missing", "signature_key_missing", v->why);
+		set_outcome(o, SIG_PERMERROR, "key missing", "signature_key_missing", v->why);
 		break;
 	case DKIM_LIB_KEY_REVOKED:
-		set_outcome(o, "permerror", "key revoked", "signature_key_revoked", v->why);
+		set_outcome(o, SIG_PERMERROR, "key revoked", "signature_key_revoked", v->why);
 		break;
 	case DKIM_LIB_KEY_INVALID:
-		set_outcome(o, "permerror", "key syntax error", "signature_key_invalid", v->why);
+		set_outcome(o, SIG_PERMERROR, "key syntax error", "signature_key_invalid", v->why);
 		break;
 	case DKIM_LIB_EXPIRED:
-		set_outcome(o, "permerror", "expired", "signature_expired", v->why);
+		set_outcome(o, SIG_PERMERROR, "expired", "signature_expired", v->why);
 		break;
 	case DKIM_LIB_KEY_SMALL:
-		set_outcome(o, "policy", "key too short", "signature_key_too_short", v->why);
+		set_outcome(o, SIG_POLICY, "key too short", "signature_key_too_short", v->why);
 		break;
 	default:
-		set_outcome(o, "permerror", "signature syntax error", "signature_invalid", v->why);
+		set_outcome(o, SIG_PERMERROR, "signature syntax error", "signature_invalid", v->why);
 		break;
 	}
 }
@@ -452,20 +466,20 @@ sig_key(struct run *r, const struct dkim_sig *sig, struct dkim_key *key, struct 
 	if (dns_status_is_failure(res->status)) {
 		snprintf(why, sizeof(why), "the key lookup of '%.100s' failed (%s)", name,
 		    dns_status_name(res->status));
-		set_outcome(o, "temperror", "temporary DNS error", "signature_dns_error", why);
+		set_outcome(o, SIG_TEMPERROR, "temporary DNS error", "signature_dns_error", why);
 	} else if ((txt = first_txt(res)) == NULL) {
 		snprintf(why, sizeof(why), "%s for '%.100s'", dns_status_name(res->status), name);
-		set_outcome(o, "permerror", "key missing", "signature_key_missing", why);
+		set_outcome(o, SIG_PERMERROR, "key missing", "signature_key_missing", why);
 	} else if (res->nrr > 1) {
-		set_outcome(o, "permerror", "several key records", "signature_key_invalid",
+		set_outcome(o, SIG_PERMERROR, "several key records", "signature_key_invalid",
 		    "the selector has several TXT records");
 	} else if (dkim_key_parse(txt->u.txt.data, txt->u.txt.len, key) < 0) {
-		set_outcome(o, "permerror", "key syntax error", "signature_key_invalid", key->why);
+		set_outcome(o, SIG_PERMERROR, "key syntax error", "signature_key_invalid", key->why);
 	} else {
 		o->key_type = dkim_key_type_name(key->type);
 		o->key_bits = key->bits;
 		if (key->revoked)
-			set_outcome(o, "permerror", "key revoked", "signature_key_revoked",
+			set_outcome(o, SIG_PERMERROR, "key revoked", "signature_key_revoked",
 			    "the key record has an empty p=");
 		else
 			ret = 0;
@@ -482,16 +496,16 @@ crypto_outcome(const struct dkim_verdict *v, struct outcome *o)
 	switch (v->crypto) {
 	case DKIM_CRYPTO_PASS:
 		o->crypto = "pass";
-		set_outcome(o, "pass", "verified", "signature_pass", NULL);
+		set_outcome(o, SIG_PASS, "verified", "signature_pass", NULL);
 		break;
 	case DKIM_CRYPTO_BAD_BODY:
 		o->crypto = "body_hash_mismatch";
-		set_outcome(o, "fail", "body hash mismatch", "signature_body_hash_mismatch",
+		set_outcome(o, SIG_FAIL, "body hash mismatch", "signature_body_hash_mismatch",
 		    "the body was changed after signing: its hash differs from bh= (RFC 6376 6.1.3)");
 		break;
 	default:
 		o->crypto = "bad_signature";
-		set_outcome(o, "fail", "signature mismatch", "signature_mismatch",
+		set_outcome(o, SIG_FAIL, "signature mismatch", "signature_mismatch",
 		    "the signature does not verify with the published key: signed headers changed, or the key is not the signing key");
 		break;
 	}
@@ -509,14 +523,14 @@ policy_outcome(const struct dkim_conf *c, const struct dkim_sig *sig,
 		snprintf(o->detail, sizeof(o->detail),
 		    "RFC 8301 3.1: verifiers must not accept rsa-sha1 (the signature itself %s)",
 		    itself);
-		o->result = "policy";
+		o->result = SIG_POLICY;
 		o->reason = "rsa-sha1";
 		o->code = "signature_rsa_sha1";
 	} else if (key->type == DKIM_KEY_RSA && key->bits < c->fail_bits) {
 		snprintf(o->detail, sizeof(o->detail),
 		    "RFC 8301 3.2: a %d-bit RSA key is under %ld bits (the signature itself %s)",
 		    key->bits, c->fail_bits, itself);
-		o->result = "policy";
+		o->result = SIG_POLICY;
 		o->reason = "key too short";
 		o->code = "signature_key_too_short";
 	}
@@ -551,16 +565,16 @@ classify(struct run *r, struct dkim_sig *sig, const struct dkim_verdict *v, size
 	memset(&key, 0, sizeof(key));
 	if (dkim_sig_check(sig, (int64_t)time(NULL), &expired) < 0) {
 		if (expired)
-			set_outcome(o, "permerror", "expired", "signature_expired", sig->why);
+			set_outcome(o, SIG_PERMERROR, "expired", "signature_expired", sig->why);
 		else
-			set_outcome(o, "permerror", "signature syntax error", "signature_invalid",
+			set_outcome(o, SIG_PERMERROR, "signature syntax error", "signature_invalid",
 			    sig->why);
 		return;
 	}
 	if (sig_key(r, sig, &key, o) < 0 || key_fits(sig, &key, o) < 0)
 		goto out;
 	if (!v->seen) {
-		set_outcome(o, "permerror", "not verified", "signature_invalid", v->why[0] != '\0' ?
+		set_outcome(o, SIG_PERMERROR, "not verified", "signature_invalid", v->why[0] != '\0' ?
 		    v->why : "libopendkim did not verify this signature");
 		goto out;
 	}
@@ -570,10 +584,47 @@ classify(struct run *r, struct dkim_sig *sig, const struct dkim_verdict *v, size
 	}
 	crypto_outcome(v, o);
 	policy_outcome(r->c, sig, &key, v, o);
-	if (strcmp(o->result, "pass") == 0)
+	if (o->result == SIG_PASS)
 		pass_notes(sig, &key, nfrom, o);
 out:
 	dkim_key_release(&key);
+}
+
+/* One signature in the JSON and as a finding; npass: how many signatures pass. */
+static void
+report_signature(struct run *r, size_t i, const struct dkim_sig *sig,
+    const struct dkim_verdict *v, const struct outcome *o, size_t npass)
+{
+	const char *result = sig_result_names[o->result];
+	const char *detail = o->detail[0] != '\0' ? o->detail : NULL;
+	bool pass = o->result == SIG_PASS;
+	enum finding_severity sev;
+
+	json_array_append_new(json_object_get(report_data(r->rep), "signatures"),
+	    json_pack("{s:I,s:o,s:o,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:O}",
+	    "index", (json_int_t)i, "d", json_str(sig->d), "s", json_str(sig->s),
+	    "a", json_str(sig->a), "v", json_str(sig->v), "result", result, "reason", o->reason,
+	    "detail", json_str(detail),
+	    "canonicalization", json_str(v->canon[0] != '\0' ? v->canon : sig->c),
+	    "crypto", json_str(o->crypto), "key_type", json_str(o->key_type),
+	    "key_bits", o->key_bits > 0 ? json_integer(o->key_bits) : json_null(),
+	    "notes", o->notes));
+	if (pass)
+		sev = SEV_INFO;
+	else if (o->result == SIG_TEMPERROR)
+		sev = SEV_ERROR;
+	else if (npass > 0)
+		/* one good signature is enough: a broken extra one is not a rejection */
+		sev = SEV_WARN;
+	else
+		sev = SEV_FAIL;
+	report_add(r->rep, sev == SEV_WARN ? "other_signature_failed" : o->code, sev,
+	    json_pack("{s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "index", (json_int_t)i,
+	    "d", json_str(sig->d), "s", json_str(sig->s), "a", json_str(sig->a),
+	    "result", result, "reason", o->reason, "detail", json_str(detail)),
+	    "DKIM signature %zu (d=%s, s=%s): %s%s%s%s", i + 1,
+	    sig->d != NULL ? sig->d : "?", sig->s != NULL ? sig->s : "?", result,
+	    pass ? "" : " (", pass ? "" : o->reason, pass ? "" : ")");
 }
 
 static void
@@ -581,7 +632,6 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 {
 	struct dkim_verdict *v = xcalloc(msg->nsig + 1, sizeof(*v));
 	struct outcome *o = xcalloc(msg->nsig + 1, sizeof(*o));
-	json_t *arr = json_object_get(report_data(r->rep), "signatures");
 	char why[256] = "";
 	size_t i, npass = 0, ntemp = 0;
 
@@ -594,50 +644,17 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 	for (i = 0; i < msg->nsig; i++) {
 		o[i].notes = json_array();
 		classify(r, &msg->sig[i], &v[i], msg->nfrom, &o[i]);
-		if (strcmp(o[i].result, "pass") == 0)
+		if (o[i].result == SIG_PASS)
 			npass++;
-		if (strcmp(o[i].result, "temperror") == 0)
+		if (o[i].result == SIG_TEMPERROR)
 			ntemp++;
 	}
 	for (i = 0; i < msg->nsig; i++) {
-		const struct dkim_sig *sig = &msg->sig[i];
-		enum finding_severity sev;
-		json_t *obj;
-
-		obj = json_pack("{s:I,s:o,s:o,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:O}",
-		    "index", (json_int_t)i, "d", json_str(sig->d), "s", json_str(sig->s),
-		    "a", json_str(sig->a), "v", json_str(sig->v),
-		    "result", o[i].result, "reason", o[i].reason,
-		    "detail", json_str(o[i].detail[0] != '\0' ? o[i].detail : NULL),
-		    "canonicalization", json_str(v[i].canon[0] != '\0' ? v[i].canon : sig->c),
-		    "crypto", json_str(o[i].crypto),
-		    "key_type", json_str(o[i].key_type),
-		    "key_bits", o[i].key_bits > 0 ? json_integer(o[i].key_bits) : json_null(),
-		    "notes", o[i].notes);
-		json_array_append_new(arr, obj);
-		if (strcmp(o[i].result, "pass") == 0)
-			sev = SEV_INFO;
-		else if (strcmp(o[i].result, "temperror") == 0)
-			sev = SEV_ERROR;
-		else if (npass > 0)
-			/* one good signature is enough: a broken extra one is not a rejection */
-			sev = SEV_WARN;
-		else
-			sev = SEV_FAIL;
-		report_add(r->rep, sev == SEV_WARN ? "other_signature_failed" : o[i].code, sev,
-		    json_pack("{s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "index", (json_int_t)i,
-		    "d", json_str(sig->d), "s", json_str(sig->s), "a", json_str(sig->a),
-		    "result", o[i].result, "reason", o[i].reason,
-		    "detail", json_str(o[i].detail[0] != '\0' ? o[i].detail : NULL)),
-		    "DKIM signature %zu (d=%s, s=%s): %s%s%s%s", i + 1,
-		    sig->d != NULL ? sig->d : "?", sig->s != NULL ? sig->s : "?", o[i].result,
-		    strcmp(o[i].result, "pass") == 0 ? "" : " (",
-		    strcmp(o[i].result, "pass") == 0 ? "" : o[i].reason,
-		    strcmp(o[i].result, "pass") == 0 ? "" : ")");
+		report_signature(r, i, &msg->sig[i], &v[i], &o[i], npass);
 		json_decref(o[i].notes);
 	}
 	json_object_set_new(report_data(r->rep), "result", json_string(npass > 0 ? "pass" :
-	    ntemp > 0 ? "temperror" : msg->nsig > 0 ? o[0].result : "none"));
+	    ntemp > 0 ? "temperror" : msg->nsig > 0 ? sig_result_names[o[0].result] : "none"));
 	free(o);
 	free(v);
 }
