@@ -68,8 +68,32 @@ struct check_ops {
 	 * ("file:line: ...") on bad configuration. May be NULL.
 	 */
 	int (*configure)(void **ctx, const struct conf *conf, struct error *err);
-	/* Runs for one target; cannot fail: problems become findings. Thread-safe on ctx. */
+	/*
+	 * Runs for one target; cannot fail: problems become findings. Thread-safe on ctx.
+	 * A check sets either run, or split, part and join below.
+	 */
 	void (*run)(const void *ctx, const struct target *t, struct dns *dns, struct report *rep);
+	/*
+	 * A run in independent parts (the MAIL FROM and HELO identities of
+	 * SPF), which the runner runs at once and then lets the check combine.
+	 *
+	 * split() prepares the run for t and returns its state (the check's
+	 * own type) with *nparts, at least 1, set; or NULL when the run ends
+	 * there, its report already saying why (report_skip).
+	 * part() is called once for each i below *nparts, on threads of the
+	 * runner's choosing, in any order, at the same time. A part is a job
+	 * on its own: it reads ctx and t, may block on DNS through dns, writes
+	 * only what belongs to part i in state, and never touches the report.
+	 * join() runs when every part has returned: it writes the report
+	 * (it may ask DNS too) and frees state.
+	 * Cannot fail, as run.
+	 */
+	void *(*split)(const void *ctx, const struct target *t, struct report *rep,
+	    size_t *nparts);
+	void (*part)(const void *ctx, void *state, size_t i, const struct target *t,
+	    struct dns *dns);
+	void (*join)(const void *ctx, void *state, const struct target *t, struct dns *dns,
+	    struct report *rep);
 	/* Optional: prints its configuration for --list-checks (checks print nothing else). */
 	void (*describe)(const void *ctx, struct strbuf *out);
 	void (*free)(void *ctx);

@@ -166,25 +166,16 @@ addresses(const struct dns_result *res)
 	return arr;
 }
 
+/* The forward lookups of the PTR names: is one of them the IP again (FCrDNS)? */
 static void
-check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
-    struct report *rep, const struct dns_result *ptr, int family,
-    const unsigned char *addr)
+report_fcrdns(const struct target *t, struct report *rep, const char **names,
+    struct dns_result **fwd, size_t n, int family, const unsigned char *addr)
 {
-	size_t n = ptr->nrr < (size_t)c->max_names ? ptr->nrr : (size_t)c->max_names;
-	const char **names = xcalloc(n, sizeof(*names));
-	uint16_t *types = xcalloc(n, sizeof(*types));
-	struct dns_result **fwd = xcalloc(n, sizeof(*fwd));
 	const char *confirmed = NULL;
 	bool failed = false;
+	json_t *d;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		names[i] = ptr->rr[i].u.name.target;
-		types[i] = family == AF_INET ? DNS_T_A : DNS_T_AAAA;
-	}
-	/* all forward lookups at once: one round trip, not one per name */
-	dns_lookup_many(dns, names, types, n, fwd);
 	for (i = 0; i < n; i++) {
 		if (fwd[i]->status == DNS_ANSWER && dns_result_has_addr(fwd[i], family, addr)) {
 			if (confirmed == NULL)
@@ -199,8 +190,7 @@ check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
 		    "PTR name '%s' resolves back to %s (forward-confirmed)", confirmed, t->ip);
 		json_object_set_new(report_data(rep), "fcrdns", json_true());
 	} else if (failed) {
-		json_t *d = json_pack("{s:o,s:[]}", "ip", json_str(t->ip), "lookups");
-
+		d = json_pack("{s:o,s:[]}", "ip", json_str(t->ip), "lookups");
 		for (i = 0; i < n; i++)
 			json_array_append_new(json_object_get(d, "lookups"),
 			    json_pack("{s:o,s:s,s:s}", "name", json_str(names[i]),
@@ -211,8 +201,7 @@ check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
 		    t->ip, names[0], dns_status_name(fwd[0]->status));
 		json_object_set_new(report_data(rep), "fcrdns", json_null());
 	} else {
-		json_t *d = json_pack("{s:o,s:[]}", "ip", json_str(t->ip), "names");
-
+		d = json_pack("{s:o,s:[]}", "ip", json_str(t->ip), "names");
 		for (i = 0; i < n; i++)
 			json_array_append_new(json_object_get(d, "names"),
 			    json_pack("{s:o,s:s,s:o}", "name", json_str(names[i]),
@@ -223,6 +212,14 @@ check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
 		    names[0], t->ip);
 		json_object_set_new(report_data(rep), "fcrdns", json_false());
 	}
+}
+
+/* PTR names that look like those of end-user pools: a generic word, the IP in the name. */
+static void
+report_generic(const struct rdns_conf *c, struct report *rep, const char **names, size_t n,
+    int family, const unsigned char *addr)
+{
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const char *word = generic_word(c, names[i]);
@@ -238,24 +235,55 @@ check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
 		    word != NULL ? "word '" : "", word != NULL ? word : "",
 		    word != NULL ? (octets ? "', embeds the IP" : "'") : "embeds the IP");
 	}
+}
 
-	if (t->helo != NULL && t->helo[0] != '[') {
-		bool match = false;
+/* The HELO name is ptr, ignoring case and a final dot on the HELO name. */
+static bool
+helo_is(const char *helo, const char *ptr)
+{
+	size_t n = strlen(ptr);
 
-		for (i = 0; i < ptr->nrr; i++)
-			if (strcasecmp(ptr->rr[i].u.name.target, t->helo) == 0 ||
-			    (strlen(t->helo) == strlen(ptr->rr[i].u.name.target) + 1 &&
-			    t->helo[strlen(t->helo) - 1] == '.' &&
-			    strncasecmp(ptr->rr[i].u.name.target, t->helo,
-			    strlen(ptr->rr[i].u.name.target)) == 0))
-				match = true;
-		if (!match)
-			report_add(rep, "ptr_helo_mismatch", SEV_INFO,
-			    json_pack("{s:o,s:o}", "ptr", json_str(names[0]),
-			    "helo", json_str(t->helo)),
-			    "the PTR name '%s' differs from the HELO name '%s'", names[0], t->helo);
+	return strcasecmp(ptr, helo) == 0 ||
+	    (strlen(helo) == n + 1 && helo[n] == '.' && strncasecmp(ptr, helo, n) == 0);
+}
+
+/* A HELO name that is none of the PTR names (an address literal is not compared). */
+static void
+report_helo(const struct target *t, struct report *rep, const struct dns_result *ptr)
+{
+	const char *first = ptr->rr[0].u.name.target;
+	size_t i;
+
+	if (t->helo == NULL || t->helo[0] == '[')
+		return;
+	for (i = 0; i < ptr->nrr; i++)
+		if (helo_is(t->helo, ptr->rr[i].u.name.target))
+			return;
+	report_add(rep, "ptr_helo_mismatch", SEV_INFO,
+	    json_pack("{s:o,s:o}", "ptr", json_str(first), "helo", json_str(t->helo)),
+	    "the PTR name '%s' differs from the HELO name '%s'", first, t->helo);
+}
+
+static void
+check_names(const struct rdns_conf *c, const struct target *t, struct dns *dns,
+    struct report *rep, const struct dns_result *ptr, int family,
+    const unsigned char *addr)
+{
+	size_t n = ptr->nrr < (size_t)c->max_names ? ptr->nrr : (size_t)c->max_names;
+	const char **names = xcalloc(n, sizeof(*names));
+	uint16_t *types = xcalloc(n, sizeof(*types));
+	struct dns_result **fwd = xcalloc(n, sizeof(*fwd));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		names[i] = ptr->rr[i].u.name.target;
+		types[i] = family == AF_INET ? DNS_T_A : DNS_T_AAAA;
 	}
-
+	/* all forward lookups at once: one round trip, not one per name */
+	dns_lookup_many(dns, names, types, n, fwd);
+	report_fcrdns(t, rep, names, fwd, n, family, addr);
+	report_generic(c, rep, names, n, family, addr);
+	report_helo(t, rep, ptr);
 	for (i = 0; i < n; i++)
 		dns_result_free(fwd[i]);
 	free(fwd);

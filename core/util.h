@@ -17,8 +17,25 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * A message buffer for functions that report a problem to a caller that
- * decides how to show it (configuration, argument validation).
+ * Two error channels, each for its kind of failure.
+ *
+ * struct error: a problem of the setup that stops what the person running
+ * the program asked for, and that the program shows them: a file, directory,
+ * socket or thread that fails (the environment), a bad checks.d line, a bad
+ * command-line value or batch field. The function that detects it fills err
+ * once with the whole message ("file:line: ...", the option or field, the
+ * path and strerror) and returns -1; callers pass -1 up without adding to
+ * it; main or the batch loop prints it and picks the exit code (78, 64).
+ * A function that parses and also touches the environment (a batch line
+ * naming a message file) takes struct error.
+ *
+ * char *why, size_t whylen: a pure parser or validator of untrusted text (a
+ * DNS record, a header field, a bounce, an address) that does no I/O. Its
+ * failure is an ordinary outcome that the caller usually turns into a
+ * finding, so it only writes a short reason into the caller's buffer: it
+ * never allocates for an error, keeps no state, and is safe in the check
+ * threads and the fuzz harnesses. The caller adds the context (the input's
+ * name, file:line) when it passes the reason on, e.g. into a struct error.
  */
 struct error {
 	char msg[512];

@@ -330,13 +330,53 @@ rdf_name(const ldns_rdf *rdf)
 	return out;
 }
 
+/* An A or AAAA record: the address (size octets) into addr, its text into rr. */
+static int
+addr_decode(const ldns_rr *lrr, int family, unsigned char *addr, size_t size,
+    struct dns_rr *rr)
+{
+	const ldns_rdf *rd = ldns_rr_rdf(lrr, 0);
+	char buf[64];
+
+	if (ldns_rr_rd_count(lrr) < 1 || ldns_rdf_size(rd) != size)
+		return -1;
+	memcpy(addr, ldns_rdf_data(rd), size);
+	dns_ip_format(family, addr, buf, sizeof(buf));
+	rr->text = xstrdup(buf);
+	return 0;
+}
+
+/* A TXT (or SPF) record: its character-strings joined, each length kept. */
+static int
+txt_decode(const ldns_rr *lrr, struct dns_rr *rr)
+{
+	size_t i, n = ldns_rr_rd_count(lrr);
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	rr->u.txt.nstrings = n;
+	rr->u.txt.lens = xcalloc(n ? n : 1, sizeof(size_t));
+	for (i = 0; i < n; i++) {
+		const ldns_rdf *rd = ldns_rr_rdf(lrr, i);
+		const uint8_t *d = ldns_rdf_data(rd);
+
+		if (ldns_rdf_size(rd) < 1 || (size_t)d[0] + 1 > ldns_rdf_size(rd)) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		strbuf_add(&sb, d + 1, d[0]);
+		rr->u.txt.lens[i] = d[0];
+	}
+	rr->u.txt.data = strbuf_detach(&sb, &rr->u.txt.len);
+	rr->text = xmalloc(rr->u.txt.len + 1);
+	memcpy(rr->text, rr->u.txt.data, rr->u.txt.len + 1);
+	return 0;
+}
+
 static int
 rr_decode(const ldns_rr *lrr, struct dns_rr *rr)
 {
-	const ldns_rdf *rd;
-	struct strbuf sb;
-	char buf[64];
-	size_t i, n;
+	size_t n;
 
 	memset(rr, 0, sizeof(*rr));
 	rr->type = ldns_rr_get_type(lrr);
@@ -345,21 +385,9 @@ rr_decode(const ldns_rr *lrr, struct dns_rr *rr)
 	n = ldns_rr_rd_count(lrr);
 	switch (rr->type) {
 	case DNS_T_A:
-		rd = ldns_rr_rdf(lrr, 0);
-		if (n < 1 || ldns_rdf_size(rd) != 4)
-			return -1;
-		memcpy(rr->u.a.addr, ldns_rdf_data(rd), 4);
-		dns_ip_format(AF_INET, rr->u.a.addr, buf, sizeof(buf));
-		rr->text = xstrdup(buf);
-		break;
+		return addr_decode(lrr, AF_INET, rr->u.a.addr, 4, rr);
 	case DNS_T_AAAA:
-		rd = ldns_rr_rdf(lrr, 0);
-		if (n < 1 || ldns_rdf_size(rd) != 16)
-			return -1;
-		memcpy(rr->u.aaaa.addr, ldns_rdf_data(rd), 16);
-		dns_ip_format(AF_INET6, rr->u.aaaa.addr, buf, sizeof(buf));
-		rr->text = xstrdup(buf);
-		break;
+		return addr_decode(lrr, AF_INET6, rr->u.aaaa.addr, 16, rr);
 	case DNS_T_PTR:
 	case DNS_T_CNAME:
 	case DNS_T_NS:
@@ -378,25 +406,7 @@ rr_decode(const ldns_rr *lrr, struct dns_rr *rr)
 		break;
 	case DNS_T_TXT:
 	case DNS_T_SPF:
-		strbuf_init(&sb);
-		rr->u.txt.nstrings = n;
-		rr->u.txt.lens = xcalloc(n ? n : 1, sizeof(size_t));
-		for (i = 0; i < n; i++) {
-			const uint8_t *d;
-
-			rd = ldns_rr_rdf(lrr, i);
-			d = ldns_rdf_data(rd);
-			if (ldns_rdf_size(rd) < 1 || (size_t)d[0] + 1 > ldns_rdf_size(rd)) {
-				strbuf_release(&sb);
-				return -1;
-			}
-			strbuf_add(&sb, d + 1, d[0]);
-			rr->u.txt.lens[i] = d[0];
-		}
-		rr->u.txt.data = strbuf_detach(&sb, &rr->u.txt.len);
-		rr->text = xmalloc(rr->u.txt.len + 1);
-		memcpy(rr->text, rr->u.txt.data, rr->u.txt.len + 1);
-		break;
+		return txt_decode(lrr, rr);
 	case DNS_T_SOA:
 		if (n < 7)
 			return -1;

@@ -17,6 +17,7 @@
 #include "core/util.h"
 
 #define EXIT_USAGE	64
+#define EXIT_IOERR	74
 #define EXIT_CONFIG	78
 
 enum format {
@@ -292,6 +293,106 @@ print_result(const struct options *o, const struct run_result *res)
 	return output_text_write(stdout, res, &topt);
 }
 
+/*
+ * Reads checks.d and configures the checks. NULL with the problem printed
+ * and *ret set: 78 for bad configuration, 64 for an unknown --checks name.
+ */
+static struct runner *
+configure(const struct options *o, struct conf **conf, int *ret)
+{
+	struct error err = { "" };
+	struct runner *r = NULL;
+	char *dir = find_config_dir(o->config_dir);
+	bool usage;
+
+	*ret = EXIT_CONFIG;
+	*conf = conf_new();
+	if (conf_load_dir(*conf, dir, &err) < 0) {
+		error("%s", err.msg);
+		goto out;
+	}
+	if ((r = runner_new(*conf, o->checks, &usage, &err)) == NULL) {
+		error("%s", err.msg);
+		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
+	}
+out:
+	free(dir);
+	return r;
+}
+
+static int
+list_checks(struct runner *r)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	runner_describe(r, &sb);
+	fputs(sb.buf != NULL ? sb.buf : "", stdout);
+	strbuf_release(&sb);
+	return 0;
+}
+
+/* The DNS engine on the --resolver servers, else those of /etc/resolv.conf; NULL with the problem printed. */
+static struct dns_engine *
+engine_start(const struct options *o)
+{
+	struct dns_config cfg;
+	struct dns_engine *eng;
+	char msg[256];
+	int n;
+
+	dns_config_init(&cfg);
+	if (o->nservers > 0) {
+		memcpy(cfg.servers, o->servers, sizeof(o->servers));
+		cfg.nservers = o->nservers;
+	} else {
+		n = dns_servers_from_resolv_conf("/etc/resolv.conf", cfg.servers, DNS_MAX_SERVERS);
+		if (n <= 0) {
+			error("no resolver: /etc/resolv.conf has no usable nameserver; use --resolver");
+			return NULL;
+		}
+		cfg.nservers = (size_t)n;
+	}
+	/* leave room for a retry within the deadline */
+	if (cfg.attempt_timeout_ms > (int)(o->timeout * 1000 / 3))
+		cfg.attempt_timeout_ms = (int)(o->timeout * 1000 / 3);
+	if ((eng = dns_engine_new(&cfg, msg, sizeof(msg))) == NULL)
+		error("%s", msg);
+	return eng;
+}
+
+static int
+run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
+{
+	struct batch_options bo = {
+		.path = o->batch,
+		.jobs = (size_t)o->jobs,
+		.timeout_ms = (int)(o->timeout * 1000),
+		.fail_on_at_risk = o->fail_on_at_risk,
+		.progress = isatty(STDERR_FILENO),
+	};
+
+	return batch_run(r, eng, &bo);
+}
+
+/* Checks the target of the command line and prints the result; returns the exit code. */
+static int
+run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
+{
+	struct run_result res;
+	int ret;
+
+	runner_run(r, eng, &o->target, (int)(o->timeout * 1000), &res);
+	if (print_result(o, &res) < 0 || fflush(stdout) != 0) {
+		error("cannot write the result: %s", strerror(errno));
+		ret = EXIT_IOERR;
+	} else {
+		ret = verdict_exit_code(&res.verdict, o->fail_on_at_risk);
+	}
+	run_result_release(&res);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -300,13 +401,7 @@ main(int argc, char **argv)
 	struct conf *conf = NULL;
 	struct runner *r = NULL;
 	struct dns_engine *eng = NULL;
-	struct dns_config cfg;
-	struct run_result res;
-	char *dir = NULL;
-	char msg[256];
-	bool usage;
 	int ret = EXIT_USAGE;
-	int n;
 
 	/* out of memory inside jansson ends the program like everywhere else */
 	json_set_alloc_funcs(xmalloc, free);
@@ -319,78 +414,21 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		goto out;
 	}
-
-	ret = EXIT_CONFIG;
-	dir = find_config_dir(o.config_dir);
-	conf = conf_new();
-	if (conf_load_dir(conf, dir, &err) < 0) {
-		error("%s", err.msg);
+	if ((r = configure(&o, &conf, &ret)) == NULL)
 		goto out;
-	}
-	r = runner_new(conf, o.checks, &usage, &err);
-	if (r == NULL) {
-		error("%s", err.msg);
-		ret = usage ? EXIT_USAGE : EXIT_CONFIG;
-		goto out;
-	}
 	if (o.list_checks) {
-		struct strbuf sb;
-
-		strbuf_init(&sb);
-		runner_describe(r, &sb);
-		fputs(sb.buf != NULL ? sb.buf : "", stdout);
-		strbuf_release(&sb);
-		ret = 0;
+		ret = list_checks(r);
 		goto out;
 	}
-
-	dns_config_init(&cfg);
-	if (o.nservers > 0) {
-		memcpy(cfg.servers, o.servers, sizeof(o.servers));
-		cfg.nservers = o.nservers;
-	} else {
-		n = dns_servers_from_resolv_conf("/etc/resolv.conf", cfg.servers, DNS_MAX_SERVERS);
-		if (n <= 0) {
-			error("no resolver: /etc/resolv.conf has no usable nameserver; use --resolver");
-			goto out;
-		}
-		cfg.nservers = (size_t)n;
-	}
-	/* leave room for a retry within the deadline */
-	if (cfg.attempt_timeout_ms > (int)(o.timeout * 1000 / 3))
-		cfg.attempt_timeout_ms = (int)(o.timeout * 1000 / 3);
-	eng = dns_engine_new(&cfg, msg, sizeof(msg));
-	if (eng == NULL) {
-		error("%s", msg);
+	/* a setup without a usable resolver is a configuration error */
+	ret = EXIT_CONFIG;
+	if ((eng = engine_start(&o)) == NULL)
 		goto out;
-	}
-
-	if (o.batch != NULL) {
-		struct batch_options bo = {
-			.path = o.batch,
-			.jobs = (size_t)o.jobs,
-			.timeout_ms = (int)(o.timeout * 1000),
-			.fail_on_at_risk = o.fail_on_at_risk,
-			.progress = isatty(STDERR_FILENO),
-		};
-
-		ret = batch_run(r, eng, &bo);
-		goto out;
-	}
-
-	runner_run(r, eng, &o.target, (int)(o.timeout * 1000), &res);
-	if (print_result(&o, &res) < 0 || fflush(stdout) != 0) {
-		error("cannot write the result: %s", strerror(errno));
-		ret = 74;
-	} else {
-		ret = verdict_exit_code(&res.verdict, o.fail_on_at_risk);
-	}
-	run_result_release(&res);
+	ret = o.batch != NULL ? run_batch(&o, r, eng) : run_target(&o, r, eng);
 out:
 	dns_engine_free(eng);
 	runner_free(r);
 	conf_free(conf);
-	free(dir);
 	target_release(&o.target);
 	return ret;
 }

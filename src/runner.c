@@ -1,6 +1,7 @@
 /* The runner: picks the checks for a target, runs them concurrently over one DNS engine, builds the verdict. */
 #include "src/runner.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
-	"verdict",
+	"verdict", "psl",
 };
 
 struct slot {
@@ -39,6 +40,15 @@ struct job {
 	int64_t finished;
 };
 
+/* One part of a check split into parts (check_ops.split). */
+struct part {
+	const struct job *job;
+	void *state;
+	size_t i;
+	pthread_t thread;
+	bool threaded;
+};
+
 struct run_state {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -46,17 +56,27 @@ struct run_state {
 	size_t njobs;
 };
 
+/* The check called name in checks, or NULL. */
+static const struct check_ops *
+find_ops(const struct check_ops *const *checks, size_t n, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(checks[i]->name) == len && strncmp(checks[i]->name, name, len) == 0)
+			return checks[i];
+	return NULL;
+}
+
 static bool
-section_known(const char *name)
+section_known(const struct check_ops *const *checks, size_t n, const char *name)
 {
 	const char *dot = strchr(name, '.');
 	size_t len = dot != NULL ? (size_t)(dot - name) : strlen(name);
 	size_t i;
 
-	for (i = 0; i < check_registry_len; i++)
-		if (strlen(check_registry[i]->name) == len &&
-		    strncmp(check_registry[i]->name, name, len) == 0)
-			return true;
+	if (find_ops(checks, n, name, len) != NULL)
+		return true;
 	for (i = 0; i < ARRAY_SIZE(other_sections); i++)
 		if (strcmp(other_sections[i], name) == 0)
 			return true;
@@ -83,10 +103,10 @@ in_list(const char *list, const char *name)
 }
 
 static int
-check_only(const char *only, struct error *err)
+check_only(const struct check_ops *const *checks, size_t nchecks, const char *only,
+    struct error *err)
 {
 	const char *p = only;
-	char name[64];
 
 	if (*p == '\0')
 		return error_set(err, "--checks: the list is empty");
@@ -96,13 +116,9 @@ check_only(const char *only, struct error *err)
 
 		if (n == 0)
 			return error_set(err, "--checks: empty name in '%s'", only);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (check_find(name) == NULL)
-			return error_set(err, "--checks: unknown check '%s' (see --list-checks)",
-			    name);
+		if (find_ops(checks, nchecks, p, n) == NULL)
+			return error_set(err, "--checks: unknown check '%.*s' (see --list-checks)",
+			    (int)(n < 63 ? n : 63), p);
 		if (end == NULL)
 			break;
 		p = end + 1;
@@ -113,18 +129,25 @@ check_only(const char *only, struct error *err)
 struct runner *
 runner_new(const struct conf *conf, const char *only, bool *usage, struct error *err)
 {
+	return runner_new_checks(check_registry, check_registry_len, conf, only, usage, err);
+}
+
+struct runner *
+runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
+    const struct conf *conf, const char *only, bool *usage, struct error *err)
+{
 	struct runner *r = xcalloc(1, sizeof(*r));
 	size_t i;
 
 	*usage = false;
-	if (only != NULL && check_only(only, err) < 0) {
+	if (only != NULL && check_only(checks, nchecks, only, err) < 0) {
 		*usage = true;
 		goto fail;
 	}
 	for (i = 0; i < conf->nsections; i++) {
 		const struct conf_section *sec = &conf->sections[i];
 
-		if (!section_known(sec->name)) {
+		if (!section_known(checks, nchecks, sec->name)) {
 			conf_error(sec, NULL, err, "unknown section [%s]: no check has that name",
 			    sec->name);
 			goto fail;
@@ -132,11 +155,15 @@ runner_new(const struct conf *conf, const char *only, bool *usage, struct error 
 	}
 	if ((r->rules = verdict_rules_load(conf, err)) == NULL)
 		goto fail;
-	r->nslots = check_registry_len;
+	r->nslots = nchecks;
 	r->slots = xcalloc(r->nslots, sizeof(*r->slots));
 	for (i = 0; i < r->nslots; i++) {
-		r->slots[i].ops = check_registry[i];
-		r->slots[i].enabled = only == NULL || in_list(only, check_registry[i]->name);
+		/* a check runs one way: whole, or in parts */
+		assert((checks[i]->run != NULL) != (checks[i]->split != NULL));
+		assert(checks[i]->split == NULL ||
+		    (checks[i]->part != NULL && checks[i]->join != NULL));
+		r->slots[i].ops = checks[i];
+		r->slots[i].enabled = only == NULL || in_list(only, checks[i]->name);
 	}
 	for (i = 0; i < r->nslots; i++) {
 		struct slot *s = &r->slots[i];
@@ -233,6 +260,65 @@ find_job(struct run_state *st, const char *name)
 }
 
 static void *
+part_main(void *arg)
+{
+	struct part *p = arg;
+	const struct slot *s = p->job->slot;
+
+	s->ops->part(s->ctx, p->state, p->i, p->job->target, p->job->dns);
+	return NULL;
+}
+
+/*
+ * Runs the n parts of a check at once: part 0 on the check's own thread,
+ * the others on threads of their own, so that their DNS waits overlap.
+ * Each part is a self-contained call, ready for a pool of workers.
+ */
+static void
+run_parts(const struct job *j, void *state, size_t n)
+{
+	struct part *parts = xcalloc(n, sizeof(*parts));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		parts[i].job = j;
+		parts[i].state = state;
+		parts[i].i = i;
+	}
+	for (i = 1; i < n; i++)
+		parts[i].threaded = pthread_create(&parts[i].thread, NULL, part_main,
+		    &parts[i]) == 0;
+	part_main(&parts[0]);
+	for (i = 1; i < n; i++) {
+		if (parts[i].threaded)
+			pthread_join(parts[i].thread, NULL);
+		else
+			/* no thread to spare: the part runs late, but it runs */
+			part_main(&parts[i]);
+	}
+	free(parts);
+}
+
+/* One check for one target: whole, or split, its parts, joined. */
+static void
+run_check(const struct job *j)
+{
+	const struct check_ops *ops = j->slot->ops;
+	void *state;
+	size_t n = 0;
+
+	if (ops->split == NULL) {
+		ops->run(j->slot->ctx, j->target, j->dns, j->rep);
+		return;
+	}
+	if ((state = ops->split(j->slot->ctx, j->target, j->rep, &n)) == NULL)
+		return;
+	assert(n > 0);
+	run_parts(j, state, n);
+	ops->join(j->slot->ctx, state, j->target, j->dns, j->rep);
+}
+
+static void *
 job_main(void *arg)
 {
 	struct job *j = arg;
@@ -250,7 +336,7 @@ job_main(void *arg)
 	pthread_mutex_unlock(&j->st->lock);
 
 	start = now_ms();
-	j->slot->ops->run(j->slot->ctx, j->target, j->dns, j->rep);
+	run_check(j);
 	report_set_duration_ms(j->rep, (int)(now_ms() - start));
 
 	pthread_mutex_lock(&j->st->lock);
@@ -261,24 +347,15 @@ job_main(void *arg)
 	return NULL;
 }
 
-void
-runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
-    int timeout_ms, struct run_result *out)
+/* One job per enabled check, its report in out (skipped when an input is missing). */
+static void
+plan_jobs(struct runner *r, const struct target *t, struct dns *dns, struct run_state *st,
+    struct run_result *out)
 {
-	int64_t start = now_ms();
-	int64_t deadline = timeout_ms > 0 ? start + timeout_ms : 0;
-	struct run_state st;
-	struct report_set *set;
-	struct dns *dns;
-	size_t i, n = 0;
+	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->target = t;
-	dns = dns_new(eng, deadline);
-	pthread_mutex_init(&st.lock, NULL);
-	pthread_cond_init(&st.cond, NULL);
-	st.jobs = xcalloc(r->nslots, sizeof(*st.jobs));
-	st.njobs = 0;
+	st->jobs = xcalloc(r->nslots, sizeof(*st->jobs));
+	st->njobs = 0;
 	out->reports = xcalloc(r->nslots, sizeof(*out->reports));
 	for (i = 0; i < r->nslots; i++) {
 		struct slot *s = &r->slots[i];
@@ -287,29 +364,32 @@ runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
 
 		if (!s->enabled)
 			continue;
-		j = &st.jobs[st.njobs++];
+		j = &st->jobs[st->njobs++];
 		j->slot = s;
 		j->rep = report_new(s->ops);
 		j->target = t;
 		j->dns = dns;
-		j->st = &st;
-		out->reports[n++] = j->rep;
+		j->st = st;
+		out->reports[out->nreports++] = j->rep;
 		missing = missing_input(s->ops, t);
 		if (missing != NULL)
 			report_skip(j->rep, "needs %s", missing);
 	}
-	out->nreports = n;
-	set = report_set_new(out->reports, n);
-	for (i = 0; i < st.njobs; i++)
-		report_set_peers(st.jobs[i].rep, set);
+}
+
+/* Starts every job that is not skipped, each on a thread of its own. */
+static void
+start_jobs(struct run_state *st)
+{
+	size_t i;
 
 	/* mark first, start second: a check waits only on checks that will run */
-	pthread_mutex_lock(&st.lock);
-	for (i = 0; i < st.njobs; i++)
-		st.jobs[i].started = report_status(st.jobs[i].rep) != CHECK_SKIPPED;
-	pthread_mutex_unlock(&st.lock);
-	for (i = 0; i < st.njobs; i++) {
-		struct job *j = &st.jobs[i];
+	pthread_mutex_lock(&st->lock);
+	for (i = 0; i < st->njobs; i++)
+		st->jobs[i].started = report_status(st->jobs[i].rep) != CHECK_SKIPPED;
+	pthread_mutex_unlock(&st->lock);
+	for (i = 0; i < st->njobs; i++) {
+		struct job *j = &st->jobs[i];
 
 		if (!j->started)
 			continue;
@@ -319,8 +399,16 @@ runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
 			j->started = false;
 		}
 	}
-	for (i = 0; i < st.njobs; i++) {
-		struct job *j = &st.jobs[i];
+}
+
+/* Waits for every job; marks those that ended at or after the deadline. */
+static void
+finish_jobs(struct run_state *st, int64_t deadline, struct run_result *out)
+{
+	size_t i;
+
+	for (i = 0; i < st->njobs; i++) {
+		struct job *j = &st->jobs[i];
 
 		if (j->started)
 			pthread_join(j->thread, NULL);
@@ -332,6 +420,30 @@ runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
 			out->deadline_hit = true;
 		}
 	}
+}
+
+void
+runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
+    int timeout_ms, struct run_result *out)
+{
+	int64_t start = now_ms();
+	int64_t deadline = timeout_ms > 0 ? start + timeout_ms : 0;
+	struct run_state st;
+	struct report_set *set;
+	struct dns *dns;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->target = t;
+	dns = dns_new(eng, deadline);
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_cond_init(&st.cond, NULL);
+	plan_jobs(r, t, dns, &st, out);
+	set = report_set_new(out->reports, out->nreports);
+	for (i = 0; i < st.njobs; i++)
+		report_set_peers(st.jobs[i].rep, set);
+	start_jobs(&st);
+	finish_jobs(&st, deadline, out);
 
 	verdict_build_rules(&out->verdict, r->rules, t, out->reports, out->nreports);
 	dns_counters_get(dns, &out->dns);

@@ -21,6 +21,13 @@ struct runner;
  */
 struct runner *runner_new(const struct conf *conf, const char *only, bool *usage,
     struct error *err);
+/*
+ * runner_new() over the nchecks checks given instead of the registry (they
+ * must outlive the runner): a test runs its own checks through the real
+ * scheduling. Sections of conf, and names in only, are those of these checks.
+ */
+struct runner *runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
+    const struct conf *conf, const char *only, bool *usage, struct error *err);
 void runner_free(struct runner *r);
 /* Prints the configured checks and their configuration (for --list-checks). */
 void runner_describe(struct runner *r, struct strbuf *out);
@@ -41,8 +48,12 @@ struct run_result {
 /*
  * Runs every enabled check whose inputs t has (others are reported skipped),
  * all at once, each in its own thread, a check waiting only for the checks
- * in its ops->after. timeout_ms bounds the whole target (0: none). May block
- * on DNS up to that deadline plus one attempt. Cannot fail.
+ * in its ops->after; the parts of a check split into parts (ops->split) run
+ * at once too, each in its own thread, before its join. timeout_ms bounds
+ * the whole target (0: none): a check still running when it passes ends
+ * with its next DNS wait and is reported as an error with reason
+ * "deadline". May block on DNS up to that deadline plus one attempt.
+ * Cannot fail.
  */
 void runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
     int timeout_ms, struct run_result *out);

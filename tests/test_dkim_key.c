@@ -25,6 +25,20 @@
 	"3qRuQMfml7NcBQIgO5p1pHKsOmT8DCAdkA4EjDHB85068XuY5EPEKXFFSB0CIFVD\n" \
 	"vG1+J0K5qfvE484MGOlItSFGKCoyiq2ZswclShyy\n" \
 	"-----END RSA PRIVATE KEY-----\n"
+/* the same key in PKCS#8 (RFC 5208), and an ed25519 private key in PKCS#8 */
+#define PEM512_PKCS8 "-----BEGIN PRIVATE KEY-----\n" \
+	"MIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEAs4dyP9YJTw1AWlSF\n" \
+	"x/VRRUHa8HEU6YFoY98P4zKQOWQ4429GrNCYyMjydos8EjSNWuSPLnGN7H8SSfIf\n" \
+	"SHllkQIDAQABAkBenggMtNV7IFTGRr2rQRNwGOE2z6Jh3p4R5MIOz9tLIzAMfrBW\n" \
+	"tKX25sj3sH/y0rBOtLZu+WNQjoLwepBRLEYxAiEA656o3fOqwGjM81s+XQ+FJb5E\n" \
+	"gXiD/IPBuFl8ePG7fscCIQDDDsSYLWpLb/zyOLqJizf+cb+W2+gnw2LQU47BM2YA\n" \
+	"5wIhANuWtF6WNu63PTsYMFjenAJ+/q2DOc7epG5Ax+aXs1wFAiA7mnWkcqw6ZPwM\n" \
+	"IB2QDgSMMcHznTrxe5jkQ8QpcUVIHQIgVUO8bX4nQrmp+8TjzgwY6Ui1IUYoKjKK\n" \
+	"rZmzByVKHLI=\n" \
+	"-----END PRIVATE KEY-----\n"
+#define PEM_ED25519_PKCS8 "-----BEGIN PRIVATE KEY-----\n" \
+	"MC4CAQAwBQYDK2VwBCIEIB7Gz1H3fyVKx5UTNKhJ3HiD8jpk9caSIYIo8YCoH4A5\n" \
+	"-----END PRIVATE KEY-----\n"
 
 static int
 parse(const char *txt, struct dkim_key *key)
@@ -237,6 +251,35 @@ Test(dkim_key, private_key_modulus_matches_its_public_key)
 	dkim_key_release(&k);
 	free(mod);
 	cr_assert_eq(dkim_rsa_private_modulus("no key here", 11, &mod, &len, why, sizeof(why)), -1);
+}
+
+Test(dkim_key, pkcs8_private_key_has_the_modulus_of_its_pkcs1_form)
+{
+	unsigned char *mod1 = NULL, *mod8 = NULL;
+	size_t len1 = 0, len8 = 0;
+	char why[128];
+
+	cr_assert_eq(dkim_rsa_private_modulus(PEM512, strlen(PEM512), &mod1, &len1, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert_eq(dkim_rsa_private_modulus(PEM512_PKCS8, strlen(PEM512_PKCS8), &mod8, &len8,
+	    why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(len8, 64, "a 512-bit modulus is 64 octets, got %zu", len8);
+	cr_assert_eq(len8, len1);
+	cr_assert_eq(memcmp(mod8, mod1, len8), 0);
+	free(mod1);
+	free(mod8);
+}
+
+Test(dkim_key, pkcs8_private_key_of_another_algorithm_is_refused)
+{
+	unsigned char *mod = NULL;
+	size_t len = 0;
+	char why[128];
+
+	cr_assert_eq(dkim_rsa_private_modulus(PEM_ED25519_PKCS8, strlen(PEM_ED25519_PKCS8), &mod,
+	    &len, why, sizeof(why)), -1);
+	cr_expect_str_eq(why, "the private key is not an RSA key");
+	cr_expect_null(mod);
 }
 
 Test(dkim_key, bits_ignore_leading_zero_octets)

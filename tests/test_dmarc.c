@@ -465,6 +465,32 @@ Test(dmarc, null_sender_without_message_is_skipped)
 	report_free(rep);
 }
 
+Test(dmarc, bad_configuration_names_file_and_line)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{ "[dmarc]\ncheck_report_authorization = maybe\n", "dm.conf:2:" },
+		{ "[dmarc \"x\"]\n", "dm.conf:1:" },
+		/* the list is every check's: the old key says where it went */
+		{ "[dmarc]\npsl_file = /x.dat\n", "[psl]" },
+		{ "[psl]\nfile = /nonexistent/psl.dat\n", "dm.conf:1:" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct conf *conf = conf_new();
+		struct error err = { "" };
+		void *ctx = NULL;
+
+		cr_assert_eq(conf_load_file(conf, "dm.conf", bad[i].text, &err), 0, "%s", err.msg);
+		cr_expect_eq(check_find("dmarc")->configure(&ctx, conf, &err), -1, "case %zu", i);
+		cr_expect(strstr(err.msg, bad[i].want) != NULL, "case %zu: '%s'", i, err.msg);
+		conf_free(conf);
+	}
+}
+
 Test(dmarc, cli_output_carries_the_contract_fields_and_validates)
 {
 	const char *args[] = { "--from", "u@reject.dmarc.test", "--checks", "dmarc",

@@ -165,11 +165,152 @@ selector_base(const struct selector *s)
 	    "source", source_names[s->source]);
 }
 
-/* Looks at one key record: its JSON object, and findings unless a signature reports it. */
+/* The key lookup failed: a finding for a selector given, a count for probes. */
+static void
+lookup_failed(struct run *r, const struct selector *s, const struct dns_result *res,
+    json_t *obj)
+{
+	json_object_set_new(obj, "status", json_string("error"));
+	if (s->source == SRC_PROBE)
+		r->probe_failed++;
+	else if (s->source == SRC_OPTION)
+		report_add(r->rep, "key_lookup_failed", SEV_ERROR,
+		    json_pack("{s:o,s:o,s:s,s:b}", "selector", json_str(s->selector),
+		    "name", json_str(s->name), "status", dns_status_name(res->status),
+		    "deadline", res->deadline),
+		    "the lookup of the DKIM key '%s' failed (%s), so it could not be checked",
+		    s->name, dns_status_name(res->status));
+}
+
+/* No key record: a finding for a selector given. Returns obj, or NULL for a probe. */
+static json_t *
+key_missing(struct run *r, const struct selector *s, const struct dns_result *res,
+    json_t *obj)
+{
+	json_object_set_new(obj, "status", json_string("missing"));
+	if (s->source == SRC_OPTION)
+		report_add(r->rep, "key_missing", SEV_FAIL,
+		    json_pack("{s:o,s:o,s:o,s:s}", "selector", json_str(s->selector),
+		    "domain", json_str(s->domain), "name", json_str(s->name),
+		    "status", dns_status_name(res->status)),
+		    "there is no DKIM key for selector '%s' of '%s' (%s for '%s')",
+		    s->selector, s->domain, dns_status_name(res->status), s->name);
+	/* a probe that finds nothing is not worth a line of its own */
+	if (s->source == SRC_PROBE) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* What the key record found holds, in the selector's JSON object. */
+static void
+key_json(json_t *obj, const struct dns_rr *txt, size_t nrr, const struct dkim_key *key,
+    int parsed)
+{
+	json_object_set_new(obj, "status", json_string("found"));
+	json_object_set_new(obj, "record", json_text(txt->u.txt.data, txt->u.txt.len));
+	json_object_set_new(obj, "records", json_integer((json_int_t)nrr));
+	json_object_set_new(obj, "key_type", key->error == DKIM_KEY_ERR_KEYTYPE ? json_null() :
+	    json_string(dkim_key_type_name(key->type)));
+	json_object_set_new(obj, "key_bits", key->bits > 0 ? json_integer(key->bits) :
+	    json_null());
+	json_object_set_new(obj, "revoked", json_boolean(key->revoked));
+	json_object_set_new(obj, "testing", json_boolean(key->testing));
+	json_object_set_new(obj, "strict_subdomain", json_boolean(key->strict_subdomain));
+	json_object_set_new(obj, "hash_algorithms", json_str(key->h));
+	json_object_set_new(obj, "service", json_str(key->s));
+	json_object_set_new(obj, "error", parsed < 0 ?
+	    json_pack("{s:o,s:o}", "tag", json_str(key->error_tag), "message",
+	    json_str(key->why)) : json_null());
+}
+
+/*
+ * Findings that make the record unusable: several records, bad syntax, a
+ * revoked key (own: not reported through a signature). False when unusable.
+ */
+static bool
+key_usable(struct run *r, const struct selector *s, size_t nrr, const struct dkim_key *key,
+    int parsed, bool own)
+{
+	if (nrr > 1 && own)
+		report_add(r->rep, "key_multiple_records", SEV_FAIL,
+		    json_pack("{s:o,s:o,s:I}", "selector", json_str(s->selector),
+		    "name", json_str(s->name), "records", (json_int_t)nrr),
+		    "'%s' has %zu TXT records; verifiers such as OpenDKIM reject a key that is not unique",
+		    s->name, nrr);
+	if (parsed < 0) {
+		if (own)
+			report_add(r->rep, key->error == DKIM_KEY_ERR_MISMATCH ?
+			    "key_type_mismatch" : "key_syntax", SEV_FAIL,
+			    json_pack("{s:o,s:o,s:o,s:o}", "selector", json_str(s->selector),
+			    "name", json_str(s->name), "tag", json_str(key->error_tag),
+			    "error", json_str(key->why)),
+			    "the DKIM key '%s' is unusable: %s", s->name, key->why);
+		return false;
+	}
+	if (key->revoked) {
+		if (own)
+			report_add(r->rep, "key_revoked", s->source == SRC_OPTION ? SEV_FAIL :
+			    SEV_INFO, json_pack("{s:o,s:o}", "selector", json_str(s->selector),
+			    "name", json_str(s->name)),
+			    "the DKIM key '%s' is revoked (empty p=); signatures with it fail", s->name);
+		return false;
+	}
+	return true;
+}
+
+/* A usable key: what it is, and what receivers may hold against it. */
+static void
+key_findings(struct run *r, const struct selector *s, const struct dkim_key *key, bool own)
+{
+	const struct dkim_conf *c = r->c;
+
+	report_add(r->rep, "key_found", SEV_INFO,
+	    json_pack("{s:o,s:o,s:s,s:i}", "selector", json_str(s->selector),
+	    "name", json_str(s->name), "key_type", dkim_key_type_name(key->type),
+	    "key_bits", key->bits),
+	    "selector '%s' of '%s' has a %d-bit %s key", s->selector, s->domain, key->bits,
+	    dkim_key_type_name(key->type));
+	if (key->type == DKIM_KEY_RSA && key->bits < c->fail_bits && own)
+		report_add(r->rep, "key_too_short", SEV_FAIL,
+		    json_pack("{s:o,s:o,s:i,s:i}", "selector", json_str(s->selector),
+		    "name", json_str(s->name), "key_bits", key->bits, "minimum", (int)c->fail_bits),
+		    "the DKIM key '%s' is only %d bits; receivers ignore RSA keys under %ld bits (RFC 8301 3.2)",
+		    s->name, key->bits, c->fail_bits);
+	else if (key->type == DKIM_KEY_RSA && key->bits < c->warn_bits)
+		report_add(r->rep, "key_weak", SEV_WARN,
+		    json_pack("{s:o,s:o,s:i,s:i}", "selector", json_str(s->selector),
+		    "name", json_str(s->name), "key_bits", key->bits,
+		    "recommended", (int)c->warn_bits),
+		    "the DKIM key '%s' is %d bits; %ld bits or more is the current recommendation",
+		    s->name, key->bits, c->warn_bits);
+	if (!key->email && own)
+		report_add(r->rep, "key_not_for_email", SEV_FAIL,
+		    json_pack("{s:o,s:o,s:o}", "selector", json_str(s->selector),
+		    "name", json_str(s->name), "service", json_str(key->s)),
+		    "the DKIM key '%s' is restricted to other services (s=%s), not email",
+		    s->name, key->s);
+	if (!key->h_sha256)
+		report_add(r->rep, "key_sha1_only", SEV_WARN,
+		    json_pack("{s:o,s:o,s:o}", "selector", json_str(s->selector),
+		    "name", json_str(s->name), "hash_algorithms", json_str(key->h)),
+		    "the DKIM key '%s' does not allow sha256 (h=%s); rsa-sha1 signatures are rejected under RFC 8301",
+		    s->name, key->h);
+	if (key->testing)
+		report_add(r->rep, "key_testing", SEV_INFO,
+		    json_pack("{s:o,s:o}", "selector", json_str(s->selector),
+		    "name", json_str(s->name)),
+		    "the DKIM key '%s' is in testing mode (t=y)", s->name);
+}
+
+/*
+ * Looks at one key record: its JSON object, and findings unless a
+ * signature reports it.
+ */
 static void
 check_selector(struct run *r, const struct selector *s, bool *found)
 {
-	const struct dkim_conf *c = r->c;
 	struct dns_result *res = dkim_adapter_result(r->ad, s->name);
 	const struct dns_rr *txt = first_txt(res);
 	struct dkim_key key;
@@ -180,120 +321,42 @@ check_selector(struct run *r, const struct selector *s, bool *found)
 	memset(&key, 0, sizeof(key));
 	json_object_set_new(obj, "dns_status", json_string(dns_status_name(res->status)));
 	if (dns_status_is_failure(res->status)) {
-		json_object_set_new(obj, "status", json_string("error"));
-		if (s->source == SRC_PROBE)
-			r->probe_failed++;
-		else if (own)
-			report_add(r->rep, "key_lookup_failed", SEV_ERROR,
-			    json_pack("{s:o,s:o,s:s,s:b}", "selector", json_str(s->selector),
-			    "name", json_str(s->name), "status", dns_status_name(res->status),
-			    "deadline", res->deadline),
-			    "the lookup of the DKIM key '%s' failed (%s), so it could not be checked",
-			    s->name, dns_status_name(res->status));
-		goto out;
+		lookup_failed(r, s, res, obj);
+	} else if (txt == NULL) {
+		obj = key_missing(r, s, res, obj);
+	} else {
+		*found = true;
+		parsed = dkim_key_parse(txt->u.txt.data, txt->u.txt.len, &key);
+		key_json(obj, txt, res->nrr, &key, parsed);
+		if (key_usable(r, s, res->nrr, &key, parsed, own))
+			key_findings(r, s, &key, own);
 	}
-	if (txt == NULL) {
-		json_object_set_new(obj, "status", json_string("missing"));
-		/* a probe that finds nothing is not worth a line of its own */
-		if (s->source == SRC_PROBE) {
-			json_decref(obj);
-			obj = NULL;
-		}
-		if (s->source == SRC_OPTION)
-			report_add(r->rep, "key_missing", SEV_FAIL,
-			    json_pack("{s:o,s:o,s:o,s:s}", "selector", json_str(s->selector),
-			    "domain", json_str(s->domain), "name", json_str(s->name),
-			    "status", dns_status_name(res->status)),
-			    "there is no DKIM key for selector '%s' of '%s' (%s for '%s')",
-			    s->selector, s->domain, dns_status_name(res->status), s->name);
-		goto out;
-	}
-	*found = true;
-	json_object_set_new(obj, "status", json_string("found"));
-	json_object_set_new(obj, "record", json_text(txt->u.txt.data, txt->u.txt.len));
-	json_object_set_new(obj, "records", json_integer((json_int_t)res->nrr));
-	parsed = dkim_key_parse(txt->u.txt.data, txt->u.txt.len, &key);
-	json_object_set_new(obj, "key_type", key.error == DKIM_KEY_ERR_KEYTYPE ? json_null() :
-	    json_string(dkim_key_type_name(key.type)));
-	json_object_set_new(obj, "key_bits", key.bits > 0 ? json_integer(key.bits) : json_null());
-	json_object_set_new(obj, "revoked", json_boolean(key.revoked));
-	json_object_set_new(obj, "testing", json_boolean(key.testing));
-	json_object_set_new(obj, "strict_subdomain", json_boolean(key.strict_subdomain));
-	json_object_set_new(obj, "hash_algorithms", json_str(key.h));
-	json_object_set_new(obj, "service", json_str(key.s));
-	json_object_set_new(obj, "error", parsed < 0 ?
-	    json_pack("{s:o,s:o}", "tag", json_str(key.error_tag), "message", json_str(key.why)) :
-	    json_null());
-
-	if (res->nrr > 1 && own)
-		report_add(r->rep, "key_multiple_records", SEV_FAIL,
-		    json_pack("{s:o,s:o,s:I}", "selector", json_str(s->selector),
-		    "name", json_str(s->name), "records", (json_int_t)res->nrr),
-		    "'%s' has %zu TXT records; verifiers such as OpenDKIM reject a key that is not unique",
-		    s->name, res->nrr);
-	if (parsed < 0) {
-		if (own)
-			report_add(r->rep, key.error == DKIM_KEY_ERR_MISMATCH ? "key_type_mismatch" :
-			    "key_syntax", SEV_FAIL,
-			    json_pack("{s:o,s:o,s:o,s:o}", "selector", json_str(s->selector),
-			    "name", json_str(s->name), "tag", json_str(key.error_tag),
-			    "error", json_str(key.why)),
-			    "the DKIM key '%s' is unusable: %s", s->name, key.why);
-		goto out;
-	}
-	if (key.revoked) {
-		if (own)
-			report_add(r->rep, "key_revoked", s->source == SRC_OPTION ? SEV_FAIL : SEV_INFO,
-			    json_pack("{s:o,s:o}", "selector", json_str(s->selector),
-			    "name", json_str(s->name)),
-			    "the DKIM key '%s' is revoked (empty p=); signatures with it fail", s->name);
-		goto out;
-	}
-	report_add(r->rep, "key_found", SEV_INFO,
-	    json_pack("{s:o,s:o,s:s,s:i}", "selector", json_str(s->selector),
-	    "name", json_str(s->name), "key_type", dkim_key_type_name(key.type), "key_bits", key.bits),
-	    "selector '%s' of '%s' has a %d-bit %s key", s->selector, s->domain, key.bits,
-	    dkim_key_type_name(key.type));
-	if (key.type == DKIM_KEY_RSA && key.bits < c->fail_bits && own)
-		report_add(r->rep, "key_too_short", SEV_FAIL,
-		    json_pack("{s:o,s:o,s:i,s:i}", "selector", json_str(s->selector),
-		    "name", json_str(s->name), "key_bits", key.bits, "minimum", (int)c->fail_bits),
-		    "the DKIM key '%s' is only %d bits; receivers ignore RSA keys under %ld bits (RFC 8301 3.2)",
-		    s->name, key.bits, c->fail_bits);
-	else if (key.type == DKIM_KEY_RSA && key.bits < c->warn_bits)
-		report_add(r->rep, "key_weak", SEV_WARN,
-		    json_pack("{s:o,s:o,s:i,s:i}", "selector", json_str(s->selector),
-		    "name", json_str(s->name), "key_bits", key.bits, "recommended", (int)c->warn_bits),
-		    "the DKIM key '%s' is %d bits; %ld bits or more is the current recommendation",
-		    s->name, key.bits, c->warn_bits);
-	if (!key.email && own)
-		report_add(r->rep, "key_not_for_email", SEV_FAIL,
-		    json_pack("{s:o,s:o,s:o}", "selector", json_str(s->selector),
-		    "name", json_str(s->name), "service", json_str(key.s)),
-		    "the DKIM key '%s' is restricted to other services (s=%s), not email",
-		    s->name, key.s);
-	if (!key.h_sha256)
-		report_add(r->rep, "key_sha1_only", SEV_WARN,
-		    json_pack("{s:o,s:o,s:o}", "selector", json_str(s->selector),
-		    "name", json_str(s->name), "hash_algorithms", json_str(key.h)),
-		    "the DKIM key '%s' does not allow sha256 (h=%s); rsa-sha1 signatures are rejected under RFC 8301",
-		    s->name, key.h);
-	if (key.testing)
-		report_add(r->rep, "key_testing", SEV_INFO,
-		    json_pack("{s:o,s:o}", "selector", json_str(s->selector), "name", json_str(s->name)),
-		    "the DKIM key '%s' is in testing mode (t=y)", s->name);
-out:
 	if (obj != NULL) {
-		json_object_set_new(obj, "verdict", json_string(key_verdict(c, res, &key, parsed)));
+		json_object_set_new(obj, "verdict", json_string(key_verdict(r->c, res, &key,
+		    parsed)));
 		json_array_append_new(json_object_get(report_data(r->rep), "selectors"), obj);
 	}
 	dkim_key_release(&key);
 	dns_result_free(res);
 }
 
+/* The result of one signature; the JSON names it through sig_result_names. */
+enum sig_result {
+	SIG_PERMERROR = 0,
+	SIG_TEMPERROR,
+	SIG_FAIL,			/* the cryptography does not verify */
+	SIG_POLICY,			/* it verifies, but RFC 8301 forbids accepting it */
+	SIG_PASS,
+};
+
+static const char *const sig_result_names[] = {
+	"permerror", "temperror", "fail", "policy", "pass",
+};
+_Static_assert(ARRAY_SIZE(sig_result_names) == SIG_PASS + 1, "a name for every result");
+
 /* The outcome of one signature. */
 struct outcome {
-	const char *result;		/* pass fail permerror temperror policy */
+	enum sig_result result;
 	const char *reason;		/* short, stable words */
 	const char *code;		/* the finding code */
 	char detail[256];
@@ -304,7 +367,7 @@ struct outcome {
 };
 
 static void
-set_outcome(struct outcome *o, const char *result, const char *reason, const char *code,
+set_outcome(struct outcome *o, enum sig_result result, const char *reason, const char *code,
     const char *detail)
 {
 	o->result = result;
@@ -330,28 +393,28 @@ key_fits(const struct dkim_sig *sig, const struct dkim_key *key, struct outcome 
 
 	if (key->type == DKIM_KEY_ED25519 && !sig->ed25519) {
 		snprintf(why, sizeof(why), "the key is ed25519 but a=%s", sig->a);
-		set_outcome(o, "permerror", "key type does not match a=", "signature_key_invalid", why);
+		set_outcome(o, SIG_PERMERROR, "key type does not match a=", "signature_key_invalid", why);
 		return -1;
 	}
 	if (key->type == DKIM_KEY_RSA && sig->ed25519) {
-		set_outcome(o, "permerror", "key type does not match a=", "signature_key_invalid",
+		set_outcome(o, SIG_PERMERROR, "key type does not match a=", "signature_key_invalid",
 		    "the key is rsa but a=ed25519-sha256");
 		return -1;
 	}
 	if ((sig->hash_sha1 && !key->h_sha1) || (!sig->hash_sha1 && !key->h_sha256)) {
 		snprintf(why, sizeof(why), "the key allows h=%s, the signature uses %s", key->h, sig->a);
-		set_outcome(o, "permerror", "hash not allowed by the key", "signature_key_invalid", why);
+		set_outcome(o, SIG_PERMERROR, "hash not allowed by the key", "signature_key_invalid", why);
 		return -1;
 	}
 	if (!key->email) {
 		snprintf(why, sizeof(why), "the key is for s=%s, not email", key->s);
-		set_outcome(o, "permerror", "key not for email", "signature_key_invalid", why);
+		set_outcome(o, SIG_PERMERROR, "key not for email", "signature_key_invalid", why);
 		return -1;
 	}
 	/* RFC 6376 3.6.1 t=s: the i= domain must be d= itself */
 	if (key->strict_subdomain && i_domain(sig) != NULL && strcasecmp(i_domain(sig), sig->d) != 0) {
 		snprintf(why, sizeof(why), "the key has t=s but i= is in the subdomain '%s'", i_domain(sig));
-		set_outcome(o, "permerror", "subdomain not allowed by the key", "signature_key_invalid",
+		set_outcome(o, SIG_PERMERROR, "subdomain not allowed by the key", "signature_key_invalid",
 		    why);
 		return -1;
 	}
@@ -363,127 +426,121 @@ lib_error(const struct dkim_verdict *v, struct outcome *o)
 {
 	switch (v->error) {
 	case DKIM_LIB_KEY_DNS:
-		set_outcome(o, "temperror", "temporary DNS error", "signature_dns_error", v->why);
+		set_outcome(o, SIG_TEMPERROR, "temporary DNS error", "signature_dns_error", v->why);
 		break;
 	case DKIM_LIB_KEY_MISSING:
-		set_outcome(o, "permerror", "key missing", "signature_key_missing", v->why);
+		set_outcome(o, SIG_PERMERROR, "key missing", "signature_key_missing", v->why);
 		break;
 	case DKIM_LIB_KEY_REVOKED:
-		set_outcome(o, "permerror", "key revoked", "signature_key_revoked", v->why);
+		set_outcome(o, SIG_PERMERROR, "key revoked", "signature_key_revoked", v->why);
 		break;
 	case DKIM_LIB_KEY_INVALID:
-		set_outcome(o, "permerror", "key syntax error", "signature_key_invalid", v->why);
+		set_outcome(o, SIG_PERMERROR, "key syntax error", "signature_key_invalid", v->why);
 		break;
 	case DKIM_LIB_EXPIRED:
-		set_outcome(o, "permerror", "expired", "signature_expired", v->why);
+		set_outcome(o, SIG_PERMERROR, "expired", "signature_expired", v->why);
 		break;
 	case DKIM_LIB_KEY_SMALL:
-		set_outcome(o, "policy", "key too short", "signature_key_too_short", v->why);
+		set_outcome(o, SIG_POLICY, "key too short", "signature_key_too_short", v->why);
 		break;
 	default:
-		set_outcome(o, "permerror", "signature syntax error", "signature_invalid", v->why);
+		set_outcome(o, SIG_PERMERROR, "signature syntax error", "signature_invalid", v->why);
 		break;
 	}
 }
 
-/* Classifies one signature: our own checks first, then libopendkim's crypto, then RFC 8301 policy. */
-static void
-classify(struct run *r, struct dkim_sig *sig, const struct dkim_verdict *v, size_t nfrom,
-    struct outcome *o)
+/*
+ * The key record of sig, parsed into key (its type and size noted in o).
+ * -1 with the outcome when there is no usable key: the lookup failed, no
+ * record, several, bad syntax, revoked.
+ */
+static int
+sig_key(struct run *r, const struct dkim_sig *sig, struct dkim_key *key, struct outcome *o)
 {
-	struct dns_result *res = NULL;
+	char *name = xasprintf("%s._domainkey.%s", sig->s, sig->d);
+	struct dns_result *res = dkim_adapter_result(r->ad, name);
 	const struct dns_rr *txt;
-	struct dkim_key key;
-	char *name = NULL;
-	bool expired;
+	char why[160];
+	int ret = -1;
 
-	memset(&key, 0, sizeof(key));
-	if (dkim_sig_check(sig, (int64_t)time(NULL), &expired) < 0) {
-		if (expired)
-			set_outcome(o, "permerror", "expired", "signature_expired", sig->why);
-		else
-			set_outcome(o, "permerror", "signature syntax error", "signature_invalid", sig->why);
-		goto out;
-	}
-	name = xasprintf("%s._domainkey.%s", sig->s, sig->d);
-	res = dkim_adapter_result(r->ad, name);
 	if (dns_status_is_failure(res->status)) {
-		char why[160];
-
 		snprintf(why, sizeof(why), "the key lookup of '%.100s' failed (%s)", name,
 		    dns_status_name(res->status));
-		set_outcome(o, "temperror", "temporary DNS error", "signature_dns_error", why);
-		goto out;
-	}
-	if ((txt = first_txt(res)) == NULL) {
-		char why[160];
-
+		set_outcome(o, SIG_TEMPERROR, "temporary DNS error", "signature_dns_error", why);
+	} else if ((txt = first_txt(res)) == NULL) {
 		snprintf(why, sizeof(why), "%s for '%.100s'", dns_status_name(res->status), name);
-		set_outcome(o, "permerror", "key missing", "signature_key_missing", why);
-		goto out;
-	}
-	if (res->nrr > 1) {
-		set_outcome(o, "permerror", "several key records", "signature_key_invalid",
+		set_outcome(o, SIG_PERMERROR, "key missing", "signature_key_missing", why);
+	} else if (res->nrr > 1) {
+		set_outcome(o, SIG_PERMERROR, "several key records", "signature_key_invalid",
 		    "the selector has several TXT records");
-		goto out;
+	} else if (dkim_key_parse(txt->u.txt.data, txt->u.txt.len, key) < 0) {
+		set_outcome(o, SIG_PERMERROR, "key syntax error", "signature_key_invalid", key->why);
+	} else {
+		o->key_type = dkim_key_type_name(key->type);
+		o->key_bits = key->bits;
+		if (key->revoked)
+			set_outcome(o, SIG_PERMERROR, "key revoked", "signature_key_revoked",
+			    "the key record has an empty p=");
+		else
+			ret = 0;
 	}
-	if (dkim_key_parse(txt->u.txt.data, txt->u.txt.len, &key) < 0) {
-		set_outcome(o, "permerror", "key syntax error", "signature_key_invalid", key.why);
-		goto out;
-	}
-	o->key_type = dkim_key_type_name(key.type);
-	o->key_bits = key.bits;
-	if (key.revoked) {
-		set_outcome(o, "permerror", "key revoked", "signature_key_revoked",
-		    "the key record has an empty p=");
-		goto out;
-	}
-	if (key_fits(sig, &key, o) < 0)
-		goto out;
-	if (!v->seen) {
-		set_outcome(o, "permerror", "not verified", "signature_invalid", v->why[0] != '\0' ?
-		    v->why : "libopendkim did not verify this signature");
-		goto out;
-	}
-	if (v->error != DKIM_LIB_OK && v->error != DKIM_LIB_KEY_SMALL) {
-		lib_error(v, o);
-		goto out;
-	}
+	dns_result_free(res);
+	free(name);
+	return ret;
+}
+
+/* What libopendkim's cryptography said of a signature it verified. */
+static void
+crypto_outcome(const struct dkim_verdict *v, struct outcome *o)
+{
 	switch (v->crypto) {
 	case DKIM_CRYPTO_PASS:
 		o->crypto = "pass";
-		set_outcome(o, "pass", "verified", "signature_pass", NULL);
+		set_outcome(o, SIG_PASS, "verified", "signature_pass", NULL);
 		break;
 	case DKIM_CRYPTO_BAD_BODY:
 		o->crypto = "body_hash_mismatch";
-		set_outcome(o, "fail", "body hash mismatch", "signature_body_hash_mismatch",
+		set_outcome(o, SIG_FAIL, "body hash mismatch", "signature_body_hash_mismatch",
 		    "the body was changed after signing: its hash differs from bh= (RFC 6376 6.1.3)");
 		break;
 	default:
 		o->crypto = "bad_signature";
-		set_outcome(o, "fail", "signature mismatch", "signature_mismatch",
+		set_outcome(o, SIG_FAIL, "signature mismatch", "signature_mismatch",
 		    "the signature does not verify with the published key: signed headers changed, or the key is not the signing key");
 		break;
 	}
-	/* RFC 8301: valid crypto that modern verifiers must not accept */
+}
+
+/* RFC 8301: valid crypto that modern verifiers must not accept. */
+static void
+policy_outcome(const struct dkim_conf *c, const struct dkim_sig *sig,
+    const struct dkim_key *key, const struct dkim_verdict *v, struct outcome *o)
+{
+	const char *itself = v->crypto == DKIM_CRYPTO_PASS ? "verifies" :
+	    "does not verify either";
+
 	if (sig->rsa_sha1) {
 		snprintf(o->detail, sizeof(o->detail),
 		    "RFC 8301 3.1: verifiers must not accept rsa-sha1 (the signature itself %s)",
-		    v->crypto == DKIM_CRYPTO_PASS ? "verifies" : "does not verify either");
-		o->result = "policy";
+		    itself);
+		o->result = SIG_POLICY;
 		o->reason = "rsa-sha1";
 		o->code = "signature_rsa_sha1";
-	} else if (key.type == DKIM_KEY_RSA && key.bits < r->c->fail_bits) {
+	} else if (key->type == DKIM_KEY_RSA && key->bits < c->fail_bits) {
 		snprintf(o->detail, sizeof(o->detail),
 		    "RFC 8301 3.2: a %d-bit RSA key is under %ld bits (the signature itself %s)",
-		    key.bits, r->c->fail_bits,
-		    v->crypto == DKIM_CRYPTO_PASS ? "verifies" : "does not verify either");
-		o->result = "policy";
+		    key->bits, c->fail_bits, itself);
+		o->result = SIG_POLICY;
 		o->reason = "key too short";
 		o->code = "signature_key_too_short";
 	}
-	if (strcmp(o->result, "pass") != 0)
-		goto out;
+}
+
+/* Notes on a passing signature that strict receivers may see otherwise. */
+static void
+pass_notes(const struct dkim_sig *sig, const struct dkim_key *key, size_t nfrom,
+    struct outcome *o)
+{
 	if (sig->l != NULL)
 		json_array_append_new(o->notes, json_sprintf(
 		    "l=%.20s: only that many body octets are signed; text appended after them is not covered (RFC 6376 8.2); this verifier accepts it, strict receivers may not",
@@ -492,13 +549,82 @@ classify(struct run *r, struct dkim_sig *sig, const struct dkim_verdict *v, size
 		json_array_append_new(o->notes, json_sprintf(
 		    "the message has %zu From fields; the signature covers the last one (RFC 6376 5.4.2, 8.15); receivers may reject such a message anyway",
 		    nfrom));
-	if (key.testing)
+	if (key->testing)
 		json_array_append_new(o->notes, json_string(
 		    "the key is in testing mode (t=y); RFC 6376 3.6.1 says verifiers must treat the signature like any other"));
+}
+
+/* Classifies one signature: our own checks first, then libopendkim's crypto, then RFC 8301 policy. */
+static void
+classify(struct run *r, struct dkim_sig *sig, const struct dkim_verdict *v, size_t nfrom,
+    struct outcome *o)
+{
+	struct dkim_key key;
+	bool expired;
+
+	memset(&key, 0, sizeof(key));
+	if (dkim_sig_check(sig, (int64_t)time(NULL), &expired) < 0) {
+		if (expired)
+			set_outcome(o, SIG_PERMERROR, "expired", "signature_expired", sig->why);
+		else
+			set_outcome(o, SIG_PERMERROR, "signature syntax error", "signature_invalid",
+			    sig->why);
+		return;
+	}
+	if (sig_key(r, sig, &key, o) < 0 || key_fits(sig, &key, o) < 0)
+		goto out;
+	if (!v->seen) {
+		set_outcome(o, SIG_PERMERROR, "not verified", "signature_invalid", v->why[0] != '\0' ?
+		    v->why : "libopendkim did not verify this signature");
+		goto out;
+	}
+	if (v->error != DKIM_LIB_OK && v->error != DKIM_LIB_KEY_SMALL) {
+		lib_error(v, o);
+		goto out;
+	}
+	crypto_outcome(v, o);
+	policy_outcome(r->c, sig, &key, v, o);
+	if (o->result == SIG_PASS)
+		pass_notes(sig, &key, nfrom, o);
 out:
 	dkim_key_release(&key);
-	dns_result_free(res);
-	free(name);
+}
+
+/* One signature in the JSON and as a finding; npass: how many signatures pass. */
+static void
+report_signature(struct run *r, size_t i, const struct dkim_sig *sig,
+    const struct dkim_verdict *v, const struct outcome *o, size_t npass)
+{
+	const char *result = sig_result_names[o->result];
+	const char *detail = o->detail[0] != '\0' ? o->detail : NULL;
+	bool pass = o->result == SIG_PASS;
+	enum finding_severity sev;
+
+	json_array_append_new(json_object_get(report_data(r->rep), "signatures"),
+	    json_pack("{s:I,s:o,s:o,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:O}",
+	    "index", (json_int_t)i, "d", json_str(sig->d), "s", json_str(sig->s),
+	    "a", json_str(sig->a), "v", json_str(sig->v), "result", result, "reason", o->reason,
+	    "detail", json_str(detail),
+	    "canonicalization", json_str(v->canon[0] != '\0' ? v->canon : sig->c),
+	    "crypto", json_str(o->crypto), "key_type", json_str(o->key_type),
+	    "key_bits", o->key_bits > 0 ? json_integer(o->key_bits) : json_null(),
+	    "notes", o->notes));
+	if (pass)
+		sev = SEV_INFO;
+	else if (o->result == SIG_TEMPERROR)
+		sev = SEV_ERROR;
+	else if (npass > 0)
+		/* one good signature is enough: a broken extra one is not a rejection */
+		sev = SEV_WARN;
+	else
+		sev = SEV_FAIL;
+	report_add(r->rep, sev == SEV_WARN ? "other_signature_failed" : o->code, sev,
+	    json_pack("{s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "index", (json_int_t)i,
+	    "d", json_str(sig->d), "s", json_str(sig->s), "a", json_str(sig->a),
+	    "result", result, "reason", o->reason, "detail", json_str(detail)),
+	    "DKIM signature %zu (d=%s, s=%s): %s%s%s%s", i + 1,
+	    sig->d != NULL ? sig->d : "?", sig->s != NULL ? sig->s : "?", result,
+	    pass ? "" : " (", pass ? "" : o->reason, pass ? "" : ")");
 }
 
 static void
@@ -506,7 +632,6 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 {
 	struct dkim_verdict *v = xcalloc(msg->nsig + 1, sizeof(*v));
 	struct outcome *o = xcalloc(msg->nsig + 1, sizeof(*o));
-	json_t *arr = json_object_get(report_data(r->rep), "signatures");
 	char why[256] = "";
 	size_t i, npass = 0, ntemp = 0;
 
@@ -519,50 +644,17 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 	for (i = 0; i < msg->nsig; i++) {
 		o[i].notes = json_array();
 		classify(r, &msg->sig[i], &v[i], msg->nfrom, &o[i]);
-		if (strcmp(o[i].result, "pass") == 0)
+		if (o[i].result == SIG_PASS)
 			npass++;
-		if (strcmp(o[i].result, "temperror") == 0)
+		if (o[i].result == SIG_TEMPERROR)
 			ntemp++;
 	}
 	for (i = 0; i < msg->nsig; i++) {
-		const struct dkim_sig *sig = &msg->sig[i];
-		enum finding_severity sev;
-		json_t *obj;
-
-		obj = json_pack("{s:I,s:o,s:o,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:O}",
-		    "index", (json_int_t)i, "d", json_str(sig->d), "s", json_str(sig->s),
-		    "a", json_str(sig->a), "v", json_str(sig->v),
-		    "result", o[i].result, "reason", o[i].reason,
-		    "detail", json_str(o[i].detail[0] != '\0' ? o[i].detail : NULL),
-		    "canonicalization", json_str(v[i].canon[0] != '\0' ? v[i].canon : sig->c),
-		    "crypto", json_str(o[i].crypto),
-		    "key_type", json_str(o[i].key_type),
-		    "key_bits", o[i].key_bits > 0 ? json_integer(o[i].key_bits) : json_null(),
-		    "notes", o[i].notes);
-		json_array_append_new(arr, obj);
-		if (strcmp(o[i].result, "pass") == 0)
-			sev = SEV_INFO;
-		else if (strcmp(o[i].result, "temperror") == 0)
-			sev = SEV_ERROR;
-		else if (npass > 0)
-			/* one good signature is enough: a broken extra one is not a rejection */
-			sev = SEV_WARN;
-		else
-			sev = SEV_FAIL;
-		report_add(r->rep, sev == SEV_WARN ? "other_signature_failed" : o[i].code, sev,
-		    json_pack("{s:I,s:o,s:o,s:o,s:s,s:s,s:o}", "index", (json_int_t)i,
-		    "d", json_str(sig->d), "s", json_str(sig->s), "a", json_str(sig->a),
-		    "result", o[i].result, "reason", o[i].reason,
-		    "detail", json_str(o[i].detail[0] != '\0' ? o[i].detail : NULL)),
-		    "DKIM signature %zu (d=%s, s=%s): %s%s%s%s", i + 1,
-		    sig->d != NULL ? sig->d : "?", sig->s != NULL ? sig->s : "?", o[i].result,
-		    strcmp(o[i].result, "pass") == 0 ? "" : " (",
-		    strcmp(o[i].result, "pass") == 0 ? "" : o[i].reason,
-		    strcmp(o[i].result, "pass") == 0 ? "" : ")");
+		report_signature(r, i, &msg->sig[i], &v[i], &o[i], npass);
 		json_decref(o[i].notes);
 	}
 	json_object_set_new(report_data(r->rep), "result", json_string(npass > 0 ? "pass" :
-	    ntemp > 0 ? "temperror" : msg->nsig > 0 ? o[0].result : "none"));
+	    ntemp > 0 ? "temperror" : msg->nsig > 0 ? sig_result_names[o[0].result] : "none"));
 	free(o);
 	free(v);
 }

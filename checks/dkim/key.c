@@ -168,32 +168,56 @@ der_uint(const unsigned char **p, const unsigned char *end, const unsigned char 
 	return 0;
 }
 
+/* Enters the SEQUENCE at *p: *p and *end then bound its contents. */
+static int
+der_enter(const unsigned char **p, const unsigned char **end)
+{
+	const unsigned char *c;
+	size_t clen;
+
+	if (der_next(p, *end, 0x30, &c, &clen) < 0)
+		return -1;
+	*p = c;
+	*end = c + clen;
+	return 0;
+}
+
+/* The algorithm of an AlgorithmIdentifier (alg, alglen): is it the OID oid? -1 if malformed. */
+static int
+alg_is(const unsigned char *alg, size_t alglen, const unsigned char *oid, size_t oidlen)
+{
+	const unsigned char *q = alg, *o;
+	size_t olen;
+
+	if (der_next(&q, alg + alglen, 0x06, &o, &olen) < 0)
+		return -1;
+	return olen == oidlen && memcmp(o, oid, olen) == 0;
+}
+
 int
 dkim_spki_parse(const unsigned char *der, size_t len, const unsigned char **mod,
     size_t *modlen, char *why, size_t whylen)
 {
-	const unsigned char *p = der, *end = der + len, *spki, *alg, *oid, *bits, *rsa, *q, *e;
-	size_t spkilen, alglen, oidlen, bitslen, rsalen, elen;
+	const unsigned char *p = der, *end = der + len, *alg, *bits, *e;
+	size_t alglen, bitslen, elen;
+	int ed25519;
 
-	if (der_next(&p, end, 0x30, &spki, &spkilen) < 0 || p != end) {
+	if (der_enter(&p, &end) < 0 || end != der + len) {
 		snprintf(why, whylen, "not a DER SubjectPublicKeyInfo (outer SEQUENCE is %s)",
 		    len == 0 ? "empty" : "malformed or truncated");
 		return -1;
 	}
-	p = spki;
-	end = spki + spkilen;
 	if (der_next(&p, end, 0x30, &alg, &alglen) < 0 ||
 	    der_next(&p, end, 0x03, &bits, &bitslen) < 0 || p != end ||
 	    bitslen < 1 || bits[0] != 0) {
 		snprintf(why, whylen, "SubjectPublicKeyInfo is malformed");
 		return -1;
 	}
-	q = alg;
-	if (der_next(&q, alg + alglen, 0x06, &oid, &oidlen) < 0) {
+	if ((ed25519 = alg_is(alg, alglen, oid_ed25519, sizeof(oid_ed25519))) < 0) {
 		snprintf(why, whylen, "SubjectPublicKeyInfo has no algorithm identifier");
 		return -1;
 	}
-	if (oidlen == sizeof(oid_ed25519) && memcmp(oid, oid_ed25519, oidlen) == 0) {
+	if (ed25519) {
 		if (bitslen != 33) {
 			snprintf(why, whylen, "ed25519 SubjectPublicKeyInfo holds %zu bytes, not 32",
 			    bitslen - 1);
@@ -203,18 +227,17 @@ dkim_spki_parse(const unsigned char *der, size_t len, const unsigned char **mod,
 		*modlen = 32;
 		return DKIM_KEY_ED25519;
 	}
-	if (oidlen != sizeof(oid_rsa) || memcmp(oid, oid_rsa, oidlen) != 0) {
+	if (alg_is(alg, alglen, oid_rsa, sizeof(oid_rsa)) != 1) {
 		snprintf(why, whylen, "SubjectPublicKeyInfo algorithm is neither rsaEncryption nor Ed25519");
 		return -1;
 	}
+	/* RFC 8017 A.1.1: RSAPublicKey ::= SEQUENCE { modulus, publicExponent } */
 	p = bits + 1;
 	end = bits + bitslen;
-	if (der_next(&p, end, 0x30, &rsa, &rsalen) < 0 || p != end) {
+	if (der_enter(&p, &end) < 0 || end != bits + bitslen) {
 		snprintf(why, whylen, "RSA public key is malformed or truncated");
 		return -1;
 	}
-	p = rsa;
-	end = rsa + rsalen;
 	if (der_uint(&p, end, mod, modlen) < 0 || der_uint(&p, end, &e, &elen) < 0 || p != end) {
 		snprintf(why, whylen, "RSA public key has a malformed modulus or exponent");
 		return -1;
@@ -397,74 +420,91 @@ dkim_key_release(struct dkim_key *key)
 	memset(key, 0, sizeof(*key));
 }
 
-int
-dkim_rsa_private_modulus(const char *pem, size_t len, unsigned char **modp, size_t *modlen,
-    char *why, size_t whylen)
+/*
+ * The base64 text between the BEGIN line of an RSA private key and its END
+ * line (fresh string); *pkcs8 says which of the two BEGIN lines it was.
+ * NULL with why.
+ */
+static char *
+pem_body(const char *pem, size_t len, bool *pkcs8, char *why, size_t whylen)
 {
 	const char *begin, *body, *stop;
-	char *b64 = NULL;
-	unsigned char *der = NULL;
-	const unsigned char *p, *end, *seq, *v, *alg, *oct, *mod;
-	size_t derlen, seqlen, vlen, alglen, octlen, mlen;
-	bool pkcs8;
-	int ret = -1;
+	char *b64;
 
 	/* the PEM text must be NUL-free for the string functions below */
 	if (memchr(pem, '\0', len) != NULL) {
 		snprintf(why, whylen, "the key file holds a NUL byte");
-		return -1;
+		return NULL;
 	}
 	b64 = xstrndup(pem, len);
-	if ((begin = strstr(b64, "-----BEGIN RSA PRIVATE KEY-----")) != NULL)
-		pkcs8 = false;
-	else if ((begin = strstr(b64, "-----BEGIN PRIVATE KEY-----")) != NULL)
-		pkcs8 = true;
-	else {
+	if ((begin = strstr(b64, "-----BEGIN RSA PRIVATE KEY-----")) != NULL) {
+		*pkcs8 = false;
+	} else if ((begin = strstr(b64, "-----BEGIN PRIVATE KEY-----")) != NULL) {
+		*pkcs8 = true;
+	} else {
 		snprintf(why, whylen, "no 'BEGIN RSA PRIVATE KEY' or 'BEGIN PRIVATE KEY' line");
-		goto out;
+		free(b64);
+		return NULL;
 	}
 	body = strchr(begin + 10, '\n');
 	if (body == NULL || (stop = strstr(body, "-----END")) == NULL) {
 		snprintf(why, whylen, "the PEM block has no END line");
-		goto out;
+		free(b64);
+		return NULL;
 	}
 	memmove(b64, body, (size_t)(stop - body));
 	b64[stop - body] = '\0';
+	return b64;
+}
+
+/*
+ * RFC 5208 5: PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier,
+ * OCTET STRING }; *p and *end then bound the key inside the OCTET STRING.
+ * -1 when malformed, with why when the key is not RSA.
+ */
+static int
+pkcs8_unwrap(const unsigned char **p, const unsigned char **end, char *why, size_t whylen)
+{
+	const unsigned char *v, *alg, *oct;
+	size_t vlen, alglen, octlen;
+
+	if (der_enter(p, end) < 0 || der_uint(p, *end, &v, &vlen) < 0 ||
+	    der_next(p, *end, 0x30, &alg, &alglen) < 0 ||
+	    der_next(p, *end, 0x04, &oct, &octlen) < 0)
+		return -1;
+	if (alg_is(alg, alglen, oid_rsa, sizeof(oid_rsa)) != 1) {
+		snprintf(why, whylen, "the private key is not an RSA key");
+		return -1;
+	}
+	*p = oct;
+	*end = oct + octlen;
+	return 0;
+}
+
+int
+dkim_rsa_private_modulus(const char *pem, size_t len, unsigned char **modp, size_t *modlen,
+    char *why, size_t whylen)
+{
+	char *b64;
+	unsigned char *der = NULL;
+	const unsigned char *p, *end, *v, *mod;
+	size_t derlen, vlen, mlen;
+	bool pkcs8;
+	int ret = -1;
+
+	if ((b64 = pem_body(pem, len, &pkcs8, why, whylen)) == NULL)
+		return -1;
 	if (dkim_base64_decode(b64, &der, &derlen, why, whylen) < 0)
 		goto out;
 	/* the message for every DER problem below */
 	snprintf(why, whylen, "the private key is not well-formed DER");
 	p = der;
 	end = der + derlen;
-	if (der_next(&p, end, 0x30, &seq, &seqlen) < 0)
+	if (pkcs8 && pkcs8_unwrap(&p, &end, why, whylen) < 0)
 		goto out;
-	p = seq;
-	end = seq + seqlen;
-	if (der_uint(&p, end, &v, &vlen) < 0)
-		goto out;
-	if (pkcs8) {
-		const unsigned char *q, *oid;
-		size_t oidlen;
-
-		if (der_next(&p, end, 0x30, &alg, &alglen) < 0 ||
-		    der_next(&p, end, 0x04, &oct, &octlen) < 0)
-			goto out;
-		q = alg;
-		if (der_next(&q, alg + alglen, 0x06, &oid, &oidlen) < 0 ||
-		    oidlen != sizeof(oid_rsa) || memcmp(oid, oid_rsa, oidlen) != 0) {
-			snprintf(why, whylen, "the private key is not an RSA key");
-			goto out;
-		}
-		p = oct;
-		end = oct + octlen;
-		if (der_next(&p, end, 0x30, &seq, &seqlen) < 0)
-			goto out;
-		p = seq;
-		end = seq + seqlen;
-		if (der_uint(&p, end, &v, &vlen) < 0)
-			goto out;
-	}
-	if (der_uint(&p, end, &mod, &mlen) < 0)
+	/* RFC 8017 A.1.2: RSAPrivateKey ::= SEQUENCE { version, modulus, ... } */
+	if (der_enter(&p, &end) < 0 || der_uint(&p, end, &v, &vlen) < 0 ||
+	    der_uint(&p, end, &mod, &mlen) < 0)
 		goto out;
 	*modp = xmalloc(mlen);
 	memcpy(*modp, mod, mlen);

@@ -91,25 +91,20 @@ read_sig(DKIM_SIGINFO *sig, struct dkim_verdict *v)
 		v->crypto = DKIM_CRYPTO_BAD_SIG;
 }
 
-int
-dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
-    const struct dkim_msg *msg, struct dkim_verdict *out, char *why, size_t whylen)
+/*
+ * A library handle whose key lookups go through ad, leaving key size and
+ * hash policy (RFC 8301) to the caller. NULL with why.
+ */
+static DKIM_LIB *
+lib_open(struct dkim_adapter *ad, char *why, size_t whylen)
 {
-	DKIM_LIB *lib = NULL;
-	DKIM *dkim = NULL;
-	DKIM_SIGINFO **sigs = NULL;
-	DKIM_STAT st;
-	unsigned char *copy = NULL;
 	unsigned flags = DKIM_LIBFLAGS_BADSIGHANDLES | DKIM_LIBFLAGS_FIXCRLF;
 	unsigned minbits = 1;
-	bool *used = NULL;
-	size_t i, j, next = 0;
-	int nsigs = 0, ret = -1;
+	DKIM_LIB *lib;
 
-	memset(out, 0, msg->nsig * sizeof(*out));
 	if ((lib = dkim_init(NULL, NULL)) == NULL) {
 		snprintf(why, whylen, "libopendkim: cannot initialise the library");
-		goto out;
+		return NULL;
 	}
 	/* our engine does the lookups; libopendkim must neither start nor free a resolver */
 	dkim_dns_set_query_service(lib, ad);
@@ -123,8 +118,66 @@ dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits,
 	    sizeof(minbits)) != DKIM_STAT_OK) {
 		snprintf(why, whylen, "libopendkim: cannot set the verification options");
-		goto out;
+		dkim_close(lib);
+		return NULL;
 	}
+	return lib;
+}
+
+/* The unused signature of msg whose b= is bval, from index from on; msg->nsig if none. */
+static size_t
+find_b(const struct dkim_msg *msg, const bool *used, size_t from, const char *bval)
+{
+	size_t j;
+
+	for (j = from; j < msg->nsig; j++)
+		if (!used[j] && msg->sig[j].b != NULL && strcmp(msg->sig[j].b, bval) == 0)
+			return j;
+	return msg->nsig;
+}
+
+/* Gives each of libopendkim's signatures to the DKIM-Signature of msg it is. */
+static void
+read_sigs(DKIM_SIGINFO **sigs, size_t nsigs, const struct dkim_msg *msg,
+    struct dkim_verdict *out)
+{
+	bool *used = xcalloc(msg->nsig + 1, sizeof(*used));
+	size_t i, j, next = 0;
+
+	for (i = 0; i < nsigs; i++) {
+		unsigned char tag[] = "b";
+		const unsigned char *b = dkim_sig_gettagvalue(sigs[i], false, tag);
+		char bval[2048];
+
+		strip_copy(b, bval, sizeof(bval));
+		/* header order first; b= tells which field it is when libopendkim skipped one */
+		if ((j = find_b(msg, used, next, bval)) == msg->nsig)
+			j = find_b(msg, used, 0, bval);
+		if (j == msg->nsig && next < msg->nsig && !used[next] && b == NULL)
+			j = next;
+		if (j == msg->nsig)
+			continue;
+		used[j] = true;
+		next = j + 1;
+		read_sig(sigs[i], &out[j]);
+	}
+	free(used);
+}
+
+int
+dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
+    const struct dkim_msg *msg, struct dkim_verdict *out, char *why, size_t whylen)
+{
+	DKIM_LIB *lib;
+	DKIM *dkim = NULL;
+	DKIM_SIGINFO **sigs = NULL;
+	DKIM_STAT st;
+	unsigned char *copy = NULL;
+	int nsigs = 0, ret = -1;
+
+	memset(out, 0, msg->nsig * sizeof(*out));
+	if ((lib = lib_open(ad, why, whylen)) == NULL)
+		goto out;
 	dkim = dkim_verify(lib, (const unsigned char *)"why550", NULL, &st);
 	if (dkim == NULL) {
 		snprintf(why, whylen, "libopendkim: cannot start verifying (%s)", dkim_getresultstr(st));
@@ -145,33 +198,9 @@ dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
 		    e != NULL && e[0] != '\0' ? e : dkim_getresultstr(st));
 		goto out;
 	}
-	used = xcalloc(msg->nsig + 1, sizeof(*used));
-	for (i = 0; i < (size_t)nsigs; i++) {
-		unsigned char tag[] = "b";
-		const unsigned char *b = dkim_sig_gettagvalue(sigs[i], false, tag);
-		char bval[2048];
-
-		strip_copy(b, bval, sizeof(bval));
-		/* header order first; b= tells which field it is when libopendkim skipped one */
-		for (j = next; j < msg->nsig; j++)
-			if (!used[j] && msg->sig[j].b != NULL && strcmp(msg->sig[j].b, bval) == 0)
-				break;
-		if (j == msg->nsig)
-			for (j = 0; j < msg->nsig; j++)
-				if (!used[j] && msg->sig[j].b != NULL &&
-				    strcmp(msg->sig[j].b, bval) == 0)
-					break;
-		if (j == msg->nsig && next < msg->nsig && !used[next] && b == NULL)
-			j = next;
-		if (j == msg->nsig)
-			continue;
-		used[j] = true;
-		next = j + 1;
-		read_sig(sigs[i], &out[j]);
-	}
+	read_sigs(sigs, (size_t)nsigs, msg, out);
 	ret = 0;
 out:
-	free(used);
 	free(copy);
 	if (dkim != NULL)
 		dkim_free(dkim);

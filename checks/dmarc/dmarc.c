@@ -7,11 +7,11 @@
 #include "checks/dmarc/record.h"
 #include "checks/dmarc/org.h"
 #include "checks/dmarc/from.h"
+#include "core/psl.h"
 #include "core/textsafe.h"
 
 struct dmarc_conf {
-	struct dmarc_psl *psl;
-	char *psl_file;
+	struct psl_service *psl;	/* from [psl]: shared setting with sender_domain and dbl */
 	bool report_auth;
 };
 
@@ -29,7 +29,7 @@ struct run {
 };
 
 static const char *const dmarc_keys[] = {
-	"psl_file", "check_report_authorization", NULL,
+	"check_report_authorization", NULL,
 };
 
 static const char *const dmarc_after[] = { "spf", "dkim", NULL };
@@ -41,8 +41,7 @@ dmarc_free(void *ctx)
 
 	if (c == NULL)
 		return;
-	dmarc_psl_free(c->psl);
-	free(c->psl_file);
+	psl_service_free(c->psl);
 	free(c);
 }
 
@@ -50,9 +49,7 @@ static int
 dmarc_configure(void **ctx, const struct conf *conf, struct error *err)
 {
 	struct dmarc_conf *c = xcalloc(1, sizeof(*c));
-	const struct conf_section *sec = NULL, *last = NULL;
-	const char *file;
-	char why[256];
+	const struct conf_section *sec = NULL;
 
 	c->report_auth = true;
 	while ((sec = conf_next(conf, sec, "dmarc")) != NULL) {
@@ -60,23 +57,18 @@ dmarc_configure(void **ctx, const struct conf *conf, struct error *err)
 			conf_error(sec, NULL, err, "[dmarc] takes no label");
 			goto fail;
 		}
+		/* the list is every check's now: say where the old key went */
+		if (conf_section_get(sec, "psl_file") != NULL) {
+			conf_error(sec, NULL, err, "'psl_file' moved to the [psl] section as 'file'");
+			goto fail;
+		}
 		if (conf_section_check_keys(sec, dmarc_keys, err) < 0 ||
 		    conf_section_get_bool(sec, "check_report_authorization", &c->report_auth,
 		    err) < 0)
 			goto fail;
-		if ((file = conf_section_get(sec, "psl_file")) != NULL) {
-			free(c->psl_file);
-			c->psl_file = xstrdup(file);
-			last = sec;
-		}
 	}
-	if ((c->psl = dmarc_psl_new(c->psl_file, why, sizeof(why))) == NULL) {
-		if (last != NULL)
-			conf_error(last, NULL, err, "%s", why);
-		else
-			error_set(err, "dmarc: %s", why);
+	if ((c->psl = psl_service_new(conf, err)) == NULL)
 		goto fail;
-	}
 	*ctx = c;
 	return 0;
 fail:
@@ -290,7 +282,7 @@ report_destinations(struct run *r, const struct dmarc_record *rec)
 	const char *tags[64], *names[64];
 	uint16_t types[64];
 	struct dns_result *res[64];
-	char *owned[64], *porg = dmarc_org_domain(r->c->psl, r->policy_domain);
+	char *owned[64], *porg = psl_service_org_domain(r->c->psl, r->policy_domain);
 	json_t *list = json_array();
 	size_t n = 0, nq = 0, i, j;
 	size_t qidx[64];
@@ -304,7 +296,7 @@ report_destinations(struct run *r, const struct dmarc_record *rec)
 		uris[n++] = u;
 	}
 	for (i = 0; i < n; i++) {
-		char *dorg = dmarc_org_domain(r->c->psl, uris[i]->mailto_domain);
+		char *dorg = psl_service_org_domain(r->c->psl, uris[i]->mailto_domain);
 
 		qidx[i] = SIZE_MAX;
 		if (strcmp(dorg, porg) != 0 && r->c->report_auth) {
@@ -698,7 +690,7 @@ dmarc_run(const void *ctx, const struct target *t, struct dns *dns, struct repor
 	if (author_domain(&r, &domain) < 0)
 		goto out;
 	r.domain = domain;
-	r.org = dmarc_org_domain(r.c->psl, domain);
+	r.org = psl_service_org_domain(r.c->psl, domain);
 	set(&r, "org_domain", json_str(r.org));
 	discover(&r);
 out:
@@ -711,8 +703,7 @@ dmarc_describe(const void *ctx, struct strbuf *out)
 {
 	const struct dmarc_conf *c = ctx;
 
-	strbuf_addf(out, "  public suffix list: %s\n",
-	    c->psl_file != NULL ? c->psl_file : "system or libpsl built-in");
+	strbuf_addf(out, "  public suffix list: %s\n", psl_service_source(c->psl));
 	strbuf_addf(out, "  external report destinations checked: %s\n",
 	    c->report_auth ? "yes" : "no");
 }

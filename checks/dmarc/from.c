@@ -250,15 +250,51 @@ addr_domain(const char *addr)
 	return d;
 }
 
+/*
+ * RFC 5322 3.6.2: from = "From:" mailbox-list. Splits list (comments
+ * removed) at unquoted, unbracketed commas; returns how many elements are
+ * not blank, with the first of them in *first and *firstlen.
+ */
+static size_t
+split_mailboxes(const char *list, const char **first, size_t *firstlen)
+{
+	const char *p, *start = list;
+	size_t n = 0;
+	bool quoted = false;
+	int angle = 0;
+
+	for (p = list;; p++) {
+		if (*p == '\\' && quoted && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '<')
+			angle++;
+		else if (!quoted && *p == '>' && angle > 0)
+			angle--;
+		if (*p == '\0' || (*p == ',' && !quoted && angle == 0)) {
+			if (!blank(start, (size_t)(p - start)) && n++ == 0) {
+				*first = start;
+				*firstlen = (size_t)(p - start);
+			}
+			if (*p == '\0')
+				break;
+			start = p + 1;
+		}
+	}
+	return n;
+}
+
 int
 dmarc_from_parse(const char *msg, size_t len, char **value, char **addr, char **domain,
     enum dmarc_from_error *code, char *why, size_t whylen)
 {
 	char *raw = NULL, *clean = NULL, *a = NULL;
-	const char *p, *start, *elem = NULL;
-	size_t count, nmail = 0, elen = 0;
-	bool quoted = false;
-	int angle = 0, ret = -1;
+	const char *elem = NULL;
+	size_t count, nmail, elen = 0;
+	int ret = -1;
 
 	*value = NULL;
 	*addr = NULL;
@@ -281,31 +317,7 @@ dmarc_from_parse(const char *msg, size_t len, char **value, char **addr, char **
 		snprintf(why, whylen, "the From field has an unclosed comment or quoted string");
 		goto out;
 	}
-	/* RFC 5322 3.6.2: from = "From:" mailbox-list; split at unquoted, unbracketed commas */
-	start = clean;
-	for (p = clean;; p++) {
-		if (*p == '\\' && quoted && p[1] != '\0') {
-			p++;
-			continue;
-		}
-		if (*p == '"')
-			quoted = !quoted;
-		else if (!quoted && *p == '<')
-			angle++;
-		else if (!quoted && *p == '>' && angle > 0)
-			angle--;
-		if (*p == '\0' || (*p == ',' && !quoted && angle == 0)) {
-			if (!blank(start, (size_t)(p - start))) {
-				if (nmail++ == 0) {
-					elem = start;
-					elen = (size_t)(p - start);
-				}
-			}
-			if (*p == '\0')
-				break;
-			start = p + 1;
-		}
-	}
+	nmail = split_mailboxes(clean, &elem, &elen);
 	if (nmail == 0) {
 		snprintf(why, whylen, "the From field holds no address");
 		goto out;

@@ -1,7 +1,6 @@
 /* Checks dnsbl and dbl: the sending IP and the sender's domains against DNS blocklists. */
 #include <netinet/in.h>
 
-#include <libpsl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "checks/check.h"
 #include "checks/dnsbl/dnsbl.h"
 #include "checks/dnsbl/list.h"
+#include "core/psl.h"
 #include "core/textsafe.h"
 
 #define NAME_MAX_LEN	300	/* room for any name the engine can encode */
@@ -30,6 +30,7 @@ struct bl_conf {
 	long threshold;
 	struct public_resolver *pub;
 	size_t npub;
+	struct psl_service *psl;	/* dbl: for registered_domain lists */
 };
 
 /* How a list did on its RFC 5782 section 5 test points. */
@@ -116,6 +117,7 @@ bl_free(void *ctx)
 	for (i = 0; i < c->npub; i++)
 		free(c->pub[i].text);
 	free(c->pub);
+	psl_service_free(c->psl);
 	free(c);
 }
 
@@ -196,6 +198,8 @@ configure(void **ctx, const struct conf *conf, bool domains, struct error *err)
 		goto fail;
 	/* the public resolver table lives in [dnsbl]; the dbl check shares it */
 	if (domains && read_sections(c, conf, "dnsbl", false, err) < 0)
+		goto fail;
+	if (domains && (c->psl = psl_service_new(conf, err)) == NULL)
 		goto fail;
 	*ctx = c;
 	return 0;
@@ -891,7 +895,6 @@ dbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report 
 	struct domain doms[MAX_DOMAINS];
 	struct item *items = NULL;
 	struct probe *probes = xcalloc(c->nlists + 1, sizeof(*probes));
-	const psl_ctx_t *psl = psl_builtin();
 	json_t *jd = json_array();
 	size_t nd = 0, ni = 0, i, j, k;
 
@@ -917,8 +920,8 @@ dbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report 
 			const char *subject = doms[j].name;
 			bool dup = false;
 
-			if (c->lists[i]->registered_domain && psl != NULL) {
-				const char *reg = psl_registrable_domain(psl, subject);
+			if (c->lists[i]->registered_domain) {
+				const char *reg = psl_service_registrable(c->psl, subject);
 
 				if (reg != NULL)
 					subject = reg;

@@ -1,16 +1,17 @@
 /* Check sender_domain: the envelope sender's domain exists, is delegated, and can receive mail (bounces, verification). */
 #include <idn2.h>
-#include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checks/check.h"
 #include "checks/domain/mx.h"
+#include "core/psl.h"
 #include "core/textsafe.h"
 
 struct sender_domain_conf {
 	long max_mx_hosts;
 	bool check_parent;
+	struct psl_service *psl;	/* where the registrable domain ends */
 };
 
 static const char *const sender_domain_keys[] = {
@@ -20,7 +21,12 @@ static const char *const sender_domain_keys[] = {
 static void
 sender_domain_free(void *ctx)
 {
-	free(ctx);
+	struct sender_domain_conf *c = ctx;
+
+	if (c == NULL)
+		return;
+	psl_service_free(c->psl);
+	free(c);
 }
 
 static int
@@ -41,25 +47,13 @@ sender_domain_configure(void **ctx, const struct conf *conf, struct error *err)
 		    conf_section_get_bool(sec, "check_parent", &c->check_parent, err) < 0)
 			goto fail;
 	}
+	if ((c->psl = psl_service_new(conf, err)) == NULL)
+		goto fail;
 	*ctx = c;
 	return 0;
 fail:
 	sender_domain_free(c);
 	return -1;
-}
-
-/*
- * The registrable domain of name per the Public Suffix List (unknown
- * suffixes count as one label, so "a.b.test" gives "b.test"), or name
- * itself when it is a public suffix. Borrowed from name or the list.
- */
-static const char *
-org_domain(const char *name)
-{
-	const psl_ctx_t *psl = psl_builtin();
-	const char *org = psl != NULL ? psl_registrable_domain(psl, name) : NULL;
-
-	return org != NULL ? org : name;
 }
 
 static json_t *
@@ -160,7 +154,9 @@ sender_domain_run(const void *ctx, const struct target *t, struct dns *dns, stru
 		report_skip(rep, "the null sender has no domain");
 		return;
 	}
-	org = org_domain(d);
+	/* a public suffix has no registrable part: ask about the name itself */
+	if ((org = psl_service_registrable(c->psl, d)) == NULL)
+		org = d;
 	/* everything that does not depend on an answer goes out at once */
 	domain_mail_init(&dm, dns, d);
 	qns = dns_query_submit(dns, org, DNS_T_NS);

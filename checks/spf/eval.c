@@ -360,6 +360,38 @@ name_under(const char *name, const char *target)
 }
 
 /*
+ * The address records (of the client's family) of n names, all asked at
+ * once: one round trip. The i-th result answers names[i]; free them with
+ * free_results().
+ */
+static struct dns_result **
+lookup_addrs(struct ev *ev, const char *const *names, size_t n)
+{
+	struct dns_result **res = xcalloc(n + 1, sizeof(*res));
+	uint16_t *types = xcalloc(n + 1, sizeof(*types));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		types[i] = addr_type(ev);
+	dns_lookup_many(ev->dns, names, types, n, res);
+	for (i = 0; i < n; i++)
+		if (res[i]->deadline)
+			ev->out->deadline = true;
+	free(types);
+	return res;
+}
+
+static void
+free_results(struct dns_result **res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dns_result_free(res[i]);
+	free(res);
+}
+
+/*
  * RFC 7208 5.5: the PTR names of the IP (the first max_ptr) whose address
  * records hold the IP. When target is not NULL only names under it are
  * validated (the others could not match). Returns the count, names in *out.
@@ -371,7 +403,6 @@ validated_names(struct ev *ev, const char *target, char ***out)
 	char rev[128], ip[INET6_ADDRSTRLEN];
 	struct dns_result *ptr, **fwd;
 	const char **names;
-	uint16_t *types;
 	size_t n = 0, i, k = 0, limit;
 
 	*out = NULL;
@@ -385,32 +416,19 @@ validated_names(struct ev *ev, const char *target, char ***out)
 	}
 	limit = ptr->nrr < (size_t)ev->o->max_ptr ? ptr->nrr : (size_t)ev->o->max_ptr;
 	names = xcalloc(limit + 1, sizeof(*names));
-	types = xcalloc(limit + 1, sizeof(*types));
 	for (i = 0; i < limit; i++) {
 		const char *nm = ptr->rr[i].u.name.target;
 
-		if (target != NULL && !name_under(nm, target))
-			continue;
-		if (!name_askable(nm))
-			continue;
-		names[n] = nm;
-		types[n] = addr_type(ev);
-		n++;
+		if ((target == NULL || name_under(nm, target)) && name_askable(nm))
+			names[n++] = nm;
 	}
-	fwd = xcalloc(n + 1, sizeof(*fwd));
-	/* all address lookups of the names at once: one round trip */
-	dns_lookup_many(ev->dns, names, types, n, fwd);
+	fwd = lookup_addrs(ev, names, n);
 	*out = xcalloc(n + 1, sizeof(**out));
-	for (i = 0; i < n; i++) {
-		if (fwd[i]->deadline)
-			ev->out->deadline = true;
+	for (i = 0; i < n; i++)
 		/* a DNS error on one name skips that name (RFC 7208 5.5) */
 		if (fwd[i]->status == DNS_ANSWER && dns_result_has_addr(fwd[i], ev->family, ev->addr))
 			(*out)[k++] = xstrdup(names[i]);
-		dns_result_free(fwd[i]);
-	}
-	free(fwd);
-	free(types);
+	free_results(fwd, n);
 	free(names);
 	dns_result_free(ptr);
 	return k;
@@ -451,25 +469,196 @@ validated_name(void *arg)
 static enum spf_result check_host(struct ev *ev, const char *domain, struct spf_node *node,
     bool exp_ok);
 
+/* check_host() of the target of an include or a redirect, with the term added to the path. */
+static enum spf_result
+descend(struct ev *ev, const struct spf_term *t, const char *target, struct spf_node *kid,
+    bool exp_ok)
+{
+	char *saved = ev->path;
+	enum spf_result res;
+
+	ev->path = *saved != '\0' ? xasprintf("%s \u2192 %s", saved, t->text) :
+	    xstrdup(t->text);
+	res = check_host(ev, target, kid, exp_ok);
+	free(ev->path);
+	ev->path = saved;
+	return res;
+}
+
+static enum match
+include_term(struct ev *ev, const struct spf_term *t, const char *target,
+    struct spf_node *node, enum spf_result *err)
+{
+	struct spf_node *kid = node_add(node, target, t->text);
+	bool auth = ev->authorising;
+	enum spf_result res;
+
+	ev->authorising = auth && t->qual == '+';
+	res = descend(ev, t, target, kid, false);
+	ev->authorising = auth;
+	/* RFC 7208 5.2: the include table */
+	switch (res) {
+	case SPF_R_PASS:
+		return M_YES;
+	case SPF_R_FAIL:
+	case SPF_R_SOFTFAIL:
+	case SPF_R_NEUTRAL:
+		return M_NO;
+	case SPF_R_TEMPERROR:
+		*err = SPF_R_TEMPERROR;
+		set_reason(node, "'%s': %s", t->text, kid->reason ? kid->reason :
+		    "temporary DNS error");
+		break;
+	case SPF_R_NONE:
+		set_reason(node, "'%s': '%s' has no SPF record (%s)", t->text, target,
+		    kid->reason ? kid->reason : "none");
+		break;
+	case SPF_R_PERMERROR:
+		set_reason(node, "'%s': %s", t->text, kid->reason ? kid->reason :
+		    "permanent error");
+		break;
+	}
+	return M_ERROR;
+}
+
+/*
+ * The one lookup of an a, mx or exists term: its answer, with records; or
+ * NULL when the term ends there, *m saying how: M_NO for a void lookup
+ * within the limit, M_ERROR for a DNS failure (temperror in *err) or a void
+ * lookup over the limit.
+ */
+static struct dns_result *
+term_lookup(struct ev *ev, const struct spf_term *t, const char *target, uint16_t type,
+    struct spf_node *node, enum match *m, enum spf_result *err)
+{
+	struct dns_result *r;
+
+	*m = M_NO;
+	if (!name_askable(target)) {
+		if (count_void(ev, node, t->text, target, DNS_NXDOMAIN) < 0)
+			*m = M_ERROR;
+		return NULL;
+	}
+	r = lookup(ev, target, type);
+	if (dns_status_is_failure(r->status)) {
+		*err = SPF_R_TEMPERROR;
+		set_reason(node, "'%s': the %s lookup for '%s' failed (%s)", t->text,
+		    type == DNS_T_MX ? "MX" : type == DNS_T_A ? "A" : "AAAA", target,
+		    dns_status_name(r->status));
+		*m = M_ERROR;
+	} else if (r->status != DNS_ANSWER || r->nrr == 0) {
+		if (count_void(ev, node, t->text, target, r->status) < 0)
+			*m = M_ERROR;
+	} else {
+		return r;
+	}
+	dns_result_free(r);
+	return NULL;
+}
+
+static enum match
+a_term(struct ev *ev, const struct spf_term *t, const char *target, struct spf_node *node,
+    enum spf_result *err)
+{
+	uint16_t type = t->kind == SPF_K_EXISTS ? DNS_T_A : addr_type(ev);
+	int prefix = ev->family == AF_INET ? t->cidr4 : t->cidr6;
+	struct dns_result *r;
+	enum match m;
+
+	if ((r = term_lookup(ev, t, target, type, node, &m, err)) == NULL)
+		return m;
+	if (t->kind == SPF_K_EXISTS) {
+		/* RFC 7208 5.7: any A record matches, whatever the client's family */
+		m = M_YES;
+	} else {
+		if (t->qual == '+')
+			add_result_nets(ev, r, prefix, t->text);
+		m = result_matches(ev, r, prefix) ? M_YES : M_NO;
+	}
+	dns_result_free(r);
+	return m;
+}
+
+/*
+ * The addresses of the hosts of an MX answer, all asked at once: does one
+ * hold the IP? A failed lookup of a host that could have matched is a
+ * temperror unless another host matches.
+ */
+static enum match
+mx_hosts(struct ev *ev, const struct spf_term *t, const struct dns_result *mx,
+    struct spf_node *node, enum spf_result *err)
+{
+	int prefix = ev->family == AF_INET ? t->cidr4 : t->cidr6;
+	const char **names = xcalloc(mx->nrr, sizeof(*names));
+	struct dns_result **hosts, *failed = NULL;
+	enum match m = M_NO;
+	size_t i, n = 0;
+
+	for (i = 0; i < mx->nrr; i++)
+		/* a null MX (RFC 7505) names no host */
+		if (mx->rr[i].u.mx.host[0] != '\0' && name_askable(mx->rr[i].u.mx.host))
+			names[n++] = mx->rr[i].u.mx.host;
+	hosts = lookup_addrs(ev, names, n);
+	for (i = 0; i < n; i++) {
+		if (dns_status_is_failure(hosts[i]->status)) {
+			if (failed == NULL)
+				failed = hosts[i];
+			continue;
+		}
+		if (t->qual == '+') {
+			char *term = xasprintf("%s (MX %s)", t->text, names[i]);
+
+			add_result_nets(ev, hosts[i], prefix, term);
+			free(term);
+		}
+		if (result_matches(ev, hosts[i], prefix))
+			m = M_YES;
+	}
+	if (m == M_NO && failed != NULL) {
+		*err = SPF_R_TEMPERROR;
+		set_reason(node, "'%s': the address lookup for MX host '%s' failed (%s)",
+		    t->text, failed->qname, dns_status_name(failed->status));
+		m = M_ERROR;
+	}
+	free_results(hosts, n);
+	free(names);
+	return m;
+}
+
+static enum match
+mx_term(struct ev *ev, const struct spf_term *t, const char *target, struct spf_node *node,
+    enum spf_result *err)
+{
+	struct dns_result *r;
+	enum match m;
+
+	if ((r = term_lookup(ev, t, target, DNS_T_MX, node, &m, err)) == NULL)
+		return m;
+	/* RFC 7208 4.6.4: more than 10 MX records is permerror */
+	if (r->nrr > (size_t)ev->o->max_mx) {
+		set_reason(node, "'%s': '%s' has %zu MX records, over the limit of %d",
+		    t->text, target, r->nrr, ev->o->max_mx);
+		m = M_ERROR;
+	} else {
+		m = mx_hosts(ev, t, r, node, err);
+	}
+	dns_result_free(r);
+	return m;
+}
+
 /* Evaluates one mechanism; on M_ERROR *err holds the result to end with. */
 static enum match
 mechanism(struct ev *ev, const struct spf_term *t, const char *domain,
     struct spf_node *node, enum spf_result *err)
 {
-	struct dns_result *r = NULL, **hosts = NULL, *failed = NULL;
-	const char **names = NULL;
-	uint16_t *types = NULL;
 	enum match m = M_NO;
-	char *target = NULL;
-	size_t i, n = 0;
-	int prefix = ev->family == AF_INET ? t->cidr4 : t->cidr6;
+	char *target, **valid;
+	size_t nv;
 
 	*err = SPF_R_PERMERROR;
-	switch (t->kind) {
-	case SPF_K_ALL:
+	if (t->kind == SPF_K_ALL)
 		return M_YES;
-	case SPF_K_IP4:
-	case SPF_K_IP6: {
+	if (t->kind == SPF_K_IP4 || t->kind == SPF_K_IP6) {
 		int fam = t->kind == SPF_K_IP4 ? AF_INET : AF_INET6;
 		int p = fam == AF_INET ? t->cidr4 : t->cidr6;
 
@@ -477,170 +666,28 @@ mechanism(struct ev *ev, const struct spf_term *t, const char *domain,
 			add_net(ev, fam, t->net, p, t->text);
 		return fam == ev->family && in_net(ev->addr, t->net, p) ? M_YES : M_NO;
 	}
-	default:
-		break;
-	}
 	if (count_lookup(ev, node, t) < 0)
 		return M_ERROR;
 	target = target_of(ev, t, domain);
 	switch (t->kind) {
-	case SPF_K_INCLUDE: {
-		struct spf_node *kid;
-		char *saved = ev->path;
-		bool auth = ev->authorising;
-		enum spf_result res;
-
-		kid = node_add(node, target, t->text);
-		ev->path = *saved != '\0' ? xasprintf("%s \u2192 %s", saved, t->text) :
-		    xstrdup(t->text);
-		ev->authorising = auth && t->qual == '+';
-		res = check_host(ev, target, kid, false);
-		free(ev->path);
-		ev->path = saved;
-		ev->authorising = auth;
-		/* RFC 7208 5.2: the include table */
-		switch (res) {
-		case SPF_R_PASS:
-			m = M_YES;
-			break;
-		case SPF_R_FAIL:
-		case SPF_R_SOFTFAIL:
-		case SPF_R_NEUTRAL:
-			break;
-		case SPF_R_TEMPERROR:
-			*err = SPF_R_TEMPERROR;
-			set_reason(node, "'%s': %s", t->text, kid->reason ? kid->reason :
-			    "temporary DNS error");
-			m = M_ERROR;
-			break;
-		case SPF_R_NONE:
-			set_reason(node, "'%s': '%s' has no SPF record (%s)", t->text, target,
-			    kid->reason ? kid->reason : "none");
-			m = M_ERROR;
-			break;
-		case SPF_R_PERMERROR:
-			set_reason(node, "'%s': %s", t->text, kid->reason ? kid->reason :
-			    "permanent error");
-			m = M_ERROR;
-			break;
-		}
-		goto out;
-	}
+	case SPF_K_INCLUDE:
+		m = include_term(ev, t, target, node, err);
+		break;
 	case SPF_K_A:
-	case SPF_K_EXISTS: {
-		uint16_t type = t->kind == SPF_K_EXISTS ? DNS_T_A : addr_type(ev);
-
-		if (!name_askable(target)) {
-			if (count_void(ev, node, t->text, target, DNS_NXDOMAIN) < 0)
-				m = M_ERROR;
-			goto out;
-		}
-		r = lookup(ev, target, type);
-		if (dns_status_is_failure(r->status)) {
-			*err = SPF_R_TEMPERROR;
-			set_reason(node, "'%s': the %s lookup for '%s' failed (%s)", t->text,
-			    type == DNS_T_A ? "A" : "AAAA", target, dns_status_name(r->status));
-			m = M_ERROR;
-			goto out;
-		}
-		if (r->status != DNS_ANSWER || r->nrr == 0) {
-			if (count_void(ev, node, t->text, target, r->status) < 0)
-				m = M_ERROR;
-			goto out;
-		}
-		if (t->kind == SPF_K_EXISTS) {
-			/* RFC 7208 5.7: any A record matches, whatever the client's family */
-			m = M_YES;
-			goto out;
-		}
-		if (t->qual == '+')
-			add_result_nets(ev, r, prefix, t->text);
-		m = result_matches(ev, r, prefix) ? M_YES : M_NO;
-		goto out;
-	}
+	case SPF_K_EXISTS:
+		m = a_term(ev, t, target, node, err);
+		break;
 	case SPF_K_MX:
-		if (!name_askable(target)) {
-			if (count_void(ev, node, t->text, target, DNS_NXDOMAIN) < 0)
-				m = M_ERROR;
-			goto out;
-		}
-		r = lookup(ev, target, DNS_T_MX);
-		if (dns_status_is_failure(r->status)) {
-			*err = SPF_R_TEMPERROR;
-			set_reason(node, "'%s': the MX lookup for '%s' failed (%s)", t->text,
-			    target, dns_status_name(r->status));
-			m = M_ERROR;
-			goto out;
-		}
-		if (r->status != DNS_ANSWER || r->nrr == 0) {
-			if (count_void(ev, node, t->text, target, r->status) < 0)
-				m = M_ERROR;
-			goto out;
-		}
-		/* RFC 7208 4.6.4: more than 10 MX records is permerror */
-		if (r->nrr > (size_t)ev->o->max_mx) {
-			set_reason(node, "'%s': '%s' has %zu MX records, over the limit of %d",
-			    t->text, target, r->nrr, ev->o->max_mx);
-			m = M_ERROR;
-			goto out;
-		}
-		names = xcalloc(r->nrr, sizeof(*names));
-		types = xcalloc(r->nrr, sizeof(*types));
-		for (i = 0; i < r->nrr; i++) {
-			/* a null MX (RFC 7505) names no host */
-			if (r->rr[i].u.mx.host[0] == '\0' || !name_askable(r->rr[i].u.mx.host))
-				continue;
-			names[n] = r->rr[i].u.mx.host;
-			types[n] = addr_type(ev);
-			n++;
-		}
-		hosts = xcalloc(n + 1, sizeof(*hosts));
-		/* the address lookups of all MX hosts at once: one round trip */
-		dns_lookup_many(ev->dns, names, types, n, hosts);
-		for (i = 0; i < n; i++) {
-			if (hosts[i]->deadline)
-				ev->out->deadline = true;
-			if (dns_status_is_failure(hosts[i]->status)) {
-				if (failed == NULL)
-					failed = hosts[i];
-				continue;
-			}
-			if (t->qual == '+') {
-				char *term = xasprintf("%s (MX %s)", t->text, names[i]);
-
-				add_result_nets(ev, hosts[i], prefix, term);
-				free(term);
-			}
-			if (result_matches(ev, hosts[i], prefix))
-				m = M_YES;
-		}
-		if (m == M_NO && failed != NULL) {
-			*err = SPF_R_TEMPERROR;
-			set_reason(node, "'%s': the address lookup for MX host '%s' failed (%s)",
-			    t->text, failed->qname, dns_status_name(failed->status));
-			m = M_ERROR;
-		}
-		goto out;
-	case SPF_K_PTR: {
-		char **valid;
-		size_t nv;
-
+		m = mx_term(ev, t, target, node, err);
+		break;
+	case SPF_K_PTR:
 		nv = validated_names(ev, target, &valid);
 		m = nv > 0 ? M_YES : M_NO;
 		free_names(valid, nv);
-		goto out;
-	}
+		break;
 	default:
 		break;
 	}
-out:
-	if (hosts != NULL)
-		for (i = 0; i < n; i++)
-			dns_result_free(hosts[i]);
-	free(hosts);
-	free(names);
-	free(types);
-	dns_result_free(r);
 	free(target);
 	return m;
 }
@@ -723,37 +770,35 @@ prefetch(struct ev *ev, const struct spf_record *rec, const char *domain,
 	return n;
 }
 
-static enum spf_result
-check_host(struct ev *ev, const char *domain, struct spf_node *node, bool exp_ok)
+/*
+ * RFC 7208 4.3-4.5: the one SPF record of domain, in *data and *dlen
+ * (pointing into *rp, which the caller frees). -1 with *res and the node's
+ * reason when there is none to evaluate.
+ */
+static int
+fetch_record(struct ev *ev, const char *domain, struct spf_node *node,
+    struct dns_result **rp, const char **data, size_t *dlen, enum spf_result *res)
 {
-	struct dns_query *qs[MAX_PREFETCH];
-	struct spf_record rec;
-	struct spf_syntax syn;
-	struct dns_result *r = NULL;
-	enum spf_result res = SPF_R_NEUTRAL, err;
-	const char *why, *data = NULL;
-	size_t i, nspf = 0, dlen = 0, nq = 0;
-	bool parsed = false;
+	struct dns_result *r;
+	const char *why;
+	size_t i, nspf = 0;
 
-	memset(&rec, 0, sizeof(rec));
 	if (!domain_ok(domain, &why)) {
 		set_reason(node, "'%s' %s", domain, why);
-		res = SPF_R_NONE;
-		goto out;
+		*res = SPF_R_NONE;
+		return -1;
 	}
-	r = lookup(ev, domain, DNS_T_TXT);
+	*rp = r = lookup(ev, domain, DNS_T_TXT);
 	if (dns_status_is_failure(r->status)) {
 		set_reason(node, "the TXT lookup for '%s' failed (%s)", domain,
 		    dns_status_name(r->status));
-		res = SPF_R_TEMPERROR;
-		goto out;
+		*res = SPF_R_TEMPERROR;
+		return -1;
 	}
 	for (i = 0; i < r->nrr; i++) {
-		if (spf_is_record(r->rr[i].u.txt.data, r->rr[i].u.txt.len)) {
-			if (nspf++ == 0) {
-				data = r->rr[i].u.txt.data;
-				dlen = r->rr[i].u.txt.len;
-			}
+		if (spf_is_record(r->rr[i].u.txt.data, r->rr[i].u.txt.len) && nspf++ == 0) {
+			*data = r->rr[i].u.txt.data;
+			*dlen = r->rr[i].u.txt.len;
 		}
 	}
 	if (node == ev->out->tree)
@@ -761,86 +806,112 @@ check_host(struct ev *ev, const char *domain, struct spf_node *node, bool exp_ok
 	if (nspf == 0) {
 		set_reason(node, r->status == DNS_NXDOMAIN ? "'%s' does not exist" :
 		    "'%s' publishes no SPF record", domain);
-		res = SPF_R_NONE;
-		goto out;
+		*res = SPF_R_NONE;
+		return -1;
 	}
-	node->record = xstrndup(data, dlen);
+	node->record = xstrndup(*data, *dlen);
 	/* RFC 7208 4.5: more than one record is permerror */
 	if (nspf > 1) {
 		set_reason(node, "'%s' publishes %zu SPF records; there must be one", domain,
 		    nspf);
-		res = SPF_R_PERMERROR;
-		goto out;
+		*res = SPF_R_PERMERROR;
+		return -1;
 	}
-	/* RFC 7208 4.6: a syntax error anywhere makes the whole record permerror */
-	if (spf_record_parse(&rec, data, dlen, &syn) < 0) {
-		set_reason(node, "syntax error in the SPF record of '%s' at offset %zu: %s",
-		    domain, syn.pos, syn.msg);
-		res = SPF_R_PERMERROR;
-		goto out;
-	}
-	parsed = true;
-	if (ev->o->prefetch)
-		nq = prefetch(ev, &rec, domain, qs);
-	for (i = 0; i < rec.nterms; i++) {
-		const struct spf_term *t = &rec.terms[i];
+	return 0;
+}
+
+/*
+ * RFC 7208 4.6.2: the mechanisms from left to right. True when one
+ * matched or ended the evaluation, with the result in *res.
+ */
+static bool
+run_mechanisms(struct ev *ev, const struct spf_record *rec, const char *domain,
+    struct spf_node *node, bool exp_ok, enum spf_result *res)
+{
+	enum spf_result err;
+	size_t i;
+
+	for (i = 0; i < rec->nterms; i++) {
+		const struct spf_term *t = &rec->terms[i];
 		enum match m;
 
 		if (t->kind >= SPF_K_REDIRECT)
 			continue;
 		m = mechanism(ev, t, domain, node, &err);
 		if (m == M_ERROR) {
-			res = err;
-			goto out;
+			*res = err;
+			return true;
 		}
 		if (m == M_YES) {
 			node->matched = xstrdup(t->text);
-			res = spf_result_of_qualifier(t->qual);
-			if (res == SPF_R_FAIL && exp_ok && ev->out->explanation == NULL)
-				ev->out->explanation = explanation(ev, &rec, domain);
-			goto out;
+			*res = spf_result_of_qualifier(t->qual);
+			if (*res == SPF_R_FAIL && exp_ok && ev->out->explanation == NULL)
+				ev->out->explanation = explanation(ev, rec, domain);
+			return true;
 		}
 	}
-	/* RFC 7208 6.1: redirect applies when no mechanism matched (never with "all") */
-	if (rec.redirect >= 0) {
-		const struct spf_term *t = &rec.terms[rec.redirect];
-		struct spf_node *kid;
-		char *target;
+	return false;
+}
 
-		if (count_lookup(ev, node, t) < 0) {
-			res = SPF_R_PERMERROR;
-			goto out;
-		}
-		target = target_of(ev, t, domain);
-		kid = node_add(node, target, t->text);
-		node->matched = xstrdup(t->text);
-		{
-			char *saved = ev->path;
+/* RFC 7208 6.1: redirect=, when no mechanism matched. */
+static enum spf_result
+redirect(struct ev *ev, const struct spf_term *t, const char *domain, struct spf_node *node,
+    bool exp_ok)
+{
+	struct spf_node *kid;
+	enum spf_result res;
+	char *target;
 
-			ev->path = *saved != '\0' ? xasprintf("%s \u2192 %s", saved, t->text) :
-			    xstrdup(t->text);
-			/* the exp of the record redirected to is the one used */
-			res = check_host(ev, target, kid, exp_ok);
-			free(ev->path);
-			ev->path = saved;
-		}
-		if (res == SPF_R_NONE) {
-			set_reason(node, "'%s': '%s' has no SPF record (%s)", t->text, target,
-			    kid->reason ? kid->reason : "none");
-			res = SPF_R_PERMERROR;
-		} else if (kid->reason != NULL) {
-			set_reason(node, "%s: %s", t->text, kid->reason);
-		}
-		free(target);
+	if (count_lookup(ev, node, t) < 0)
+		return SPF_R_PERMERROR;
+	target = target_of(ev, t, domain);
+	kid = node_add(node, target, t->text);
+	node->matched = xstrdup(t->text);
+	/* the exp of the record redirected to is the one used */
+	res = descend(ev, t, target, kid, exp_ok);
+	if (res == SPF_R_NONE) {
+		set_reason(node, "'%s': '%s' has no SPF record (%s)", t->text, target,
+		    kid->reason ? kid->reason : "none");
+		res = SPF_R_PERMERROR;
+	} else if (kid->reason != NULL) {
+		set_reason(node, "%s: %s", t->text, kid->reason);
+	}
+	free(target);
+	return res;
+}
+
+static enum spf_result
+check_host(struct ev *ev, const char *domain, struct spf_node *node, bool exp_ok)
+{
+	struct dns_query *qs[MAX_PREFETCH];
+	struct spf_record rec;
+	struct spf_syntax syn;
+	struct dns_result *r = NULL;
+	enum spf_result res;
+	const char *data = NULL;
+	size_t i, dlen = 0, nq = 0;
+
+	if (fetch_record(ev, domain, node, &r, &data, &dlen, &res) < 0)
+		goto out;
+	/* RFC 7208 4.6: a syntax error anywhere makes the whole record permerror */
+	memset(&rec, 0, sizeof(rec));
+	if (spf_record_parse(&rec, data, dlen, &syn) < 0) {
+		set_reason(node, "syntax error in the SPF record of '%s' at offset %zu: %s",
+		    domain, syn.pos, syn.msg);
+		res = SPF_R_PERMERROR;
 		goto out;
 	}
-	res = SPF_R_NEUTRAL;
-out:
+	if (ev->o->prefetch)
+		nq = prefetch(ev, &rec, domain, qs);
+	if (!run_mechanisms(ev, &rec, domain, node, exp_ok, &res))
+		res = rec.redirect >= 0 ?
+		    redirect(ev, &rec.terms[rec.redirect], domain, node, exp_ok) :
+		    SPF_R_NEUTRAL;
 	for (i = 0; i < nq; i++)
 		dns_query_free(qs[i]);
+	spf_record_release(&rec);
+out:
 	node->result = res;
-	if (parsed)
-		spf_record_release(&rec);
 	dns_result_free(r);
 	return res;
 }

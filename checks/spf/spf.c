@@ -1,5 +1,4 @@
 /* Check spf: the strict RFC 7208 result for MAIL FROM (or HELO), libspf2's receiver view beside it, why the IP is not authorised, and lint. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +25,25 @@ static const char *const spf_keys[] = {
 	"receiver", "default_explanation", "lookups_warn", "receiver_view", "check_helo", NULL,
 };
 
-/* One identity evaluated (MAIL FROM, or HELO in a thread of its own). */
+/* One identity evaluated: MAIL FROM (or HELO with the null sender), or HELO beside it. */
 struct identity {
-	const struct spf_conf *c;
-	const struct target *t;
-	struct dns *dns;
-	const char *sender;
+	char *sender;
 	const char *domain;
 	struct spf_outcome out;
+};
+
+/*
+ * One run. The identity checked and the HELO identity beside it are
+ * independent, so they are parts of the run (check_ops.split) that the
+ * runner evaluates at the same time; each part writes only its own fields.
+ */
+struct spf_state {
+	const char *identity;		/* "mail_from" or "helo": what main checks */
+	struct identity main;		/* part 0, with libspf2's view after it */
+	struct spf_receiver_view rv;	/* part 0 */
+	bool have_rv;
+	struct identity helo;		/* part 1 */
+	bool have_helo;			/* there is a part 1 */
 };
 
 static void
@@ -106,16 +116,14 @@ eval_opts(const struct spf_conf *c, struct spf_eval_opts *o)
 	o->default_exp = c->default_exp;
 }
 
-static void *
-run_identity(void *arg)
+static void
+evaluate(const struct spf_conf *c, const struct target *t, struct dns *dns,
+    struct identity *id)
 {
-	struct identity *id = arg;
 	struct spf_eval_opts o;
 
-	eval_opts(id->c, &o);
-	spf_evaluate(id->dns, &o, id->t->ip_family, id->t->ip_addr, id->domain, id->sender,
-	    id->t->helo, &id->out);
-	return NULL;
+	eval_opts(c, &o);
+	spf_evaluate(dns, &o, t->ip_family, t->ip_addr, id->domain, id->sender, t->helo, &id->out);
 }
 
 static json_t *
@@ -221,125 +229,159 @@ result_finding(struct report *rep, const struct target *t, const struct identity
 	strbuf_release(&msg);
 }
 
-static void
-spf_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+static void *
+spf_split(const void *ctx, const struct target *t, struct report *rep, size_t *nparts)
 {
 	const struct spf_conf *c = ctx;
-	struct identity main_id, helo_id;
-	struct spf_receiver_view rv;
-	pthread_t helo_thread;
-	bool helo_ok, helo_async = false, helo_done = false, have_rv = false;
-	const char *identity;
-	char *sender = NULL, *helo_sender = NULL, *why = NULL;
-	json_t *why_data = NULL;
-	json_t *data = report_data(rep);
-	int family = t->ip_family;
-	const unsigned char *addr = t->ip_addr;
+	bool helo_ok = t->helo != NULL && t->helo[0] != '\0' && t->helo[0] != '[';
+	bool mail_from = !t->null_sender && t->mail_domain != NULL;
+	struct spf_state *st;
 
-	memset(&main_id, 0, sizeof(main_id));
-	memset(&helo_id, 0, sizeof(helo_id));
-	helo_ok = t->helo != NULL && t->helo[0] != '\0' && t->helo[0] != '[';
-	if (!t->null_sender && t->mail_domain != NULL) {
-		identity = "mail_from";
-		sender = t->mail_local != NULL ? xasprintf("%s@%s", t->mail_local, t->mail_domain) :
-		    xasprintf("postmaster@%s", t->mail_domain);
-		main_id.domain = t->mail_domain;
-	} else if (helo_ok) {
-		/* RFC 7208 2.4: with the null sender the HELO identity is checked as postmaster@HELO */
-		identity = "helo";
-		sender = xasprintf("postmaster@%s", t->helo);
-		main_id.domain = t->helo;
-	} else {
+	if (!mail_from && !helo_ok) {
 		report_skip(rep, "no MAIL FROM domain and no HELO name to check SPF for");
+		return NULL;
+	}
+	st = xcalloc(1, sizeof(*st));
+	if (mail_from) {
+		st->identity = "mail_from";
+		st->main.sender = t->mail_local != NULL ?
+		    xasprintf("%s@%s", t->mail_local, t->mail_domain) :
+		    xasprintf("postmaster@%s", t->mail_domain);
+		st->main.domain = t->mail_domain;
+	} else {
+		/* RFC 7208 2.4: with the null sender the HELO identity is checked as postmaster@HELO */
+		st->identity = "helo";
+		st->main.sender = xasprintf("postmaster@%s", t->helo);
+		st->main.domain = t->helo;
+	}
+	/* RFC 7208 2.3: the HELO identity too, at the same time: it needs no MAIL FROM data */
+	if (mail_from && helo_ok && c->check_helo) {
+		st->helo.sender = xasprintf("postmaster@%s", t->helo);
+		st->helo.domain = t->helo;
+		st->have_helo = true;
+	}
+	*nparts = st->have_helo ? 2 : 1;
+	return st;
+}
+
+static void
+spf_part(const void *ctx, void *state, size_t i, const struct target *t, struct dns *dns)
+{
+	const struct spf_conf *c = ctx;
+	struct spf_state *st = state;
+
+	if (i == 1) {
+		evaluate(c, t, dns, &st->helo);
 		return;
 	}
-	main_id.c = helo_id.c = c;
-	main_id.t = helo_id.t = t;
-	main_id.dns = helo_id.dns = dns;
-	main_id.sender = sender;
-
-	/* RFC 7208 2.3: the HELO identity too, in parallel: it needs no MAIL FROM data */
-	if (strcmp(identity, "mail_from") == 0 && helo_ok && c->check_helo) {
-		helo_sender = xasprintf("postmaster@%s", t->helo);
-		helo_id.domain = t->helo;
-		helo_id.sender = helo_sender;
-		helo_done = true;
-		if (pthread_create(&helo_thread, NULL, run_identity, &helo_id) == 0)
-			helo_async = true;
-	}
-	run_identity(&main_id);
+	evaluate(c, t, dns, &st->main);
 	/* libspf2 after the strict view: its questions are then cache hits */
 	if (c->receiver_view) {
-		spf_receiver_evaluate(dns, t->ip, sender, t->helo, c->receiver, &rv);
-		have_rv = true;
+		spf_receiver_evaluate(dns, t->ip, st->main.sender, t->helo, c->receiver, &st->rv);
+		st->have_rv = true;
 	}
-	if (helo_async)
-		pthread_join(helo_thread, NULL);
-	else if (helo_done)
-		run_identity(&helo_id);
+}
 
-	json_object_set_new(data, "result", json_string(spf_result_name(main_id.out.result)));
-	json_object_set_new(data, "receiver_result", have_rv ? json_string(rv.result) : json_null());
-	json_object_set_new(data, "domain", json_str(main_id.out.domain));
-	json_object_set_new(data, "identity", json_string(identity));
-	json_object_set_new(data, "explanation", json_str(main_id.out.explanation));
-	json_object_set_new(data, "lookups", json_integer(main_id.out.lookups));
-	json_object_set_new(data, "void_lookups", json_integer(main_id.out.void_lookups));
-	json_object_set_new(data, "record", json_str(main_id.out.record));
-	json_object_set_new(data, "matched", json_str(main_id.out.matched));
-	json_object_set_new(data, "error", json_str(main_id.out.reason));
-	json_object_set_new(data, "helo_result", helo_done ?
-	    json_string(spf_result_name(helo_id.out.result)) : json_null());
-	json_object_set_new(data, "receiver", have_rv ?
-	    json_pack("{s:s,s:o,s:o,s:o,s:i}", "result", rv.result, "raw", json_str(rv.raw),
-	    "error", json_str(rv.error), "explanation", json_str(rv.explanation),
-	    "lookups", rv.lookups) : json_null());
-	json_object_set_new(data, "tree", tree_json(main_id.out.tree));
+/* The check-specific fields of the JSON: the result of the identity checked, both views. */
+static void
+result_data(json_t *data, const struct spf_state *st)
+{
+	const struct spf_outcome *out = &st->main.out;
+	const struct spf_receiver_view *rv = &st->rv;
+
+	json_object_set_new(data, "result", json_string(spf_result_name(out->result)));
+	json_object_set_new(data, "receiver_result", st->have_rv ? json_string(rv->result) :
+	    json_null());
+	json_object_set_new(data, "domain", json_str(out->domain));
+	json_object_set_new(data, "identity", json_string(st->identity));
+	json_object_set_new(data, "explanation", json_str(out->explanation));
+	json_object_set_new(data, "lookups", json_integer(out->lookups));
+	json_object_set_new(data, "void_lookups", json_integer(out->void_lookups));
+	json_object_set_new(data, "record", json_str(out->record));
+	json_object_set_new(data, "matched", json_str(out->matched));
+	json_object_set_new(data, "error", json_str(out->reason));
+	json_object_set_new(data, "helo_result", st->have_helo ?
+	    json_string(spf_result_name(st->helo.out.result)) : json_null());
+	json_object_set_new(data, "receiver", st->have_rv ?
+	    json_pack("{s:s,s:o,s:o,s:o,s:i}", "result", rv->result, "raw", json_str(rv->raw),
+	    "error", json_str(rv->error), "explanation", json_str(rv->explanation),
+	    "lookups", rv->lookups) : json_null());
+	json_object_set_new(data, "tree", tree_json(out->tree));
+}
+
+/* The result finding, and why the IP is not authorised when it is not. */
+static void
+main_findings(struct report *rep, const struct target *t, const struct spf_state *st)
+{
+	const struct spf_outcome *out = &st->main.out;
+	const unsigned char *addr = t->ip_addr;
+	json_t *why_data = NULL;
+	char *why = NULL;
+	int family;
 
 	/* an IPv4-mapped IPv6 client is the IPv4 host it maps (RFC 7208 5) */
-	family = dns_ip_unmap(family, &addr);
-	if (main_id.out.result == SPF_R_FAIL || main_id.out.result == SPF_R_SOFTFAIL ||
-	    main_id.out.result == SPF_R_NEUTRAL)
-		why = spf_explain_miss(&main_id.out, family, addr, &why_data);
-	result_finding(rep, t, &main_id, identity, have_rv ? &rv : NULL, why);
-	if (why != NULL) {
-		json_object_set_new(why_data, "domain", json_str(main_id.out.domain));
-		json_object_set_new(data, "analysis", json_str(why));
-		report_add(rep, "spf_not_authorised", SEV_INFO, why_data, "%s", why);
-		free(why);
-	}
-	if (have_rv && strcmp(rv.result, spf_result_name(main_id.out.result)) != 0)
+	family = dns_ip_unmap(t->ip_family, &addr);
+	if (out->result == SPF_R_FAIL || out->result == SPF_R_SOFTFAIL ||
+	    out->result == SPF_R_NEUTRAL)
+		why = spf_explain_miss(out, family, addr, &why_data);
+	result_finding(rep, t, &st->main, st->identity, st->have_rv ? &st->rv : NULL, why);
+	if (why == NULL)
+		return;
+	json_object_set_new(why_data, "domain", json_str(out->domain));
+	json_object_set_new(report_data(rep), "analysis", json_str(why));
+	report_add(rep, "spf_not_authorised", SEV_INFO, why_data, "%s", why);
+	free(why);
+}
+
+/* libspf2 disagrees with the strict result; the HELO identity fails. */
+static void
+side_findings(struct report *rep, const struct target *t, const struct spf_state *st)
+{
+	const struct spf_outcome *out = &st->main.out, *helo = &st->helo.out;
+	const struct spf_receiver_view *rv = &st->rv;
+
+	if (st->have_rv && strcmp(rv->result, spf_result_name(out->result)) != 0)
 		report_add(rep, "spf_views_differ", SEV_WARN,
-		    json_pack("{s:o,s:s,s:s,s:o,s:o}", "domain", json_str(main_id.out.domain),
-		    "result", spf_result_name(main_id.out.result), "receiver_result", rv.result,
-		    "receiver_raw", json_str(rv.raw), "receiver_error", json_str(rv.error)),
+		    json_pack("{s:o,s:s,s:s,s:o,s:o}", "domain", json_str(out->domain),
+		    "result", spf_result_name(out->result), "receiver_result", rv->result,
+		    "receiver_raw", json_str(rv->raw), "receiver_error", json_str(rv->error)),
 		    "receivers that use libspf2 will compute %s here, strict receivers %s%s%s%s",
-		    rv.result, spf_result_name(main_id.out.result),
-		    rv.error != NULL ? " (libspf2: " : "", rv.error != NULL ? rv.error : "",
-		    rv.error != NULL ? ")" : "");
-	if (helo_done && (helo_id.out.result == SPF_R_FAIL ||
-	    helo_id.out.result == SPF_R_SOFTFAIL))
+		    rv->result, spf_result_name(out->result),
+		    rv->error != NULL ? " (libspf2: " : "", rv->error != NULL ? rv->error : "",
+		    rv->error != NULL ? ")" : "");
+	if (st->have_helo && (helo->result == SPF_R_FAIL || helo->result == SPF_R_SOFTFAIL))
 		report_add(rep, "spf_helo_fail", SEV_WARN,
 		    json_pack("{s:s,s:o,s:s,s:o}", "ip", t->ip, "domain", json_str(t->helo),
-		    "result", spf_result_name(helo_id.out.result),
-		    "matched", json_str(helo_id.out.matched)),
+		    "result", spf_result_name(helo->result), "matched", json_str(helo->matched)),
 		    "SPF %s for the HELO name '%s': %s is not authorised to use it; receivers that "
-		    "check HELO may reject before MAIL FROM", spf_result_name(helo_id.out.result),
+		    "check HELO may reject before MAIL FROM", spf_result_name(helo->result),
 		    t->helo, t->ip);
+}
 
-	if (main_id.out.record != NULL && main_id.out.nrecords == 1)
-		lint_published(rep, dns, main_id.out.domain);
-	spf_lint_outcome(rep, &main_id.out, 10, (int)c->lookups_warn);
+static void
+spf_join(const void *ctx, void *state, const struct target *t, struct dns *dns,
+    struct report *rep)
+{
+	const struct spf_conf *c = ctx;
+	struct spf_state *st = state;
+	const struct spf_outcome *out = &st->main.out;
 
-	if (main_id.out.deadline || (helo_done && helo_id.out.deadline))
+	result_data(report_data(rep), st);
+	main_findings(rep, t, st);
+	side_findings(rep, t, st);
+	if (out->record != NULL && out->nrecords == 1)
+		lint_published(rep, dns, out->domain);
+	spf_lint_outcome(rep, out, 10, (int)c->lookups_warn);
+	if (out->deadline || (st->have_helo && st->helo.out.deadline))
 		report_set_deadline(rep);
-	if (have_rv)
-		spf_receiver_view_release(&rv);
-	spf_outcome_release(&main_id.out);
-	if (helo_done)
-		spf_outcome_release(&helo_id.out);
-	free(helo_sender);
-	free(sender);
+
+	if (st->have_rv)
+		spf_receiver_view_release(&st->rv);
+	spf_outcome_release(&st->main.out);
+	spf_outcome_release(&st->helo.out);
+	free(st->main.sender);
+	free(st->helo.sender);
+	free(st);
 }
 
 static void
@@ -358,7 +400,9 @@ const struct check_ops check_spf = {
 	.needs = NEED_IP,
 	.wants = NEED_MAIL_FROM | NEED_HELO,
 	.configure = spf_configure,
-	.run = spf_run,
+	.split = spf_split,
+	.part = spf_part,
+	.join = spf_join,
 	.describe = spf_describe,
 	.free = spf_free,
 };

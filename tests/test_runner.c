@@ -1,0 +1,404 @@
+/* Tests of the runner with checks of the tests' own: dependency order, the target deadline, checks split into parts. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "support.h"
+#include "checks/check.h"
+#include "core/conf.h"
+#include "core/target.h"
+#include "core/util.h"
+#include "src/runner.h"
+
+/* One run of the given checks through the real engine, on the fault server alone. */
+struct run {
+	struct conf *conf;
+	struct runner *r;
+	struct dns_engine *eng;
+	struct target t;
+	struct run_result res;
+	int elapsed_ms;
+};
+
+/* Runs the n checks with the configuration text conf (NULL: none) and a target deadline. */
+static void
+run_checks(struct run *x, const struct check_ops *const *checks, size_t n, const char *conf,
+    int timeout_ms)
+{
+	struct error err;
+	bool usage;
+	int64_t start;
+
+	memset(x, 0, sizeof(*x));
+	x->conf = conf_new();
+	if (conf != NULL)
+		cr_assert_eq(conf_load_file(x->conf, "t.conf", conf, &err), 0, "%s", err.msg);
+	x->r = runner_new_checks(checks, n, x->conf, NULL, &usage, &err);
+	cr_assert_not_null(x->r, "%s", err.msg);
+	/* one attempt longer than any test: only the target deadline ends a slow query */
+	x->eng = test_engine(test_fault_alone(), 5000, 1);
+	target_init(&x->t);
+	cr_assert_eq(target_set_ip(&x->t, "--ip", "192.0.2.1", &err), 0, "%s", err.msg);
+	start = now_ms();
+	runner_run(x->r, x->eng, &x->t, timeout_ms, &x->res);
+	x->elapsed_ms = (int)(now_ms() - start);
+}
+
+static void
+run_release(struct run *x)
+{
+	run_result_release(&x->res);
+	target_release(&x->t);
+	dns_engine_free(x->eng);
+	runner_free(x->r);
+	conf_free(x->conf);
+}
+
+/* The report of the check called name. */
+static const struct report *
+report_of(const struct run *x, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < x->res.nreports; i++)
+		if (strcmp(report_name(x->res.reports[i]), name) == 0)
+			return x->res.reports[i];
+	cr_assert_fail("no report for '%s'", name);
+	return NULL;
+}
+
+/* A DNS question that the fault server answers after ms milliseconds. */
+static void
+wait_on_dns(struct dns *dns, int ms)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "late%d.runner.example.test", ms);
+	dns_result_free(dns_lookup(dns, name, DNS_T_A));
+}
+
+/* Dependency order: "reader" reads the report of "writer", which takes 200 ms. */
+
+static void
+writer_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+{
+	(void)ctx;
+	(void)t;
+	wait_on_dns(dns, 200);
+	report_add(rep, "written", SEV_INFO, NULL, "the writer is done");
+}
+
+static void
+reader_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+{
+	const struct report *peer = report_peer(rep, "writer");
+
+	(void)ctx;
+	(void)t;
+	(void)dns;
+	if (peer == NULL)
+		report_add(rep, "no_peer", SEV_INFO, NULL, "the writer did not run");
+	else if (report_find(peer, "written") != NULL)
+		report_add(rep, "peer_finished", SEV_INFO, NULL, "the writer was done");
+	else
+		report_add(rep, "peer_unfinished", SEV_WARN, NULL, "the writer was still running");
+}
+
+static const char *const after_writer[] = { "writer", NULL };
+
+static const struct check_ops reader = {
+	.name = "reader",
+	.summary = "reads the writer's report",
+	.after = after_writer,
+	.run = reader_run,
+};
+
+static const struct check_ops writer = {
+	.name = "writer",
+	.summary = "takes one slow lookup, then writes a finding",
+	.run = writer_run,
+};
+
+static const struct check_ops writer_needs_helo = {
+	.name = "writer",
+	.summary = "like writer, but only with a HELO name",
+	.needs = NEED_HELO,
+	.run = writer_run,
+};
+
+Test(runner, check_runs_after_the_peers_it_reads_and_sees_their_findings, .timeout = 20)
+{
+	/* the reader comes first in the list: only the runner's ordering holds it back */
+	static const struct check_ops *const checks[] = { &reader, &writer };
+	struct run x;
+
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 10000);
+	cr_expect_not_null(report_find(report_of(&x, "reader"), "peer_finished"),
+	    "the reader ran before the writer had finished");
+	cr_expect_geq(report_duration_ms(report_of(&x, "writer")), 150);
+	cr_expect_eq(report_status(report_of(&x, "reader")), CHECK_PASS);
+	run_release(&x);
+}
+
+Test(runner, check_does_not_wait_for_a_skipped_peer, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &reader, &writer_needs_helo };
+	struct run x;
+
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 10000);
+	cr_expect_eq(report_status(report_of(&x, "writer")), CHECK_SKIPPED);
+	cr_expect_str_eq(report_reason(report_of(&x, "writer")), "needs --helo");
+	cr_expect_not_null(report_find(report_of(&x, "reader"), "no_peer"));
+	cr_expect_lt(x.elapsed_ms, 150, "took %d ms", x.elapsed_ms);
+	run_release(&x);
+}
+
+/* The deadline: "slow" waits on a query that is never answered, "quick" asks nothing. */
+
+static void
+slow_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+{
+	struct dns_result *res = dns_lookup(dns, "timeout.runner.example.test", DNS_T_A);
+
+	(void)ctx;
+	(void)t;
+	report_add(rep, "asked", SEV_INFO, NULL, "the query ended: %s",
+	    dns_status_name(res->status));
+	dns_result_free(res);
+}
+
+static void
+quick_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
+{
+	(void)ctx;
+	(void)t;
+	(void)dns;
+	report_add(rep, "done", SEV_INFO, NULL, "nothing to wait for");
+}
+
+static const struct check_ops slow = {
+	.name = "slow",
+	.summary = "waits on a query that is never answered",
+	.run = slow_run,
+};
+
+static const struct check_ops quick = {
+	.name = "quick",
+	.summary = "asks nothing",
+	.run = quick_run,
+};
+
+Test(runner, deadline_cuts_a_slow_check_and_the_run_returns_on_time, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &slow, &quick };
+	struct run x;
+
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 300);
+	cr_expect_eq(report_status(report_of(&x, "slow")), CHECK_ERROR);
+	cr_expect_str_eq(report_reason(report_of(&x, "slow")), "deadline");
+	cr_expect_eq(report_status(report_of(&x, "quick")), CHECK_PASS);
+	cr_expect_null(report_reason(report_of(&x, "quick")));
+	cr_expect(x.res.deadline_hit);
+	/* the attempt timeout is 5 s: only the deadline can have ended the wait */
+	cr_expect_geq(x.elapsed_ms, 300, "took %d ms", x.elapsed_ms);
+	cr_expect_lt(x.elapsed_ms, 800, "took %d ms", x.elapsed_ms);
+	run_release(&x);
+}
+
+Test(runner, run_within_the_deadline_is_not_marked, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &quick, &writer };
+	struct run x;
+
+	run_checks(&x, checks, ARRAY_SIZE(checks), NULL, 5000);
+	cr_expect_eq(report_status(report_of(&x, "writer")), CHECK_PASS);
+	cr_expect_null(report_reason(report_of(&x, "writer")));
+	cr_expect_not(x.res.deadline_hit);
+	run_release(&x);
+}
+
+Test(runner, sections_and_names_are_those_of_the_given_checks)
+{
+	static const struct check_ops *const checks[] = { &quick, &slow };
+	struct conf *conf = conf_new();
+	struct runner *r;
+	struct error err;
+	bool usage;
+
+	cr_assert_eq(conf_load_file(conf, "t.conf", "[quick]\n", &err), 0, "%s", err.msg);
+	r = runner_new_checks(checks, ARRAY_SIZE(checks), conf, "slow", &usage, &err);
+	cr_expect_not_null(r, "%s", err.msg);
+	runner_free(r);
+	r = runner_new_checks(checks, ARRAY_SIZE(checks), conf, "spf", &usage, &err);
+	cr_expect_null(r);
+	cr_expect(usage);
+	cr_expect(strstr(err.msg, "unknown check 'spf'") != NULL, "%s", err.msg);
+	conf_free(conf);
+	conf = conf_new();
+	cr_assert_eq(conf_load_file(conf, "t.conf", "[spf]\n", &err), 0, "%s", err.msg);
+	r = runner_new_checks(checks, ARRAY_SIZE(checks), conf, NULL, &usage, &err);
+	cr_expect_null(r);
+	cr_expect_not(usage);
+	cr_expect(strstr(err.msg, "unknown section [spf]") != NULL, "%s", err.msg);
+	conf_free(conf);
+}
+
+/*
+ * A check in parts: each part waits (up to 2 s) until every part has
+ * started, which only parts running at the same time can see, then asks
+ * one slow question; the join reports what the parts saw.
+ */
+
+#define NPARTS 3
+
+struct halves {
+	atomic_int started;
+	int ran[NPARTS];
+	bool met[NPARTS];		/* part i saw all parts started */
+	bool late;			/* the parts ask a 150 ms question */
+	bool cut;			/* part 1 asks a question never answered */
+};
+
+static atomic_int joins;
+
+/* [parts] mode = late | cut */
+static int
+parts_configure(void **ctx, const struct conf *conf, struct error *err)
+{
+	const struct conf_section *sec = conf_next(conf, NULL, "parts");
+	const char *mode = sec != NULL ? conf_section_get(sec, "mode") : NULL;
+
+	(void)err;
+	*ctx = mode != NULL ? xstrdup(mode) : NULL;
+	return 0;
+}
+
+static void *
+parts_split(const void *ctx, const struct target *t, struct report *rep, size_t *nparts)
+{
+	struct halves *h = xcalloc(1, sizeof(*h));
+
+	(void)t;
+	(void)rep;
+	h->late = ctx != NULL && strcmp(ctx, "late") == 0;
+	h->cut = ctx != NULL && strcmp(ctx, "cut") == 0;
+	*nparts = NPARTS;
+	return h;
+}
+
+static void
+parts_part(const void *ctx, void *state, size_t i, const struct target *t, struct dns *dns)
+{
+	struct halves *h = state;
+	const struct timespec ms = { 0, 1000000 };
+	int n;
+
+	(void)ctx;
+	(void)t;
+	h->ran[i]++;
+	atomic_fetch_add(&h->started, 1);
+	for (n = 0; n < 2000 && atomic_load(&h->started) < NPARTS; n++)
+		nanosleep(&ms, NULL);
+	h->met[i] = atomic_load(&h->started) == NPARTS;
+	if (h->late)
+		wait_on_dns(dns, 150);
+	if (h->cut && i == 1)
+		dns_result_free(dns_lookup(dns, "timeout.parts.example.test", DNS_T_A));
+}
+
+static void
+parts_join(const void *ctx, void *state, const struct target *t, struct dns *dns,
+    struct report *rep)
+{
+	struct halves *h = state;
+	size_t i;
+
+	(void)ctx;
+	(void)t;
+	(void)dns;
+	atomic_fetch_add(&joins, 1);
+	for (i = 0; i < NPARTS; i++)
+		report_add(rep, h->met[i] ? "met" : "alone", SEV_INFO,
+		    json_pack("{s:i,s:i}", "part", (int)i, "ran", h->ran[i]),
+		    "part %zu ran %d time(s)", i, h->ran[i]);
+	free(h);
+}
+
+static void *
+skip_split(const void *ctx, const struct target *t, struct report *rep, size_t *nparts)
+{
+	(void)ctx;
+	(void)t;
+	*nparts = NPARTS;
+	report_skip(rep, "nothing to split");
+	return NULL;
+}
+
+static const struct check_ops in_parts = {
+	.name = "parts",
+	.summary = "three parts that must overlap",
+	.configure = parts_configure,
+	.split = parts_split,
+	.part = parts_part,
+	.join = parts_join,
+	.free = free,
+};
+
+static const struct check_ops skip_parts = {
+	.name = "parts",
+	.summary = "a check in parts that ends in its split",
+	.split = skip_split,
+	.part = parts_part,
+	.join = parts_join,
+};
+
+Test(runner, parts_of_a_check_run_at_the_same_time_then_join, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &in_parts };
+	const struct report *rep;
+	size_t i;
+	struct run x;
+
+	run_checks(&x, checks, 1, "[parts]\nmode = late\n", 10000);
+	rep = report_of(&x, "parts");
+	cr_expect_eq(atomic_load(&joins), 1);
+	cr_assert_eq(report_nfindings(rep), NPARTS);
+	for (i = 0; i < NPARTS; i++) {
+		const struct finding *f = report_finding(rep, i);
+
+		cr_expect_str_eq(f->code, "met", "part %zu ran while others had not started", i);
+		cr_expect_eq(json_integer_value(json_object_get(f->data, "ran")), 1,
+		    "part %zu ran more or less than once", i);
+	}
+	/* three 150 ms questions, one at a time, would take 450 ms */
+	cr_expect_lt(x.elapsed_ms, 400, "took %d ms", x.elapsed_ms);
+	cr_expect_geq(report_duration_ms(rep), 150);
+	run_release(&x);
+}
+
+Test(runner, check_in_parts_that_ends_in_its_split_is_not_joined, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &skip_parts };
+	struct run x;
+
+	run_checks(&x, checks, 1, NULL, 10000);
+	cr_expect_eq(report_status(report_of(&x, "parts")), CHECK_SKIPPED);
+	cr_expect_str_eq(report_reason(report_of(&x, "parts")), "nothing to split");
+	cr_expect_eq(atomic_load(&joins), 0);
+	run_release(&x);
+}
+
+Test(runner, deadline_cuts_a_check_in_parts, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &in_parts, &quick };
+	struct run x;
+
+	run_checks(&x, checks, 2, "[parts]\nmode = cut\n", 300);
+	cr_expect_eq(report_status(report_of(&x, "parts")), CHECK_ERROR);
+	cr_expect_str_eq(report_reason(report_of(&x, "parts")), "deadline");
+	cr_expect_eq(atomic_load(&joins), 1);
+	cr_expect_lt(x.elapsed_ms, 800, "took %d ms", x.elapsed_ms);
+	run_release(&x);
+}
