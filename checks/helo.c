@@ -7,6 +7,7 @@
 
 #include "checks/check.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 
 /* True if family/addr is the sending IP (an IPv4-mapped address is its IPv4 host). */
@@ -14,9 +15,9 @@ static bool
 same_ip(const struct target *t, int family, const unsigned char *addr)
 {
 	const unsigned char *mine = t->ip_addr;
-	int fam = dns_ip_unmap(t->ip_family, &mine);
+	int fam = net_ip_unmap(t->ip_family, &mine);
 
-	family = dns_ip_unmap(family, &addr);
+	family = net_ip_unmap(family, &addr);
 	return fam == family && memcmp(mine, addr, family == AF_INET ? 4 : 16) == 0;
 }
 
@@ -102,7 +103,7 @@ check_form(const struct target *t, struct report *rep)
 	unsigned char addr[16];
 	int family;
 
-	if (dns_ip_parse(t->helo, &family, addr) == 0) {
+	if (net_ip_parse(t->helo, &family, addr) == 0) {
 		/* RFC 5321 4.1.3: an address goes in brackets */
 		report_add(rep, "helo_bare_ip", SEV_FAIL,
 		    json_pack("{s:o}", "helo", json_str(t->helo)),
@@ -226,7 +227,7 @@ check_addresses(const struct target *t, struct report *rep, const struct dns_res
 		return;
 	}
 	ip = t->ip_addr;
-	mine = dns_ip_unmap(t->ip_family, &ip) == AF_INET ? a : aaaa;
+	mine = net_ip_unmap(t->ip_family, &ip) == AF_INET ? a : aaaa;
 	if (dns_status_is_failure(mine->status)) {
 		json_object_set_new(data, "matches_ip", json_null());
 		report_add(rep, "helo_lookup_failed", SEV_ERROR,

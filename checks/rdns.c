@@ -7,6 +7,7 @@
 
 #include "checks/check.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 struct rdns_conf {
 	char **words;
@@ -340,7 +341,7 @@ rdns_run(const void *ctx, const struct target *t, struct dns *dns, struct report
 		    "%s has %zu PTR records; receivers may check only one of them",
 		    t->ip, ptr->nrr);
 	addr = t->ip_addr;
-	family = dns_ip_unmap(t->ip_family, &addr);
+	family = net_ip_unmap(t->ip_family, &addr);
 	check_names(c, t, dns, rep, ptr, family, addr);
 out:
 	dns_result_free(ptr);

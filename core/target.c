@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dns/dns.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 #define MESSAGE_MAX	(10 * 1024 * 1024)
 #define BOUNCE_MAX	(1024 * 1024)
@@ -61,11 +61,11 @@ target_set_ip(struct target *t, const char *what, const char *ip, struct error *
 	unsigned char addr[16];
 	int family;
 
-	if (dns_ip_parse(ip, &family, addr) == -1) {
+	if (net_ip_parse(ip, &family, addr) == -1) {
 		show(shown, sizeof(shown), ip);
 		return error_set(err, "%s: '%s' is not an IPv4 or IPv6 address", what, shown);
 	}
-	dns_ip_format(family, addr, text, sizeof(text));
+	net_ip_format(family, addr, text, sizeof(text));
 	free(t->ip);
 	t->ip = xstrdup(text);
 	t->ip_family = family;
@@ -103,7 +103,7 @@ target_set_helo(struct target *t, const char *what, const char *helo, struct err
 			return error_set(err, "%s: '%s' is not an address literal "
 			    "like [192.0.2.1] or [IPv6:2001:db8::1]", what, shown);
 		}
-	} else if (dns_name_check(helo, false, why, sizeof(why)) == -1) {
+	} else if (net_name_check(helo, false, why, sizeof(why)) == -1) {
 		return error_set(err, "%s: %s", what, why);
 	}
 	free(t->helo);
@@ -189,7 +189,7 @@ domain_take(const char *given, char **out, char *why, size_t whylen)
 	}
 	if ((domain = domain_ascii(given, why, whylen)) == NULL)
 		goto out;
-	if (dns_name_check(domain, false, reason, sizeof(reason)) == -1) {
+	if (net_name_check(domain, false, reason, sizeof(reason)) == -1) {
 		show(shown, sizeof(shown), given);
 		/* a long reason is cut rather than overflow: whylen bounds it */
 		if (snprintf(why, whylen, "domain '%s': %s", shown, reason) < 0)
@@ -461,7 +461,7 @@ target_add_selector(struct target *t, const char *what, const char *sel, struct 
 		show(shown, sizeof(shown), sel);
 		return error_set(err, "%s: selector '%s' ends with a dot", what, shown);
 	}
-	if (dns_name_check(sel, true, why, sizeof(why)) == -1)
+	if (net_name_check(sel, true, why, sizeof(why)) == -1)
 		return error_set(err, "%s: %s", what, why);
 	for (i = 0; i < t->nselectors; i++) {
 		if (strcasecmp(t->selectors[i], sel) == 0)

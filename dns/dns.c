@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "core/net.h"
 
 #define EDNS_BUFSIZE	1232
 #define MAX_CNAME_HOPS	8
@@ -341,7 +342,7 @@ addr_decode(const ldns_rr *lrr, int family, unsigned char *addr, size_t size,
 	if (ldns_rr_rd_count(lrr) < 1 || ldns_rdf_size(rd) != size)
 		return -1;
 	memcpy(addr, ldns_rdf_data(rd), size);
-	dns_ip_format(family, addr, buf, sizeof(buf));
+	net_ip_format(family, addr, buf, sizeof(buf));
 	rr->text = xstrdup(buf);
 	return 0;
 }

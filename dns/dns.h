@@ -221,31 +221,11 @@ struct dns_result *dns_reply_parse(const unsigned char *wire, size_t len, const 
  */
 int dns_reverse_name(const char *ip, const char *zone, bool map4, char *out, size_t outlen);
 
-/* Parses an IP literal: family AF_INET/AF_INET6 and 4/16 bytes in addr. -1 if not an address. */
-int dns_ip_parse(const char *ip, int *family, unsigned char addr[16]);
-
-/* Formats an address of family into buf (INET6_ADDRSTRLEN is enough). */
-void dns_ip_format(int family, const unsigned char *addr, char *buf, size_t len);
-
-/*
- * RFC 4291 2.5.5.2: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4
- * host it maps. Returns the family the address is seen as, and points
- * *addr at its 4 or 16 bytes (inside the array it pointed at before).
- */
-int dns_ip_unmap(int family, const unsigned char **addr);
-
 /*
  * True if res is an answer with an A (family AF_INET) or AAAA (AF_INET6)
  * record holding exactly addr (4 or 16 bytes). An IPv4-mapped addr is
  * compared as its IPv4 host.
  */
 bool dns_result_has_addr(const struct dns_result *res, int family, const unsigned char *addr);
-
-/*
- * Validates a host or domain name: total length at most 253 octets, labels 1..63,
- * LDH characters (underscore allowed when allow_underscore). 0 ok, -1 with a
- * reason ("label 'x' is over 63 octets") written to why.
- */
-int dns_name_check(const char *name, bool allow_underscore, char *why, size_t whylen);
 
 #endif

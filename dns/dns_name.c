@@ -1,6 +1,7 @@
 /* DNS helpers that need no network: address literals, reverse names, name syntax, server specs. */
 #include "dns/dns.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -12,69 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RFC 1035 2.3.4: 63 octets a label; 255 on the wire is 253 as text without the final dot. */
-#define NAME_MAX_LABEL	63
-#define NAME_MAX_TEXT	253
-
-/* How much of a label a message quotes. */
-#define NAME_SHOW	32
-
-int
-dns_ip_parse(const char *ip, int *family, unsigned char addr[16])
-{
-	unsigned char buf[16];
-
-	if (ip == NULL)
-		return -1;
-	if (inet_pton(AF_INET, ip, buf) == 1) {
-		*family = AF_INET;
-		memset(addr, 0, 16);
-		memcpy(addr, buf, 4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ip, buf) == 1) {
-		*family = AF_INET6;
-		memcpy(addr, buf, 16);
-		return 0;
-	}
-	return -1;
-}
-
-void
-dns_ip_format(int family, const unsigned char *addr, char *buf, size_t len)
-{
-	if (len == 0)
-		return;
-	if (inet_ntop(family, addr, buf, (socklen_t)len) == NULL)
-		buf[0] = '\0';
-}
-
-static bool
-is_v4_mapped(const unsigned char *a)
-{
-	static const unsigned char prefix[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-
-	return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
-
-int
-dns_ip_unmap(int family, const unsigned char **addr)
-{
-	if (family == AF_INET6 && is_v4_mapped(*addr)) {
-		*addr += 12;
-		return AF_INET;
-	}
-	return family;
-}
-
 bool
 dns_result_has_addr(const struct dns_result *res, int family, const unsigned char *addr)
 {
 	size_t i;
 
-	family = dns_ip_unmap(family, &addr);
+	family = net_ip_unmap(family, &addr);
 	for (i = 0; res->status == DNS_ANSWER && i < res->nrr; i++) {
 		if (family == AF_INET && res->rr[i].type == DNS_T_A &&
 		    memcmp(res->rr[i].u.a.addr, addr, 4) == 0)
@@ -98,11 +42,13 @@ dns_reverse_name(const char *ip, const char *zone, bool map4, char *out, size_t 
 	size_t zlen, o = 0;
 	int family, i, n;
 
-	if (out == NULL || outlen == 0 || dns_ip_parse(ip, &family, a) == -1)
+	if (out == NULL || outlen == 0 || net_ip_parse(ip, &family, a) == -1)
 		return -1;
-	if (family == AF_INET6 && map4 && is_v4_mapped(a)) {
-		memmove(a, a + 12, 4);
-		family = AF_INET;
+	if (map4) {
+		const unsigned char *p = a;
+
+		if ((family = net_ip_unmap(family, &p)) == AF_INET)
+			memmove(a, p, 4);
 	}
 	if (zone == NULL)
 		zone = family == AF_INET ? "in-addr.arpa" : "ip6.arpa";
@@ -129,78 +75,6 @@ dns_reverse_name(const char *ip, const char *zone, bool map4, char *out, size_t 
 		n = snprintf(out, outlen, "%s.%.*s", rev, (int)zlen, zone);
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
-	return 0;
-}
-
-/* A printable excerpt for messages: other bytes as \xHH, long text cut with "...". */
-static void
-show(char *dst, size_t dstlen, const char *s, size_t n)
-{
-	text_quote(dst, dstlen, s, n, NAME_SHOW);
-}
-
-static int
-why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static bool
-is_ldh(unsigned char c, bool allow_underscore)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || (allow_underscore && c == '_');
-}
-
-int
-dns_name_check(const char *name, bool allow_underscore, char *why, size_t whylen)
-{
-	char shown[4 * NAME_SHOW + 8], bad[8];
-	size_t len, start, end, i;
-
-	if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0)
-		return why_set(why, whylen, "name is empty");
-	len = strlen(name);
-	if (name[len - 1] == '.')
-		len--;
-	if (len > NAME_MAX_TEXT)
-		return why_set(why, whylen, "name is over %d octets", NAME_MAX_TEXT);
-	for (start = 0; start <= len; start = end + 1) {
-		end = start;
-		while (end < len && name[end] != '.')
-			end++;
-		show(shown, sizeof(shown), name + start, end - start);
-		if (end == start) {
-			show(shown, sizeof(shown), name, len);
-			return why_set(why, whylen, "name '%s' has an empty label", shown);
-		}
-		if (end - start > NAME_MAX_LABEL)
-			return why_set(why, whylen, "label '%s' is over %d octets",
-			    shown, NAME_MAX_LABEL);
-		for (i = start; i < end; i++) {
-			if (!is_ldh((unsigned char)name[i], allow_underscore)) {
-				show(bad, sizeof(bad), name + i, 1);
-				return why_set(why, whylen,
-				    "label '%s' has the character '%s': only letters, digits, hyphens%s are allowed",
-				    shown, bad, allow_underscore ? " and underscores" : "");
-			}
-		}
-		if (name[start] == '-')
-			return why_set(why, whylen, "label '%s' starts with a hyphen", shown);
-		if (name[end - 1] == '-')
-			return why_set(why, whylen, "label '%s' ends with a hyphen", shown);
-	}
 	return 0;
 }
 
@@ -233,7 +107,7 @@ server_fill(struct dns_server *out, int family, const unsigned char *addr,
 	char text[INET6_ADDRSTRLEN];
 
 	memset(out, 0, sizeof(*out));
-	dns_ip_format(family, addr, text, sizeof(text));
+	net_ip_format(family, addr, text, sizeof(text));
 	if (family == AF_INET) {
 		sin = (struct sockaddr_in *)&out->addr;
 		sin->sin_family = AF_INET;
@@ -292,7 +166,7 @@ dns_server_parse(const char *spec, struct dns_server *out)
 			if (inet_pton(AF_INET, host, addr) != 1)
 				return -1;
 			family = AF_INET;
-		} else if (dns_ip_parse(spec, &family, addr) == -1) {
+		} else if (net_ip_parse(spec, &family, addr) == -1) {
 			return -1;
 		}
 	}
@@ -324,7 +198,7 @@ resolv_server(const char *tok, struct dns_server *out)
 		return -1;
 	memcpy(host, tok, hlen);
 	host[hlen] = '\0';
-	if (dns_ip_parse(host, &family, addr) == -1)
+	if (net_ip_parse(host, &family, addr) == -1)
 		return -1;
 	if (pct != NULL) {
 		if (family != AF_INET6 || pct[1] == '\0')

@@ -5,6 +5,7 @@
 
 #include "dns/dns.h"
 #include "core/target.h"
+#include "core/net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +18,7 @@ check_names(const char *s)
 	size_t n;
 	int family;
 
-	if (dns_ip_parse(s, &family, addr) == 0 && family != AF_INET && family != AF_INET6)
+	if (net_ip_parse(s, &family, addr) == 0 && family != AF_INET && family != AF_INET6)
 		abort();
 	if (dns_reverse_name(s, NULL, true, out, sizeof(out)) == 0) {
 		n = strlen(out);
@@ -26,12 +27,12 @@ check_names(const char *s)
 	}
 	(void)dns_reverse_name("192.0.2.1", s, false, out, sizeof(out));
 	(void)dns_reverse_name("2001:db8::1", s, true, out, 40);
-	if (dns_name_check(s, false, why, sizeof(why)) == 0) {
+	if (net_name_check(s, false, why, sizeof(why)) == 0) {
 		n = strlen(s);
 		if (n == 0 || n > 254)
 			abort();
 	}
-	(void)dns_name_check(s, true, why, sizeof(why));
+	(void)net_name_check(s, true, why, sizeof(why));
 	if (dns_server_parse(s, &srv) == 0 && (srv.label[0] == '\0' || srv.addrlen == 0))
 		abort();
 }

@@ -7,6 +7,7 @@
 #include "checks/spf/eval.h"
 #include "dns/dns.h"
 #include "core/util.h"
+#include "core/net.h"
 
 struct run {
 	struct dns_engine *eng;
@@ -22,7 +23,7 @@ eval_at(struct run *r, const char *server, const char *ip, const char *domain)
 	char *sender = xasprintf("user@%s", domain);
 	int family;
 
-	cr_assert_eq(dns_ip_parse(ip, &family, addr), 0);
+	cr_assert_eq(net_ip_parse(ip, &family, addr), 0);
 	r->eng = test_engine(server, 500, 2);
 	dns = dns_new(r->eng, now_ms() + 10000);
 	spf_eval_opts_init(&o);

@@ -10,6 +10,7 @@
 #include "dns/dns.h"
 #include "dns/spf_adapter.h"
 #include "core/util.h"
+#include "core/net.h"
 
 struct suite_case {
 	char *name, *host, *mailfrom, *helo, *results, *exp;
@@ -171,7 +172,7 @@ main(int argc, char **argv)
 			const char *at, *got;
 			bool ok;
 
-			if (dns_ip_parse(c->host, &family, addr) < 0) {
+			if (net_ip_parse(c->host, &family, addr) < 0) {
 				printf("FAIL %s: bad host '%s'\n", c->name, c->host);
 				dns_free(dns);
 				continue;

@@ -12,6 +12,7 @@
 #include "checks/dkim/verify.h"
 #include "dns/dkim_adapter.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 struct dkim_conf {
 	char **probe;
@@ -87,7 +88,7 @@ dkim_configure(void **ctx, const struct conf *conf, struct error *err)
 
 			if (strcmp(e->key, "probe_selector") != 0)
 				continue;
-			if (dns_name_check(e->value, true, why, sizeof(why)) < 0) {
+			if (net_name_check(e->value, true, why, sizeof(why)) < 0) {
 				conf_error(sec, e, err, "probe_selector '%s' is not a DNS name: %s",
 				    e->value, why);
 				goto fail;
@@ -674,7 +675,7 @@ dkim_run(const void *ctx, const struct target *t, struct dns *dns, struct report
 		dkim_msg_parse(t->message, t->message_len, &msg);
 	/* a From: domain that is not a DNS name cannot have keys: use the envelope's */
 	if (msg.from_domain != NULL &&
-	    dns_name_check(msg.from_domain, false, why, sizeof(why)) == 0)
+	    net_name_check(msg.from_domain, false, why, sizeof(why)) == 0)
 		domain = msg.from_domain;
 	else
 		domain = t->mail_domain;

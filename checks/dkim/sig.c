@@ -9,6 +9,7 @@
 #include "checks/dkim/sig.h"
 #include "dns/dns.h"
 #include "core/util.h"
+#include "core/net.h"
 
 /* Is word (case-insensitive) one of the colon-separated items of list? */
 static bool
@@ -268,9 +269,9 @@ dkim_sig_check(struct dkim_sig *sig, int64_t now, bool *expired)
 		return fail(sig, "d= is empty");
 	if (sig->s[0] == '\0')
 		return fail(sig, "s= is empty");
-	if (dns_name_check(sig->d, false, why, sizeof(why)) < 0)
+	if (net_name_check(sig->d, false, why, sizeof(why)) < 0)
 		return fail(sig, "d=%.40s is not a domain name: %s", sig->d, why);
-	if (dns_name_check(sig->s, true, why, sizeof(why)) < 0)
+	if (net_name_check(sig->s, true, why, sizeof(why)) < 0)
 		return fail(sig, "s=%.40s is not a selector: %s", sig->s, why);
 	if (sig->c != NULL) {
 		slash = strchr(sig->c, '/');

@@ -9,6 +9,7 @@
 #include "checks/dmarc/from.h"
 #include "core/psl.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 struct dmarc_conf {
 	struct psl_service *psl;	/* from [psl]: shared setting with sender_domain and dbl */
@@ -156,7 +157,7 @@ author_domain(struct run *r, char **own)
 		goto out;
 	}
 	set(r, "domain", json_str(domain));
-	if (dns_name_check(domain, false, nwhy, sizeof(nwhy)) < 0 || strchr(domain, '.') == NULL) {
+	if (net_name_check(domain, false, nwhy, sizeof(nwhy)) < 0 || strchr(domain, '.') == NULL) {
 		set(r, "result", json_string("permerror"));
 		report_add(r->rep, "from_domain_invalid", SEV_FAIL,
 		    json_pack("{s:o,s:s}", "domain", json_str(domain),

@@ -9,6 +9,7 @@
 #include "checks/dmarc/record.h"
 #include "dns/dns.h"
 #include "core/util.h"
+#include "core/net.h"
 
 /* A piece of the record: not NUL-terminated, may hold any byte. */
 struct span {
@@ -416,7 +417,7 @@ check_uri(struct span u, char **domain, const char **why)
 	str_lower(dom);
 	if (dom[0] != '\0' && dom[strlen(dom) - 1] == '.')
 		dom[strlen(dom) - 1] = '\0';
-	if (dns_name_check(dom, false, dwhy, sizeof(dwhy)) < 0 || strchr(dom, '.') == NULL) {
+	if (net_name_check(dom, false, dwhy, sizeof(dwhy)) < 0 || strchr(dom, '.') == NULL) {
 		free(dom);
 		*why = "has a mailto: address whose domain is not a valid domain name";
 		return -1;

@@ -11,6 +11,7 @@
 #include "checks/dnsbl/list.h"
 #include "core/psl.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 #define NAME_MAX_LEN	300	/* room for any name the engine can encode */
 #define MAX_DOMAINS	32	/* domains the dbl check asks about per target */
@@ -131,7 +132,7 @@ add_public(struct bl_conf *c, const struct conf_section *sec, const struct conf_
 	c->pub = xrealloc(c->pub, (c->npub + 1) * sizeof(*c->pub));
 	p = &c->pub[c->npub];
 	memset(p, 0, sizeof(*p));
-	if (dns_ip_parse(e->value, &p->family, p->addr) < 0)
+	if (net_ip_parse(e->value, &p->family, p->addr) < 0)
 		return conf_error(sec, e, err, "public_resolver '%s' is not an IP address", e->value);
 	for (i = 0; i < c->npub; i++)
 		if (c->pub[i].family == p->family &&
@@ -804,8 +805,8 @@ dnsbl_run(const void *ctx, const struct target *t, struct dns *dns, struct repor
 
 	/* RFC 4291 2.5.5.2: an IPv4-mapped address is asked as the IPv4 host */
 	addr = t->ip_addr;
-	if (dns_ip_unmap(t->ip_family, &addr) == AF_INET) {
-		dns_ip_format(AF_INET, addr, ip, sizeof(ip));
+	if (net_ip_unmap(t->ip_family, &addr) == AF_INET) {
+		net_ip_format(AF_INET, addr, ip, sizeof(ip));
 	} else {
 		if (t->ip_family == AF_INET6)
 			kind = DNSBL_IP6;
@@ -852,7 +853,7 @@ add_domain(struct domain *doms, size_t *n, const char *name, const char *source)
 	if (len > 0 && low[len - 1] == '.')
 		low[len - 1] = '\0';
 	/* a bare label or an address literal is no domain a list could hold */
-	if (strchr(low, '.') == NULL || dns_name_check(low, true, why, sizeof(why)) < 0) {
+	if (strchr(low, '.') == NULL || net_name_check(low, true, why, sizeof(why)) < 0) {
 		free(low);
 		return;
 	}

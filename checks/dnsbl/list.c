@@ -8,6 +8,7 @@
 
 #include "checks/dnsbl/list.h"
 #include "dns/dns.h"
+#include "core/net.h"
 
 #define URL_MAX	512
 
@@ -29,7 +30,7 @@ parse_ip4(const char *s, size_t len, uint32_t *out)
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	if (strchr(buf, ':') != NULL || dns_ip_parse(buf, &family, a) < 0 ||
+	if (strchr(buf, ':') != NULL || net_ip_parse(buf, &family, a) < 0 ||
 	    family != AF_INET)
 		return -1;
 	*out = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
@@ -199,11 +200,11 @@ check_test_point(const struct conf_section *sec, const struct conf_entry *e,
 	int family;
 
 	if (kinds & DNSBL_DOMAIN) {
-		if (dns_name_check(e->value, true, why, sizeof(why)) < 0)
+		if (net_name_check(e->value, true, why, sizeof(why)) < 0)
 			return conf_error(sec, e, err, "%s '%s': %s", e->key, e->value, why);
 		return 0;
 	}
-	if (dns_ip_parse(e->value, &family, a) < 0 || family != AF_INET)
+	if (net_ip_parse(e->value, &family, a) < 0 || family != AF_INET)
 		return conf_error(sec, e, err, "%s '%s' is not an IPv4 address", e->key, e->value);
 	return 0;
 }
@@ -222,7 +223,7 @@ read_settings(struct dnsbl_list *l, const struct conf_section *sec, struct error
 	n = strlen(l->zone);
 	if (l->zone[n - 1] == '.')
 		l->zone[n - 1] = '\0';
-	if (dns_name_check(l->zone, true, why, sizeof(why)) < 0)
+	if (net_name_check(l->zone, true, why, sizeof(why)) < 0)
 		return conf_error(sec, NULL, err, "zone '%s': %s", sec->label, why);
 	if (conf_section_check_keys(sec, list_keys, err) < 0 ||
 	    conf_section_get_int(sec, "weight", -100, 100, &l->weight, err) < 0 ||

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/textsafe.h"
+#include "core/net.h"
 
 enum { Q_MX, Q_A, Q_AAAA };
 
@@ -85,7 +86,7 @@ is_ip_literal(const char *name)
 	unsigned char addr[16];
 	int family;
 
-	return dns_ip_parse(name, &family, addr) == 0 || strchr(name, '[') != NULL;
+	return net_ip_parse(name, &family, addr) == 0 || strchr(name, '[') != NULL;
 }
 
 static enum domain_host_state

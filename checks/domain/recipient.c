@@ -7,6 +7,7 @@
 #include "checks/domain/mx.h"
 #include "checks/domain/recipient_addr.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 struct recipient_conf {
 	char **common;		/* common mail domains, lower case, in file order */
@@ -40,7 +41,7 @@ add_common(struct recipient_conf *c, const struct conf_section *sec,
 	char why[200];
 	size_t i;
 
-	if (dns_name_check(e->value, false, why, sizeof(why)) == -1 ||
+	if (net_name_check(e->value, false, why, sizeof(why)) == -1 ||
 	    strchr(e->value, '.') == NULL)
 		return conf_error(sec, e, err, "common_domain '%s' is not a domain name%s%s",
 		    e->value, strchr(e->value, '.') == NULL ? "" : ": ",

@@ -12,6 +12,7 @@
 
 #include "dns/dns.h"
 #include "core/util.h"
+#include "core/net.h"
 
 /* The longest string recipient_edit_distance() compares. */
 #define DIST_MAX_LEN	255
@@ -208,7 +209,7 @@ check_domain(struct recipient_addr *a, const char *d)
 	} else {
 		ascii = xstrdup_lower(d);
 	}
-	if (dns_name_check(ascii, false, why, sizeof(why)) == -1) {
+	if (net_name_check(ascii, false, why, sizeof(why)) == -1) {
 		ret = fail(a, RADDR_DOMAIN_SYNTAX, "the domain is not a valid name: %s", why);
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include "checks/spf/parse.h"
 #include "checks/spf/macro.h"
 #include "core/util.h"
+#include "core/net.h"
 
 #define MAX_PREFETCH	16
 
@@ -406,7 +407,7 @@ validated_names(struct ev *ev, const char *target, char ***out)
 	size_t n = 0, i, k = 0, limit;
 
 	*out = NULL;
-	dns_ip_format(ev->family, ev->addr, ip, sizeof(ip));
+	net_ip_format(ev->family, ev->addr, ip, sizeof(ip));
 	if (dns_reverse_name(ip, NULL, false, rev, sizeof(rev)) < 0)
 		return 0;
 	ptr = lookup(ev, rev, DNS_T_PTR);
@@ -931,7 +932,7 @@ spf_evaluate(struct dns *dns, const struct spf_eval_opts *o, int family,
 	ev.o = o;
 	ev.out = out;
 	/* RFC 7208 5: an IPv4-mapped IPv6 client is evaluated as IPv4 */
-	ev.family = dns_ip_unmap(family, &addr);
+	ev.family = net_ip_unmap(family, &addr);
 	memcpy(ev.addr, addr, ev.family == AF_INET ? 4 : 16);
 	ev.sender = sender;
 	at = strrchr(sender, '@');

@@ -11,6 +11,7 @@
 #include "checks/spf/macro.h"
 #include "dns/spf_adapter.h"
 #include "core/textsafe.h"
+#include "core/net.h"
 
 
 struct spf_conf {
@@ -82,7 +83,7 @@ spf_configure(void **ctx, const struct conf *conf, struct error *err)
 		if ((v = conf_section_get(sec, "receiver")) != NULL) {
 			char why[128];
 
-			if (dns_name_check(v, false, why, sizeof(why)) < 0) {
+			if (net_name_check(v, false, why, sizeof(why)) < 0) {
 				conf_error(sec, NULL, err, "receiver '%s': %s", v, why);
 				goto fail;
 			}
@@ -320,7 +321,7 @@ main_findings(struct report *rep, const struct target *t, const struct spf_state
 	int family;
 
 	/* an IPv4-mapped IPv6 client is the IPv4 host it maps (RFC 7208 5) */
-	family = dns_ip_unmap(t->ip_family, &addr);
+	family = net_ip_unmap(t->ip_family, &addr);
 	if (out->result == SPF_R_FAIL || out->result == SPF_R_SOFTFAIL ||
 	    out->result == SPF_R_NEUTRAL)
 		why = spf_explain_miss(out, family, addr, &why_data);
