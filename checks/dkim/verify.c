@@ -92,6 +92,22 @@ read_sig(DKIM_SIGINFO *sig, struct dkim_verdict *v)
 }
 
 /*
+ * libopendkim lists the signatures in header order: the ones past the
+ * first DKIM_MAX_SIGNATURES are not verified, so their keys are not
+ * looked up either (the caller keeps no more of them).
+ */
+static DKIM_CBSTAT
+prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+{
+	int i;
+
+	(void)dkim;
+	for (i = DKIM_MAX_SIGNATURES; i < nsigs; i++)
+		dkim_sig_ignore(sigs[i]);
+	return DKIM_CBSTAT_CONTINUE;
+}
+
+/*
  * A library handle whose key lookups go through ad, leaving key size and
  * hash policy (RFC 8301) to the caller. NULL with why.
  */
@@ -113,6 +129,7 @@ lib_open(struct dkim_adapter *ad, char *why, size_t whylen)
 	dkim_dns_set_query_waitreply(lib, dkim_adapter_query_waitreply);
 	dkim_dns_set_init(lib, NULL);
 	dkim_dns_set_close(lib, NULL);
+	dkim_set_prescreen(lib, prescreen);
 	/* key size and hash policy (RFC 8301) are judged by the caller, after the crypto */
 	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof(flags)) != DKIM_STAT_OK ||
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits,
