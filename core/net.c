@@ -100,7 +100,7 @@ is_ldh(unsigned char c, bool allow_underscore)
 int
 net_name_check(const char *name, bool allow_underscore, char *why, size_t whylen)
 {
-	char shown[4 * NAME_SHOW + 8], bad[8];
+	char shown[TEXT_QUOTE_SIZE(NAME_SHOW)], bad[8];
 	size_t len, start, end, i;
 
 	if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/textsafe.h"
 #include "output/output.h"
 
 #define EXIT_USAGE 64
@@ -240,9 +241,14 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	b.next_line = b.next_write = 1;
 	b.window = opt->jobs * 4;
 	b.in = strcmp(opt->path, "-") == 0 ? stdin : fopen(opt->path, "r");
-	if (b.in == NULL)
-		return error("--batch: cannot read '%s': %s", opt->path, strerror(errno)),
-		    EXIT_USAGE;
+	if (b.in == NULL) {
+		char shown[TEXT_QUOTE_SIZE(80)];
+		int e = errno;
+
+		text_quote(shown, sizeof(shown), opt->path, strlen(opt->path), 80);
+		resource_check(e, "--batch: cannot open '%s'", shown);
+		return error("--batch: cannot read '%s': %s", shown, strerror(e)), EXIT_USAGE;
+	}
 	b.ring = xcalloc(b.window, sizeof(*b.ring));
 	b.started = now_ms();
 	pthread_mutex_init(&b.lock, NULL);
@@ -260,7 +266,10 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	progress(&b, true);
 
 	if (b.read_error) {
-		error("--batch: error reading '%s'", opt->path);
+		char shown[TEXT_QUOTE_SIZE(80)];
+
+		text_quote(shown, sizeof(shown), opt->path, strlen(opt->path), 80);
+		error("--batch: error reading '%s'", shown);
 		ret = EXIT_USAGE;
 	} else if (b.bad_input) {
 		ret = EXIT_USAGE;

@@ -14,11 +14,15 @@
 #include "core/conf.h"
 #include "src/runner.h"
 #include "core/target.h"
+#include "core/textsafe.h"
 #include "core/util.h"
 
 #define EXIT_USAGE	64
 #define EXIT_IOERR	74
 #define EXIT_CONFIG	78
+
+/* How much of an argument a message quotes. */
+#define SHOW_ARG	80
 
 enum format {
 	FORMAT_AUTO = 0,
@@ -109,9 +113,21 @@ static const char help_text[] =
 "likely; 3 inconclusive (DNS or the setup failed: no honest verdict);\n"
 "64 usage error; 78 configuration error.\n";
 
+/*
+ * An argument as every message quotes it (the quoting of --ip): odd bytes
+ * as \xHH, a long one cut with its length. Into buf, which it returns.
+ */
+static const char *
+quoted(char *buf, size_t len, const char *arg)
+{
+	text_quote(buf, len, arg, strlen(arg), SHOW_ARG);
+	return buf;
+}
+
 static int
 parse_timeout(const char *arg, double *out, struct error *err)
 {
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 	char *end;
 	double v;
 
@@ -119,14 +135,30 @@ parse_timeout(const char *arg, double *out, struct error *err)
 	v = strtod(arg, &end);
 	if (end == arg || *end != '\0' || errno != 0 || !(v > 0) || v > 3600)
 		return error_set(err, "--timeout: '%s' is not a positive number of seconds (up to 3600)",
-		    arg);
+		    quoted(shown, sizeof(shown), arg));
 	*out = v;
+	return 0;
+}
+
+/* --checks: names of checks, [a-z0-9_], separated by commas; the runner knows which exist. */
+static int
+parse_checks(const char *arg, const char **out, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 1024 || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_,") != n ||
+	    arg[0] == ',' || arg[n - 1] == ',' || strstr(arg, ",,") != NULL)
+		return error_set(err, "--checks: '%s' is not a list of check names like "
+		    "rdns,spf (see --list-checks)", quoted(shown, sizeof(shown), arg));
+	*out = arg;
 	return 0;
 }
 
 static int
 parse_args(int argc, char **argv, struct options *o, struct error *err)
 {
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 	int c;
 	long v;
 	char *end;
@@ -169,7 +201,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return -1;
 			break;
 		case OPT_CHECKS:
-			o->checks = optarg;
+			if (parse_checks(optarg, &o->checks, err) < 0)
+				return -1;
 			break;
 		case OPT_CONFIG_DIR:
 			o->config_dir = optarg;
@@ -179,7 +212,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return error_set(err, "--resolver: at most %d resolvers", DNS_MAX_SERVERS);
 			if (dns_server_parse(optarg, &o->servers[o->nservers]) < 0)
 				return error_set(err,
-				    "--resolver: '%s' is not ADDR, ADDR:PORT or [IPv6]:PORT", optarg);
+				    "--resolver: '%s' is not ADDR, ADDR:PORT or [IPv6]:PORT",
+				    quoted(shown, sizeof(shown), optarg));
 			o->nservers++;
 			break;
 		case OPT_TIMEOUT:
@@ -192,7 +226,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			else if (strcmp(optarg, "text") == 0)
 				o->format = FORMAT_TEXT;
 			else
-				return error_set(err, "--format: '%s' is not json or text", optarg);
+				return error_set(err, "--format: '%s' is not json or text",
+				    quoted(shown, sizeof(shown), optarg));
 			break;
 		case OPT_FAIL_ON:
 			if (strcmp(optarg, "at_risk") == 0)
@@ -200,7 +235,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			else if (strcmp(optarg, "blocked") == 0)
 				o->fail_on_at_risk = false;
 			else
-				return error_set(err, "--fail-on: '%s' is not at_risk or blocked", optarg);
+				return error_set(err, "--fail-on: '%s' is not at_risk or blocked",
+				    quoted(shown, sizeof(shown), optarg));
 			break;
 		case OPT_LIST_CHECKS:
 			o->list_checks = true;
@@ -215,7 +251,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || errno != 0 || v < 1 || v > 256)
-				return error_set(err, "--jobs: '%s' is not a number from 1 to 256", optarg);
+				return error_set(err, "--jobs: '%s' is not a number from 1 to 256",
+				    quoted(shown, sizeof(shown), optarg));
 			o->jobs = v;
 			break;
 		case OPT_VERSION:
@@ -226,14 +263,19 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			fputs(help_text, stdout);
 			exit(0);
 		default:
-			if (optopt != 0 && optopt < 256)
-				return error_set(err, "unknown option '-%c' (see --help)", optopt);
+			if (optopt != 0 && optopt < 256) {
+				char opt = (char)optopt;
+
+				text_quote(shown, sizeof(shown), &opt, 1, 1);
+				return error_set(err, "unknown option '-%s' (see --help)", shown);
+			}
 			return error_set(err, "unknown option or missing value: '%s' (see --help)",
-			    argv[optind - 1]);
+			    quoted(shown, sizeof(shown), argv[optind - 1]));
 		}
 	}
 	if (optind < argc)
-		return error_set(err, "unexpected argument '%s' (see --help)", argv[optind]);
+		return error_set(err, "unexpected argument '%s' (see --help)",
+		    quoted(shown, sizeof(shown), argv[optind]));
 	if (o->batch != NULL && o->any_input)
 		return error_set(err, "--batch: give the targets in the file, not as options");
 	if (!o->any_input && o->batch == NULL && !o->list_checks)
@@ -293,6 +335,52 @@ print_result(const struct options *o, const struct run_result *res)
 	return output_text_write(stdout, res, &topt);
 }
 
+/* True if the comma-separated list only (NULL: every check) names the check name[0..len). */
+static bool
+selected(const char *only, const char *name, size_t len)
+{
+	const char *p = only, *end;
+
+	for (; p != NULL; p = end != NULL ? end + 1 : NULL) {
+		end = strchr(p, ',');
+		if ((end != NULL ? (size_t)(end - p) : strlen(p)) == len && strncmp(p, name, len) == 0)
+			return true;
+	}
+	return only == NULL;
+}
+
+/*
+ * A checks.d in which no section belongs to a check that is to run (its
+ * own section, or a [verdict "check/..."] rule for it) configures
+ * nothing: running would report on defaults nobody chose, so it is
+ * refused like a broken file.
+ */
+static int
+check_configured(const struct conf *conf, const char *dir, const char *only, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)], *check;
+	const char *name;
+	size_t i, len;
+	bool known;
+
+	for (i = 0; i < conf->nsections; i++) {
+		name = conf->sections[i].name;
+		if (strcmp(name, "verdict") == 0 && conf->sections[i].label != NULL)
+			name = conf->sections[i].label;
+		len = strcspn(name, "./");
+		if (!selected(only, name, len))
+			continue;
+		check = xstrndup(name, len);
+		known = check_find(check) != NULL;
+		free(check);
+		if (known)
+			return 0;
+	}
+	text_quote(shown, sizeof(shown), dir, strlen(dir), SHOW_ARG);
+	return error_set(err, "%s: configures none of the checks to run: no section of "
+	    "checks.d names one (see --list-checks)", shown);
+}
+
 /*
  * Reads checks.d and configures the checks. NULL with the problem printed
  * and *ret set: 78 for bad configuration, 64 for an unknown --checks name.
@@ -314,6 +402,12 @@ configure(const struct options *o, struct conf **conf, int *ret)
 	if ((r = runner_new(*conf, o->checks, &usage, &err)) == NULL) {
 		error("%s", err.msg);
 		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
+		goto out;
+	}
+	if (check_configured(*conf, dir, o->checks, &err) < 0) {
+		error("%s", err.msg);
+		runner_free(r);
+		r = NULL;
 	}
 out:
 	free(dir);

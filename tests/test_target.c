@@ -99,7 +99,7 @@ Test(target, set_helo_checks_names_and_literals)
 		{ "v6_literal_tag_lower", "[ipv6:2001:db8::1]", NULL },
 		{ "empty", "", "--helo: the name is empty" },
 		{ "label_64", long_name,
-		    "--helo: label 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is over 63 octets" },
+		    "--helo: label 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa... (64 bytes)' is over 63 octets" },
 		{ "underscore", "mail_1.example.com",
 		    "--helo: label 'mail_1' has the character '_': only letters, digits, hyphens are allowed" },
 		{ "leading_hyphen", "-mail.example.com", "--helo: label '-mail' starts with a hyphen" },
