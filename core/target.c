@@ -73,23 +73,6 @@ target_set_ip(struct target *t, const char *what, const char *ip, struct error *
 	return 0;
 }
 
-/* RFC 5321 4.1.3: "[1.2.3.4]" or "[IPv6:2001:db8::1]"; the tag is case-insensitive. */
-static bool
-is_address_literal(const char *s)
-{
-	unsigned char addr[16];
-	char inner[64];
-	size_t n = strlen(s);
-
-	if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof(inner))
-		return false;
-	memcpy(inner, s + 1, n - 2);
-	inner[n - 2] = '\0';
-	if (strncasecmp(inner, "IPv6:", 5) == 0)
-		return inet_pton(AF_INET6, inner + 5, addr) == 1;
-	return inet_pton(AF_INET, inner, addr) == 1;
-}
-
 int
 target_set_helo(struct target *t, const char *what, const char *helo, struct error *err)
 {
@@ -98,7 +81,7 @@ target_set_helo(struct target *t, const char *what, const char *helo, struct err
 	if (helo[0] == '\0')
 		return error_set(err, "%s: the name is empty", what);
 	if (helo[0] == '[') {
-		if (!is_address_literal(helo)) {
+		if (!net_address_literal(helo)) {
 			show(shown, sizeof(shown), helo);
 			return error_set(err, "%s: '%s' is not an address literal "
 			    "like [192.0.2.1] or [IPv6:2001:db8::1]", what, shown);
