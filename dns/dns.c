@@ -828,6 +828,8 @@ usock_get(struct dns_engine *eng, int family)
 	/* an unbound socket gets a random ephemeral port at the first send */
 	us->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (us->fd < 0) {
+		/* out of descriptors is no network error: it would read as "DNS failed" */
+		resource_check(errno, "dns: cannot open a UDP socket");
 		free(us);
 		return NULL;
 	}
@@ -902,8 +904,10 @@ start_tcp(struct dns_engine *eng, struct entry *e)
 	e->tcplen = len + 2;
 	e->tcppos = 0;
 	e->fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (e->fd < 0)
+	if (e->fd < 0) {
+		resource_check(errno, "dns: cannot open a TCP socket for '%s'", e->cur);
 		return -1;
+	}
 	ev.events = EPOLLOUT;
 	ev.data.ptr = e;
 	if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0)
@@ -1455,6 +1459,7 @@ dns_engine_new(const struct dns_config *cfg, char *err, size_t errlen)
 	eng->epfd = epoll_create1(EPOLL_CLOEXEC);
 	eng->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (eng->epfd < 0 || eng->evfd < 0) {
+		resource_check(errno, "dns: cannot create the event loop");
 		snprintf(err, errlen, "dns: cannot create the event loop: %s", strerror(errno));
 		goto fail_locks;
 	}

@@ -148,6 +148,7 @@ static void
 deliver(struct batch *b, long n, char *out, int code, bool bad)
 {
 	pthread_mutex_lock(&b->lock);
+	output_begin();
 	b->ring[(size_t)(n - 1) % b->window] = out;
 	if (bad)
 		b->bad_input = true;
@@ -165,6 +166,7 @@ deliver(struct batch *b, long n, char *out, int code, bool bad)
 		b->done++;
 	}
 	fflush(stdout);
+	output_end();
 	progress(b, false);
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);

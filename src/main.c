@@ -477,12 +477,14 @@ run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
 	int ret;
 
 	runner_run(r, eng, &o->target, (int)(o->timeout * 1000), &res);
+	output_begin();
 	if (print_result(o, &res) < 0 || fflush(stdout) != 0) {
 		error("cannot write the result: %s", strerror(errno));
 		ret = EXIT_IOERR;
 	} else {
 		ret = verdict_exit_code(&res.verdict, o->fail_on_at_risk);
 	}
+	output_end();
 	run_result_release(&res);
 	return ret;
 }

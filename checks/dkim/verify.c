@@ -1,6 +1,7 @@
 /* libopendkim in verify mode, one library handle per message so that its DNS service handle is that target's adapter. */
 #include <opendkim/dkim.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,8 @@ dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
 	if ((lib = lib_open(ad, why, whylen)) == NULL)
 		goto out;
 	dkim = dkim_verify(lib, (const unsigned char *)"why550", NULL, &st);
+	if (st == DKIM_STAT_NORESOURCE)
+		resource_check(ENOMEM, "libopendkim");
 	if (dkim == NULL) {
 		snprintf(why, whylen, "libopendkim: cannot start verifying (%s)", dkim_getresultstr(st));
 		goto out;
@@ -208,6 +211,9 @@ dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
 		st = dkim_chunk(dkim, NULL, 0);
 	if (st == DKIM_STAT_OK || st == DKIM_STAT_NOSIG)
 		st = dkim_eom(dkim, NULL);
+	/* a signature unverified for want of memory must not read as a bad signature */
+	if (st == DKIM_STAT_NORESOURCE)
+		resource_check(ENOMEM, "libopendkim");
 	if (dkim_getsiglist(dkim, &sigs, &nsigs) != DKIM_STAT_OK || nsigs <= 0) {
 		const char *e = dkim_geterror(dkim);
 
