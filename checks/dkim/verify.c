@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checks/dkim/verify.h"
 #include "core/util.h"
@@ -92,20 +93,52 @@ read_sig(DKIM_SIGINFO *sig, struct dkim_verdict *v)
 		v->crypto = DKIM_CRYPTO_BAD_SIG;
 }
 
-/*
- * libopendkim lists the signatures in header order: the ones past the
- * first DKIM_MAX_SIGNATURES are not verified, so their keys are not
- * looked up either (the caller keeps no more of them).
- */
-static DKIM_CBSTAT
-prescreen(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
+/* True if the header field at field (n bytes up to its first line end) is a DKIM-Signature. */
+static bool
+is_signature_field(const char *field, size_t n)
 {
-	int i;
+	static const char name[] = "DKIM-Signature";
+	size_t i = sizeof(name) - 1;
 
-	(void)dkim;
-	for (i = DKIM_MAX_SIGNATURES; i < nsigs; i++)
-		dkim_sig_ignore(sigs[i]);
-	return DKIM_CBSTAT_CONTINUE;
+	if (n < i || strncasecmp(field, name, i) != 0)
+		return false;
+	while (i < n && (field[i] == ' ' || field[i] == '\t'))
+		i++;
+	return i < n && field[i] == ':';
+}
+
+/*
+ * Copies the message into out (len bytes are enough) without the
+ * DKIM-Signature fields past the first DKIM_MAX_SIGNATURES, which the
+ * caller does not check: libopendkim parses every signature field before
+ * it verifies one, and thousands cost seconds. Returns the length copied.
+ * A kept signature that signs DKIM-Signature fields may then see fewer of
+ * them; with more than DKIM_MAX_SIGNATURES signatures the message is
+ * reported as such anyway.
+ */
+static size_t
+drop_extra_signatures(const char *text, size_t len, unsigned char *out)
+{
+	size_t pos = 0, o = 0, eol, end, nsig = 0;
+	bool keep = true;
+
+	while (pos < len) {
+		for (eol = pos; eol < len && text[eol] != '\n'; eol++)
+			;
+		end = eol < len ? eol + 1 : len;
+		if (eol == pos || (eol == pos + 1 && text[pos] == '\r'))
+			break;		/* the empty line: the body follows as it is */
+		if (text[pos] != ' ' && text[pos] != '\t')
+			keep = !is_signature_field(text + pos, eol - pos) ||
+			    ++nsig <= DKIM_MAX_SIGNATURES;
+		if (keep) {
+			memcpy(out + o, text + pos, end - pos);
+			o += end - pos;
+		}
+		pos = end;
+	}
+	memcpy(out + o, text + pos, len - pos);
+	return o + len - pos;
 }
 
 /*
@@ -130,7 +163,6 @@ lib_open(struct dkim_adapter *ad, char *why, size_t whylen)
 	dkim_dns_set_query_waitreply(lib, dkim_adapter_query_waitreply);
 	dkim_dns_set_init(lib, NULL);
 	dkim_dns_set_close(lib, NULL);
-	dkim_set_prescreen(lib, prescreen);
 	/* key size and hash policy (RFC 8301) are judged by the caller, after the crypto */
 	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof(flags)) != DKIM_STAT_OK ||
 	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits,
@@ -205,8 +237,7 @@ dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
 	}
 	/* dkim_chunk() wants a writable buffer */
 	copy = xmalloc(len + 1);
-	memcpy(copy, text, len);
-	st = dkim_chunk(dkim, copy, len);
+	st = dkim_chunk(dkim, copy, drop_extra_signatures(text, len, copy));
 	if (st == DKIM_STAT_OK)
 		st = dkim_chunk(dkim, NULL, 0);
 	if (st == DKIM_STAT_OK || st == DKIM_STAT_NOSIG)
