@@ -71,6 +71,15 @@ skip_quoting(const struct line *l)
 	return i;
 }
 
+/* True if s[i] follows the word "version" ("X-Mailman-Version: 2.0.8"): a software version, not a status. */
+static bool
+after_version(const char *s, size_t i)
+{
+	while (i > 0 && (is_blank(s[i - 1]) || s[i - 1] == ':'))
+		i--;
+	return i >= 7 && strncasecmp(s + i - 7, "version", 7) == 0;
+}
+
 /* An enhanced code "C.S.D" at s[i] with token boundaries; its end in *end. */
 static bool
 ecode_at(const char *s, size_t len, size_t i, struct ecode *c, size_t *end)
@@ -82,6 +91,8 @@ ecode_at(const char *s, size_t len, size_t i, struct ecode *c, size_t *end)
 	if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.'))
 		return false;
 	if (p >= lim || (*p != '2' && *p != '4' && *p != '5'))
+		return false;
+	if (after_version(s, i))
 		return false;
 	c->cls = *p - '0';
 	p++;
@@ -152,15 +163,39 @@ split_lines(struct scan *sc)
 	}
 }
 
-/* The returned copy of the original message starts here: codes after it are not the reply. */
+/*
+ * The returned copy of the original message starts here: codes after it
+ * are not the reply. The separators MTAs write before it (Exim, qmail,
+ * Sendmail, Lotus Notes, IMail, OpenSMTPD, DragonFly, 1&1, Yahoo), after
+ * leading dashes and blanks.
+ */
 static bool
 starts_original(const struct line *l)
 {
-	size_t o = skip_quoting(l);
+	static const char *const marks[] = {
+		"content-type: message/rfc822", "content-type: text/rfc822-headers",
+		"this is a copy of the message", "below this line is a copy of the message",
+		"below is a copy of the original message", "original message follows",
+		"returned message", "original message -", "original message:",
+		"the header of the original message", "message headers follow",
+		"included is a copy of the message header", "original mail info",
+		"original message", NULL,
+	};
+	size_t o = skip_quoting(l), i;
 
-	return prefix_ci(l->s + o, l->len - o, "content-type: message/rfc822") ||
-	    prefix_ci(l->s + o, l->len - o, "content-type: text/rfc822-headers") ||
-	    prefix_ci(l->s + o, l->len - o, "------ this is a copy of the message");
+	while (o < l->len && (l->s[o] == '-' || is_blank(l->s[o])))
+		o++;
+	for (i = 0; marks[i] != NULL; i++) {
+		size_t n = strlen(marks[i]);
+
+		/* a mark is the whole line but for dashes, or starts it and ends in a separator */
+		if (!prefix_ci(l->s + o, l->len - o, marks[i]))
+			continue;
+		if (strcmp(marks[i], "original message") != 0 || o + n == l->len ||
+		    l->s[o + n] == ' ' || l->s[o + n] == '-')
+			return true;
+	}
+	return false;
 }
 
 /* Marks the fragment lines and collects their enhanced codes. */
@@ -182,7 +217,8 @@ find_fragments(struct scan *sc)
 		if (prefix_ci(l->s + o, l->len - o, "diagnostic-code:")) {
 			sc->frag[i] = true;
 			folding = true;
-		} else if (folding && l->len > 0 && is_blank(l->s[0])) {
+		} else if (folding && l->len > o && is_blank(l->s[0])) {
+			/* a reply folded onto indented lines (Postfix, Exim, Sendmail reports) */
 			sc->frag[i] = true;
 		} else {
 			folding = false;
@@ -205,8 +241,10 @@ find_fragments(struct scan *sc)
 			sc->codes[sc->ncodes++] = c;
 			j = end - 1;
 		}
-		if (any)
+		if (any) {
 			sc->frag[i] = true;
+			folding = true;
+		}
 	}
 }
 
@@ -768,6 +806,29 @@ pick_cause(const struct tally *ty, int min, enum cause_code not, bool allow_poli
 	return best;
 }
 
+/*
+ * RFC 5321 3.3: a reply to MAIL FROM is about the sender (the reverse-path),
+ * never about a recipient. When the text says the refusal came there and
+ * not at RCPT TO, "no such user" or "no such domain" is the sender's.
+ */
+static void
+sender_stage(const char *whole, struct tally *ty)
+{
+	bool mail = find_ci(whole, "after mail from") != NULL ||
+	    find_ci(whole, "in reply to mail from") != NULL ||
+	    find_ci(whole, "did not like our mail from") != NULL;
+	bool rcpt = find_ci(whole, "rcpt to") != NULL || find_ci(whole, "end of data") != NULL ||
+	    find_ci(whole, "in reply to data") != NULL;
+	int moved;
+
+	if (!mail || rcpt)
+		return;
+	moved = ty->score[CAUSE_RECIPIENT_UNKNOWN] + ty->score[CAUSE_RECIPIENT_DISABLED];
+	ty->score[CAUSE_RECIPIENT_UNKNOWN] = ty->score[CAUSE_RECIPIENT_DISABLED] = 0;
+	if (moved > 0)
+		tally_add(ty, CAUSE_SENDER_DOMAIN_INVALID, moved);
+}
+
 /* The cause, its confidence and a second cause, from the points and the reply's class. */
 static void
 decide(const struct tally *ty, int cls, struct bounce_class *out)
@@ -838,6 +899,7 @@ classify_text(const struct bounce_rules *rules, const char *text, size_t len,
 		score_lists(out, &ty);
 	find_host(rules, whole, out);
 	out->recipient = find_recipient(whole, reply);
+	sender_stage(whole, &ty);
 	decide(&ty, cls, out);
 	free(reply);
 	free(whole);

@@ -452,8 +452,11 @@ read_message(const char *bytes, size_t len, struct dsn *d)
 	if (msg == NULL || (body = g_mime_message_get_mime_part(msg)) == NULL)
 		goto out;
 	walk(body, 0, d, &sb);
+	/* a broken structure (a boundary no part uses) hides every part: read the text as it is */
+	if (sb.len == 0 && d->nrcpts == 0)
+		goto out;
 	/* a report without a delivery-status part may still carry its fields in the text */
-	if (d->nrcpts == 0 && sb.len > 0)
+	if (d->nrcpts == 0)
 		read_fields(d, sb.buf, sb.len);
 	d->text = strbuf_detach(&sb, &d->len);
 	if (d->text == NULL)
