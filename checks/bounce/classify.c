@@ -992,13 +992,16 @@ static char *
 field_copy(const char *s)
 {
 	struct strbuf sb;
-	char *out;
+	char *out, *p;
 
 	if (s == NULL)
 		return NULL;
 	strbuf_init(&sb);
 	add_folded(&sb, s, strlen(s));
 	out = scan_text(&sb);
+	/* a folded field is one line */
+	for (p = out; (p = strchr(p, '\n')) != NULL; )
+		*p = ' ';
 	copy_reply_to(&out);
 	return out;
 }
