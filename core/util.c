@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +54,40 @@ static void
 die_oom(void)
 {
 	die("why550: out of memory\n");
+}
+
+/* Address space a process about to abort must still have for the abort to be a bug of its own. */
+#define ABORT_PROBE	(256 * 1024)
+
+/*
+ * Libraries that cannot allocate do not return an error: ldns asserts,
+ * GLib (GMime) and glibc's own internals abort. An abort when not even
+ * ABORT_PROBE bytes of address space are left is the out of memory our
+ * allocations report, and ends the same way; any other abort stays an
+ * abort (abort() raises SIGABRT again once this returns).
+ */
+static void
+on_abort(int sig)
+{
+	void *probe = mmap(NULL, ABORT_PROBE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)sig;
+	if (probe == MAP_FAILED)
+		die("why550: out of memory (in a library)\n");
+	munmap(probe, ABORT_PROBE);
+}
+
+void
+resource_watch_aborts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_abort;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGABRT, &sa, NULL);
 }
 
 void

@@ -65,6 +65,13 @@ int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void resource_check(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * Makes an abort() for want of memory inside a library (ldns asserts,
+ * GLib aborts) end like resource_check(ENOMEM): 71, "out of memory".
+ * Other aborts stay aborts. Called once by main.
+ */
+void resource_watch_aborts(void);
+
+/*
  * A writer of standard output calls output_begin() before it writes one
  * whole document or line and output_end() after it flushed it: an exit
  * for a resource waits for the write, so the output holds no half line.

@@ -501,6 +501,7 @@ main(int argc, char **argv)
 
 	/* out of memory inside jansson ends the program like everywhere else */
 	json_set_alloc_funcs(xmalloc, free);
+	resource_watch_aborts();
 	memset(&o, 0, sizeof(o));
 	target_init(&o.target);
 	o.timeout = 10;
