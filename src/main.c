@@ -111,7 +111,8 @@ static const char help_text[] =
 "\n"
 "Exit status: 0 clean; 1 at risk (only with --fail-on at_risk); 2 blocked\n"
 "likely; 3 inconclusive (DNS or the setup failed: no honest verdict);\n"
-"64 usage error; 71 out of memory, descriptors or threads; 78 configuration error.\n";
+"64 usage error; 71 out of memory, descriptors or threads;\n"
+"78 configuration error.\n";
 
 /*
  * An argument as every message quotes it (the quoting of --ip): odd bytes
