@@ -291,31 +291,37 @@ Test(dns, each_server_fault_gives_its_typed_outcome)
 	}
 }
 
+/* Asks (name, type) once of the lone fault server on an engine of its own; its counters in *c. */
+static struct dns_result *
+ask_alone(const char *name, uint16_t type, int attempt_ms, int attempts, struct dns_counters *c)
+{
+	struct dns_engine *eng = test_engine(test_fault_alone(), attempt_ms, attempts);
+	struct dns_result *res = ask(eng, name, type);
+
+	dns_engine_stats(eng, c, NULL, 0, NULL);
+	dns_engine_free(eng);
+	return res;
+}
+
 Test(dns, mismatched_replies_are_counted_and_dropped)
 {
-	struct dns_engine *eng = test_engine(test_fault_alone(), 400, 1);
-	struct dns_result *res = ask(eng, "badthengood.y.example.test", DNS_T_A);
 	struct dns_counters c;
+	struct dns_result *res = ask_alone("badthengood.y.example.test", DNS_T_A, 400, 1, &c);
 
 	cr_assert_eq(res->status, DNS_ANSWER);
-	dns_engine_stats(eng, &c, NULL, 0, NULL);
 	cr_assert_geq(c.mismatched, 2, "mismatched %llu", (unsigned long long)c.mismatched);
 	dns_result_free(res);
-	dns_engine_free(eng);
 }
 
 Test(dns, retries_rotate_and_are_counted)
 {
-	struct dns_engine *eng = test_engine(test_fault_alone(), 300, 3);
-	struct dns_result *res = ask(eng, "flaky2.z.example.test", DNS_T_A);
 	struct dns_counters c;
+	struct dns_result *res = ask_alone("flaky2.z.example.test", DNS_T_A, 300, 3, &c);
 
 	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
-	dns_engine_stats(eng, &c, NULL, 0, NULL);
 	cr_assert_eq(c.retries, 2);
 	cr_assert_eq(c.timeouts, 2);
 	dns_result_free(res);
-	dns_engine_free(eng);
 }
 
 Test(dns, session_deadline_cuts_a_slow_query)
@@ -336,28 +342,24 @@ Test(dns, session_deadline_cuts_a_slow_query)
 
 Test(dns, aliases_over_several_replies_stop_at_the_first_repeated_name)
 {
-	struct dns_engine *eng = test_engine(test_fault_alone(), 400, 1);
-	struct dns_result *res = ask(eng, "cnameping.r.example.test", DNS_T_A);
 	struct dns_counters c;
+	struct dns_result *res = ask_alone("cnameping.r.example.test", DNS_T_A, 400, 1, &c);
 
 	/* cnameping -> cnamepong in one reply, cnamepong -> cnameping in the next: two packets */
 	cr_assert_eq(res->status, DNS_SERVFAIL, "got %s", dns_status_name(res->status));
-	dns_engine_stats(eng, &c, NULL, 0, NULL);
 	cr_expect_eq(c.sent, 2, "sent %llu", (unsigned long long)c.sent);
 	dns_result_free(res);
-	dns_engine_free(eng);
 }
 
 Test(dns, answer_of_thousands_of_records_keeps_dns_max_rr)
 {
-	struct dns_engine *eng = test_engine(test_fault_alone(), 2000, 1);
-	struct dns_result *res = ask(eng, "many.k.example.test", DNS_T_A);
+	struct dns_counters c;
+	struct dns_result *res = ask_alone("many.k.example.test", DNS_T_A, 2000, 1, &c);
 
 	cr_assert_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
 	cr_expect_eq(res->nrr, DNS_MAX_RR);
 	cr_expect_eq(res->ndropped, 3000 - DNS_MAX_RR);
 	dns_result_free(res);
-	dns_engine_free(eng);
 }
 
 Test(dns, no_packet_is_sent_once_the_session_deadline_passed)

@@ -577,16 +577,24 @@ add_normal(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
 	}
 }
 
+/*
+ * n numbered records of the asked type: "big" ones (192.0.2.N, TXT of 100
+ * octets) or "many" short ones (127.0.X.Y as a blocklist answers, and PTR
+ * and MX too); nothing for other types.
+ */
 static void
-add_big(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
+add_series(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype, int n, bool many)
 {
 	char text[101];
 	int i;
 
-	for (i = 1; i <= BIG_COUNT; i++) {
+	for (i = 1; i <= n; i++) {
 		switch (qtype) {
 		case LDNS_RR_TYPE_A:
-			snprintf(text, sizeof(text), "192.0.2.%d", i);
+			if (many)
+				snprintf(text, sizeof(text), "127.0.%d.%d", i / 250, 2 + i % 250);
+			else
+				snprintf(text, sizeof(text), "192.0.2.%d", i);
 			add_rr(p, owner, qtype, LDNS_RDF_TYPE_A, text, 0, NULL);
 			break;
 		case LDNS_RR_TYPE_AAAA:
@@ -595,14 +603,30 @@ add_big(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
 			break;
 		case LDNS_RR_TYPE_TXT:
 		case LDNS_RR_TYPE_ANY:
-			memset(text, 'x', sizeof(text) - 1);
-			text[sizeof(text) - 1] = '\0';
-			memcpy(text, "big-", 4);
-			text[4] = (char)('0' + i / 10);
-			text[5] = (char)('0' + i % 10);
-			text[6] = '-';
-			add_rr(p, owner, LDNS_RR_TYPE_TXT, LDNS_RDF_TYPE_STR, text,
-			    0, NULL);
+			if (many) {
+				snprintf(text, sizeof(text), "r%d", i);
+			} else {
+				memset(text, 'x', sizeof(text) - 1);
+				text[sizeof(text) - 1] = '\0';
+				memcpy(text, "big-", 4);
+				text[4] = (char)('0' + i / 10 % 10);
+				text[5] = (char)('0' + i % 10);
+				text[6] = '-';
+			}
+			add_rr(p, owner, LDNS_RR_TYPE_TXT, LDNS_RDF_TYPE_STR, text, 0, NULL);
+			break;
+		case LDNS_RR_TYPE_PTR:
+			if (!many)
+				return;
+			snprintf(text, sizeof(text), "p%d.fault.test.", i);
+			add_rr(p, owner, qtype, LDNS_RDF_TYPE_DNAME, text, 0, NULL);
+			break;
+		case LDNS_RR_TYPE_MX:
+			if (!many)
+				return;
+			snprintf(text, sizeof(text), "m%d.fault.test.", i);
+			add_rr(p, owner, qtype, LDNS_RDF_TYPE_INT16, "10", LDNS_RDF_TYPE_DNAME,
+			    text);
 			break;
 		default:
 			return;
@@ -676,42 +700,6 @@ add_alias(ldns_pkt *p, const ldns_rdf *owner, enum answer answer)
 	free(name);
 }
 
-/* Thousands of records of the asked type: MANY_A addresses in 127/8, MANY_OTHER of the rest. */
-static void
-add_many(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
-{
-	char text[64];
-	int i;
-
-	for (i = 0; i < (qtype == LDNS_RR_TYPE_A ? MANY_A : MANY_OTHER); i++) {
-		switch (qtype) {
-		case LDNS_RR_TYPE_A:
-			snprintf(text, sizeof(text), "127.0.%d.%d", i / 250, 2 + i % 250);
-			add_rr(p, owner, qtype, LDNS_RDF_TYPE_A, text, 0, NULL);
-			break;
-		case LDNS_RR_TYPE_AAAA:
-			snprintf(text, sizeof(text), "2001:db8::%x", i + 1);
-			add_rr(p, owner, qtype, LDNS_RDF_TYPE_AAAA, text, 0, NULL);
-			break;
-		case LDNS_RR_TYPE_TXT:
-			snprintf(text, sizeof(text), "r%d", i);
-			add_rr(p, owner, qtype, LDNS_RDF_TYPE_STR, text, 0, NULL);
-			break;
-		case LDNS_RR_TYPE_PTR:
-			snprintf(text, sizeof(text), "p%d.fault.test.", i);
-			add_rr(p, owner, qtype, LDNS_RDF_TYPE_DNAME, text, 0, NULL);
-			break;
-		case LDNS_RR_TYPE_MX:
-			snprintf(text, sizeof(text), "m%d.fault.test.", i);
-			add_rr(p, owner, qtype, LDNS_RDF_TYPE_INT16, "10",
-			    LDNS_RDF_TYPE_DNAME, text);
-			break;
-		default:
-			return;
-		}
-	}
-}
-
 /*
  * Builds a reply to q whose question names qname, and returns its wire
  * form (the caller frees it) or NULL. When the wire form exceeds limit
@@ -761,10 +749,10 @@ again:
 		add_normal(p, qname, qtype);
 		break;
 	case ANSWER_BIG:
-		add_big(p, qname, qtype);
+		add_series(p, qname, qtype, BIG_COUNT, false);
 		break;
 	case ANSWER_MANY:
-		add_many(p, qname, qtype);
+		add_series(p, qname, qtype, qtype == LDNS_RR_TYPE_A ? MANY_A : MANY_OTHER, true);
 		break;
 	case ANSWER_CNAME_SELF:
 	case ANSWER_CNAME_CHAIN:
