@@ -162,7 +162,7 @@ Test(dns_reply, aliases_that_loop_in_one_reply_are_a_failure)
 	static const size_t lens[] = { 2, 3, 5 };
 	struct pkt p;
 	struct dns_result *res;
-	char owner[32], target[32];
+	char owner[48], target[48];
 	size_t i, k;
 
 	/* a -> b -> a, a -> b -> c -> a, ...: a loop of any length, odd or even */
@@ -184,7 +184,7 @@ Test(dns_reply, chain_of_more_than_eight_aliases_is_a_failure)
 {
 	struct pkt p;
 	struct dns_result *res;
-	char owner[32], target[32];
+	char owner[48], target[48];
 	size_t i, links;
 
 	/* eight aliases and then the address: followed; nine: cut, whatever follows */
