@@ -402,6 +402,10 @@ Test(scenarios, no_remedy_contradicts_a_smarthost_plan)
 		    { "--ip", "203.0.113.7", "--helo", "mail.shop.test", "--from", "news@shop.test",
 		    "--checks", "rdns,helo,spf" },
 		    "blocked_likely", 2, "spf_fail", "high", { "spf" }, NULL, { NULL } },
+		{ "an SPF refusal from an address on a policy list", VIA_NSD,
+		    { "--ip", "203.0.113.7", "--checks", "dnsbl,bounce", "--bounce",
+		    "550 5.7.23 SPF validation failed" },
+		    "blocked_likely", 2, "spf_fail", "high", { "bounce" }, NULL, { NULL } },
 	};
 	struct strbuf docs;
 	size_t i;
