@@ -358,22 +358,29 @@ ip_of(const char *const *args)
 	return NULL;
 }
 
-Test(scenarios, each_cause_gives_its_verdict_top_cause_exit_code_and_one_plan)
+/* Runs the n scenarios of list, each checked for what it names and for one plan; all validate. */
+static void
+run_all(const struct scenario *list, size_t n, const char *what)
 {
 	struct strbuf docs;
 	size_t i;
 
 	strbuf_init(&docs);
-	for (i = 0; i < ARRAY_SIZE(scenarios); i++) {
+	for (i = 0; i < n; i++) {
 		struct test_proc p;
-		json_t *doc = run(&scenarios[i], &p, &docs);
+		json_t *doc = run(&list[i], &p, &docs);
 
-		expect_scenario(&scenarios[i], &p, doc);
-		expect_one_plan(scenarios[i].name, ip_of(scenarios[i].args), doc);
+		expect_scenario(&list[i], &p, doc);
+		expect_one_plan(list[i].name, ip_of(list[i].args), doc);
 		json_decref(doc);
 		test_proc_release(&p);
 	}
-	expect_valid("the scenario table", &docs);
+	expect_valid(what, &docs);
+}
+
+Test(scenarios, each_cause_gives_its_verdict_top_cause_exit_code_and_one_plan)
+{
+	run_all(scenarios, ARRAY_SIZE(scenarios), "the scenario table");
 }
 
 Test(scenarios, every_cause_code_has_a_scenario_that_gives_it_and_one_that_must_not)
@@ -418,20 +425,7 @@ Test(scenarios, no_remedy_contradicts_a_smarthost_plan)
 		    "550 5.7.23 SPF validation failed" },
 		    "blocked_likely", 2, "spf_fail", "high", { "bounce" }, NULL, { NULL } },
 	};
-	struct strbuf docs;
-	size_t i;
-
-	strbuf_init(&docs);
-	for (i = 0; i < ARRAY_SIZE(more); i++) {
-		struct test_proc p;
-		json_t *doc = run(&more[i], &p, &docs);
-
-		expect_scenario(&more[i], &p, doc);
-		expect_one_plan(more[i].name, ip_of(more[i].args), doc);
-		json_decref(doc);
-		test_proc_release(&p);
-	}
-	expect_valid("the plan scenarios", &docs);
+	run_all(more, ARRAY_SIZE(more), "the plan scenarios");
 }
 
 Test(scenarios, the_demo_top_cause_is_the_smarthost_without_authorising_its_ip)
