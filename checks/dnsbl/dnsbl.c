@@ -169,24 +169,12 @@ dnsbl_key_valid(const char *key)
 	return true;
 }
 
-/* name in lower case without a final dot (fresh string). */
-static char *
-zone_norm(const char *name)
-{
-	char *z = xstrdup_lower(name);
-	size_t n = strlen(z);
-
-	if (n > 0 && z[n - 1] == '.')
-		z[n - 1] = '\0';
-	return z;
-}
-
 bool
 dnsbl_conf_names_list(const struct conf *conf, const char *zone)
 {
 	static const char *const names[] = { "dnsbl", "dbl" };
 	const struct conf_section *sec;
-	char *want = zone_norm(zone), *have;
+	char *want = net_name_canonical(zone), *have;
 	bool found = false;
 	size_t i;
 
@@ -196,11 +184,11 @@ dnsbl_conf_names_list(const struct conf *conf, const char *zone)
 
 			if (sec->label == NULL)
 				continue;
-			have = zone_norm(sec->label);
+			have = net_name_canonical(sec->label);
 			found = strcmp(have, want) == 0;
 			free(have);
 			if (!found && dqs != NULL) {
-				have = zone_norm(dqs);
+				have = net_name_canonical(dqs);
 				found = strcmp(have, want) == 0;
 				free(have);
 			}
@@ -233,7 +221,7 @@ read_setting(struct bl_conf *c, const struct conf *conf, const struct conf_secti
 			return conf_error(sec, e, err, "skip_list: no list '%s' in checks.d "
 			    "(see --list-checks)", e->value);
 		c->skip = xrealloc(c->skip, (c->nskip + 1) * sizeof(*c->skip));
-		c->skip[c->nskip++] = zone_norm(e->value);
+		c->skip[c->nskip++] = net_name_canonical(e->value);
 	}
 	return 0;
 }

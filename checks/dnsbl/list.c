@@ -250,14 +250,10 @@ read_dqs_zone(struct dnsbl_list *l, const struct conf_section *sec, struct error
 {
 	const char *v = conf_section_get(sec, "dqs_zone");
 	char why[160];
-	size_t n;
 
 	if (v == NULL)
 		return 0;
-	l->dqs_zone = xstrdup_lower(v);
-	n = strlen(l->dqs_zone);
-	if (n > 0 && l->dqs_zone[n - 1] == '.')
-		l->dqs_zone[n - 1] = '\0';
+	l->dqs_zone = net_name_canonical(v);
 	if (net_name_check(l->dqs_zone, true, why, sizeof(why)) < 0 ||
 	    strchr(l->dqs_zone, '.') == NULL) {
 		/* the last dqs_zone entry is the one read: name its line */
@@ -276,15 +272,11 @@ static int
 read_settings(struct dnsbl_list *l, const struct conf_section *sec, struct error *err)
 {
 	char why[160];
-	size_t n;
 
 	if (sec->label == NULL || sec->label[0] == '\0')
 		return conf_error(sec, NULL, err,
 		    "a list section needs the zone as its label: [%s \"zone\"]", sec->name);
-	l->zone = xstrdup_lower(sec->label);
-	n = strlen(l->zone);
-	if (l->zone[n - 1] == '.')
-		l->zone[n - 1] = '\0';
+	l->zone = net_name_canonical(sec->label);
 	if (net_name_check(l->zone, true, why, sizeof(why)) < 0)
 		return conf_error(sec, NULL, err, "zone '%s': %s", sec->label, why);
 	if (conf_section_check_keys(sec, list_keys, err) < 0 ||
