@@ -146,7 +146,7 @@ Test(cli_exit, resolver_down_is_inconclusive_3_never_clean)
 Test(cli_exit, usage_errors_exit_64)
 {
 	static const char *const unknown_opt[] = { "--ip", "192.0.2.1", "--frobnicate", NULL };
-	static const char *const bad_fail_on[] = { "--ip", "192.0.2.1", "--fail-on", "never",
+	static const char *const bad_fail_on[] = { "--ip", "192.0.2.1", "--fail-on", "sometimes",
 	    NULL };
 	static const char *const no_input[] = { "--format", "json", NULL };
 	static const char *const bad_check[] = { "--ip", "192.0.2.1", "--checks", "nosuch", NULL };
