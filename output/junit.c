@@ -205,7 +205,10 @@ verdict_case(struct suite *su, const struct run_result *res, enum fail_on f)
 		/* an inconclusive run did not test what it should: an error, not a failure */
 		o.kind = v->status == VERDICT_INCONCLUSIVE ? "error" : "failure";
 		o.type = verdict_status_name(v->status);
-		msg = v->ncauses > 0 ? v->causes[0].summary : v->note;
+		if (v->status == VERDICT_INCONCLUSIVE && v->note != NULL)
+			msg = v->note;
+		else
+			msg = v->ncauses > 0 ? v->causes[0].summary : v->note;
 		verdict_text(&body, res, f, true);
 		o.message = msg != NULL ? msg : verdict_status_name(v->status);
 		o.body = body.buf;

@@ -58,28 +58,41 @@ output_item_free(struct output_item *it)
 	free(it);
 }
 
+/* One target's document, JSON or text, rendered in memory. */
+static struct output_item *
+document_render(const struct output_stream *s, const struct run_result *res, long line)
+{
+	struct output_item *it = output_item_new(line);
+	size_t len = 0;
+	FILE *fp = open_memstream(&it->part[0], &len);
+	int rc = -1;
+
+	it->status = res->verdict.status;
+	if (fp != NULL)
+		rc = s->opt.format == OUTPUT_TEXT ? output_text_write(fp, res, &s->opt.text) :
+		    output_json_write(fp, res, false);
+	/* memory streams fail only when memory does, which ends the program elsewhere */
+	if (fp == NULL || fclose(fp) != 0 || rc < 0) {
+		free(it->part[0]);
+		it->part[0] = NULL;
+	}
+	return it;
+}
+
 /* JSON: a pretty document for one target, an NDJSON line per target in batch mode. */
 static struct output_item *
 json_render(const struct output_stream *s, const struct run_result *res, long line)
 {
-	struct output_item *it = output_item_new(line);
-	size_t len = 0;
+	struct output_item *it;
 	char *text;
-	FILE *fp;
 
+	if (!s->opt.batch)
+		return document_render(s, res, line);
+	it = output_item_new(line);
 	it->status = res->verdict.status;
-	if (s->opt.batch) {
-		text = output_ndjson_line(res, line);
-		it->part[0] = xasprintf("%s\n", text != NULL ? text : "");
-		free(text);
-		return it;
-	}
-	fp = open_memstream(&it->part[0], &len);
-	/* memory streams fail only when memory does, which ends the program elsewhere */
-	if (fp == NULL || output_json_write(fp, res, false) < 0 || fclose(fp) != 0) {
-		free(it->part[0]);
-		it->part[0] = NULL;
-	}
+	text = output_ndjson_line(res, line);
+	it->part[0] = xasprintf("%s\n", text != NULL ? text : "");
+	free(text);
 	return it;
 }
 
@@ -104,40 +117,13 @@ static const struct output_format_ops json_ops = {
 	.render_error = json_render_error,
 };
 
-static struct output_item *
-text_render(const struct output_stream *s, const struct run_result *res, long line)
-{
-	struct output_item *it = output_item_new(line);
-	size_t len = 0;
-	FILE *fp = open_memstream(&it->part[0], &len);
-
-	it->status = res->verdict.status;
-	if (fp == NULL || output_text_write(fp, res, &s->opt.text) < 0 || fclose(fp) != 0) {
-		free(it->part[0]);
-		it->part[0] = NULL;
-	}
-	return it;
-}
-
-static struct output_item *
-text_render_error(const struct output_stream *s, long line, const char *msg)
-{
-	struct output_item *it = output_item_new(line);
-	char *safe = output_safe(msg);
-
-	(void)s;
-	it->bad_input = true;
-	it->part[0] = xasprintf("line %ld: not a target: %s\n", line, safe);
-	free(safe);
-	return it;
-}
-
+/* Text is for one target; bad input lines come only from a batch, which gets JSON for them. */
 static const struct output_format_ops text_ops = {
 	.format = OUTPUT_TEXT,
 	.nparts = 1,
 	.direct = true,
-	.render = text_render,
-	.render_error = text_render_error,
+	.render = document_render,
+	.render_error = json_render_error,
 };
 
 static const struct output_format_ops *const format_ops[] = {
@@ -337,56 +323,68 @@ output_stream_put(struct output_stream *s, struct output_item *it)
 	output_item_free(it);
 }
 
-void
-output_spool_copy(struct output_stream *s, size_t k)
+/*
+ * Spool k from its start: the temporary file rewound, or the memory read
+ * through a stream of its own; NULL when it is empty or cannot be read
+ * (the failure remembered). Close with spool_done().
+ */
+static FILE *
+spool_open(struct output_stream *s, size_t k)
 {
 	struct output_spool *sp = &s->spool[k];
-	char buf[65536];
-	size_t n;
+	FILE *in;
 
 	if (sp->fp == NULL || !sp->used)
-		return;
+		return NULL;
 	errno = 0;
 	if (fflush(sp->fp) != 0) {
 		output_write_failed(s, "a temporary file");
-		return;
+		return NULL;
 	}
-	if (sp->mem != NULL || !s->opt.batch) {
-		output_write(s, sp->mem, sp->memlen);
-		return;
+	if (sp->mem == NULL) {
+		rewind(sp->fp);
+		return sp->fp;
 	}
-	rewind(sp->fp);
-	while ((n = fread(buf, 1, sizeof(buf), sp->fp)) > 0)
-		output_write(s, buf, n);
-	if (ferror(sp->fp))
+	if ((in = fmemopen(sp->mem, sp->memlen, "r")) == NULL)
+		output_write_failed(s, "a memory stream");
+	return in;
+}
+
+static void
+spool_done(struct output_stream *s, size_t k, FILE *in)
+{
+	if (ferror(in))
 		output_write_failed(s, "a temporary file");
+	if (in != s->spool[k].fp)
+		fclose(in);
+}
+
+void
+output_spool_copy(struct output_stream *s, size_t k)
+{
+	FILE *in = spool_open(s, k);
+	char buf[65536];
+	size_t n;
+
+	if (in == NULL)
+		return;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		output_write(s, buf, n);
+	spool_done(s, k, in);
 }
 
 void
 output_spool_read_lines(struct output_stream *s, size_t k, size_t max, struct strbuf *sb,
     size_t *rest)
 {
-	struct output_spool *sp = &s->spool[k];
-	FILE *in = NULL;
+	FILE *in = spool_open(s, k);
 	char *line = NULL;
 	size_t cap = 0, n = 0;
 	ssize_t len;
 
 	*rest = 0;
-	if (sp->fp == NULL || !sp->used)
+	if (in == NULL)
 		return;
-	errno = 0;
-	if (fflush(sp->fp) != 0) {
-		output_write_failed(s, "a temporary file");
-		return;
-	}
-	if (s->opt.batch) {
-		rewind(sp->fp);
-		in = sp->fp;
-	} else if ((in = fmemopen(sp->mem, sp->memlen, "r")) == NULL) {
-		output_write_failed(s, "a memory stream");
-		return;
-	}
 	while ((len = getline(&line, &cap, in)) > 0) {
 		if (n++ < max)
 			strbuf_add(sb, line, (size_t)len);
@@ -394,8 +392,7 @@ output_spool_read_lines(struct output_stream *s, size_t k, size_t max, struct st
 			(*rest)++;
 	}
 	free(line);
-	if (in != sp->fp)
-		fclose(in);
+	spool_done(s, k, in);
 }
 
 int

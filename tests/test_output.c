@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checks/check.h"
@@ -426,4 +427,31 @@ Test(output, text_clean_and_inconclusive_lines)
 	free(text);
 	verdict_release(&fx.res.verdict);
 	report_free(rep);
+}
+
+Test(output, json_documents_carry_the_version_and_when_they_were_written)
+{
+	struct fixture fx;
+	json_t *doc;
+	const char *at;
+	struct tm tm;
+	time_t before, after, when;
+	int used = 0;
+
+	fixture_init(&fx);
+	before = time(NULL);
+	doc = output_json_document(&fx.res);
+	after = time(NULL);
+	cr_expect_str_eq(sget(doc, "version"), WHY550_VERSION);
+	at = sget(doc, "generated_at");
+	memset(&tm, 0, sizeof(tm));
+	cr_assert_eq(sscanf(at, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used), 6, "not RFC 3339: %s", at);
+	cr_assert(used == 20 && at[used] == '\0', "not RFC 3339 in UTC: %s", at);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	when = timegm(&tm);
+	cr_expect(when >= before && when <= after, "%s is not now", at);
+	json_decref(doc);
+	fixture_release(&fx);
 }
