@@ -5,7 +5,8 @@ set -eu
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
-libxml2-utils python3-junitparser prometheus"
+libxml2-utils python3-junitparser prometheus
+dpkg-dev debhelper lintian bash-completion zsh"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
