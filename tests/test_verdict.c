@@ -852,7 +852,7 @@ Test(verdict, a_permanent_refusal_is_blocked_and_a_temporary_one_never)
 		fx_build(&f);
 		cr_expect_eq(f.v.status, each[i].status, "'%s': %s", each[i].reply,
 		    verdict_status_name(f.v.status));
-		cr_expect_eq(verdict_exit_code(&f.v, false),
+		cr_expect_eq(gate_exit_code(f.v.status, FAIL_ON_INCONCLUSIVE),
 		    each[i].status == VERDICT_BLOCKED_LIKELY ? 2 : 0, "'%s'", each[i].reply);
 		if (each[i].status == VERDICT_AT_RISK)
 			cr_expect_leq(f.v.causes[0].confidence, CONF_MEDIUM, "'%s'", each[i].reply);
