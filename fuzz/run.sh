@@ -31,8 +31,9 @@ runs=${FUZZ_RUNS:-10000000}
 max_secs=${FUZZ_MAX_SECONDS:-600}
 max_crashes=${FUZZ_MAX_CRASHES:-5}
 pkgs=${WHY550_PKGS:-ldns jansson opendkim libpsl libidn2 gmime-3.0}
+version=$(sed -n 's/^VERSION *:= *//p' "$root/Makefile")
 # shellcheck disable=SC2086
-flags="-std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$root $(pkg-config --cflags $pkgs)"
+flags="-std=c11 -D_DEFAULT_SOURCE -DWHY550_VERSION=\"$version\" -g -O1 -fsanitize=fuzzer,address,undefined -I$root $(pkg-config --cflags $pkgs)"
 # shellcheck disable=SC2086
 libs="$(pkg-config --libs $pkgs) -lspf2 -lpthread -lm"
 mkdir -p "$build/bin" "$build/corpus" "$build/obj" "$build/crashes" "$build/logs"
