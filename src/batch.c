@@ -39,8 +39,12 @@ struct batch {
 static int
 set_string(const json_t *v, const char *field, const char **out, struct error *err)
 {
-	if (!json_is_string(v))
-		return error_set(err, "%s: must be a string", field);
+	char shown[TEXT_QUOTE_SIZE(80)];
+
+	if (!json_is_string(v)) {
+		text_quote(shown, sizeof(shown), field, strlen(field), 80);
+		return error_set(err, "%s: must be a string", shown);
+	}
 	*out = json_string_value(v);
 	return 0;
 }
@@ -103,7 +107,10 @@ batch_parse_line(const char *line, size_t len, struct target *t, struct error *e
 			t->bounce = xmalloc(t->bounce_len + 1);
 			memcpy(t->bounce, s, t->bounce_len + 1);
 		} else {
-			error_set(err, "unknown field '%s'", key);
+			char shown[TEXT_QUOTE_SIZE(80)];
+
+			text_quote(shown, sizeof(shown), key, strlen(key), 80);
+			error_set(err, "unknown field '%s'", shown);
 			goto out;
 		}
 		any = true;

@@ -268,6 +268,22 @@ parse(const char *line, struct target *t, struct error *err)
 	return batch_parse_line(line, strlen(line), t, err);
 }
 
+Test(batch, a_long_field_name_is_cut_with_its_length)
+{
+	struct target t;
+	struct error err = { "" };
+	char line[3100];
+
+	memset(line, 'k', sizeof(line));
+	memcpy(line, "{\"", 2);
+	memcpy(line + 3000, "\":\"x\"}", 7);
+	line[3007] = '\0';
+	cr_assert_eq(parse(line, &t, &err), -1);
+	cr_expect_not_null(strstr(err.msg, "... (2998 bytes)'"), "got %s", err.msg);
+	cr_expect_lt(strlen(err.msg), 200);
+	target_release(&t);
+}
+
 Test(batch, line_fields_and_their_aliases_fill_the_target)
 {
 	struct target t;
@@ -307,6 +323,9 @@ Test(batch, bad_lines_are_refused_naming_the_problem)
 		{ "{\"selectors\":[1]}", "selectors: must be a string" },
 		{ "{\"bounce\":\"\"}", "bounce: is empty" },
 		{ "{\"message\":\"/nonexistent/m.eml\"}", "message" },
+		/* a field name is quoted like an argument: escaped */
+		{ "{\"\\u001b[31mred\":\"x\"}", "unknown field '\\x1b[31mred'" },
+		{ "{\"\\u0007\":7}", "\\x07: must be a string" },
 	};
 	size_t i;
 
