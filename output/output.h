@@ -33,5 +33,7 @@ int output_text_write(FILE *fp, const struct run_result *res, const struct text_
  */
 char *output_ndjson_line(const struct run_result *res, long line);
 char *output_ndjson_error(long line, const char *msg);
+/* The error line of a line whose target was still running when the run was stopped: code "interrupted". */
+char *output_ndjson_interrupted(long line, const char *msg);
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/util.h"
 
 #define EXIT_USAGE	64
+#define EXIT_OSERR	71
 #define EXIT_IOERR	74
 #define EXIT_CONFIG	78
 
@@ -40,12 +42,16 @@ struct options {
 	bool verbose;
 	const char *batch;
 	long jobs;
+	const char *resume;
+	unsigned long shard, nshards;
+	bool help, version;
 };
 
 enum {
 	OPT_IP = 256, OPT_HELO, OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_BOUNCE, OPT_SELECTOR,
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
+	OPT_RESUME, OPT_SHARD,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +72,8 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -76,7 +84,7 @@ static const char usage_text[] =
 "              [--message FILE] [--bounce TEXT|@FILE] [--selector S]...\n"
 "              [--checks NAME,...] [--config-dir DIR] [--resolver ADDR[:PORT]]...\n"
 "              [--timeout SECONDS] [--format json|text] [--fail-on at_risk|blocked]\n"
-"              [--verbose] [--batch FILE|-] [--jobs N]\n"
+"              [--verbose] [--batch FILE|-] [--jobs N] [--resume FILE] [--shard I/N]\n"
 "              [--list-checks] [--version] [--help]\n";
 
 static const char help_text[] =
@@ -103,11 +111,15 @@ static const char help_text[] =
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --resume FILE      batch mode: complete the earlier output FILE, appending\n"
+"                     the lines it lacks to it\n"
+"  --shard I/N        batch mode: only the input lines n with (n-1) % N == I\n"
 "  --list-checks      print the checks and their configuration\n"
 "\n"
 "Exit status: 0 clean; 1 at risk (only with --fail-on at_risk); 2 blocked\n"
 "likely; 3 inconclusive (DNS or the setup failed: no honest verdict);\n"
-"64 usage error; 78 configuration error.\n";
+"64 usage error; 71 no thread could be created; 74 a write failed;\n"
+"78 configuration error; 128+N stopped by signal N (batch mode).\n";
 
 static int
 parse_timeout(const char *arg, double *out, struct error *err)
@@ -218,13 +230,19 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return error_set(err, "--jobs: '%s' is not a number from 1 to 256", optarg);
 			o->jobs = v;
 			break;
+		case OPT_RESUME:
+			o->resume = optarg;
+			break;
+		case OPT_SHARD:
+			if (batch_parse_shard(optarg, &o->shard, &o->nshards, err) < 0)
+				return -1;
+			break;
 		case OPT_VERSION:
-			printf("why550 %s\n", WHY550_VERSION);
-			exit(0);
+			o->version = true;
+			return 0;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			exit(0);
+			o->help = true;
+			return 0;
 		default:
 			if (optopt != 0 && optopt < 256)
 				return error_set(err, "unknown option '-%c' (see --help)", optopt);
@@ -236,6 +254,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 		return error_set(err, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (o->batch != NULL && o->any_input)
 		return error_set(err, "--batch: give the targets in the file, not as options");
+	if (o->batch == NULL && (o->resume != NULL || o->nshards != 0))
+		return error_set(err, "%s: only with --batch", o->resume != NULL ? "--resume" : "--shard");
 	if (!o->any_input && o->batch == NULL && !o->list_checks)
 		return error_set(err,
 		    "nothing to check: give at least one of --ip, --helo, --from, --to, --message, --bounce");
@@ -320,16 +340,44 @@ out:
 	return r;
 }
 
+/* Writes text to standard output and flushes it: 0, or 74 with the problem printed. */
+static int
+print_out(const char *text)
+{
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF) {
+		error("cannot write to standard output: %s", strerror(errno));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 static int
 list_checks(struct runner *r)
 {
 	struct strbuf sb;
+	int ret;
 
 	strbuf_init(&sb);
 	runner_describe(r, &sb);
-	fputs(sb.buf != NULL ? sb.buf : "", stdout);
+	ret = print_out(sb.buf != NULL ? sb.buf : "");
 	strbuf_release(&sb);
-	return 0;
+	return ret;
+}
+
+/* --help and --version. */
+static int
+print_info(const struct options *o)
+{
+	char *text;
+	int ret;
+
+	if (o->version)
+		text = xasprintf("why550 %s\n", WHY550_VERSION);
+	else
+		text = xasprintf("%s%s", usage_text, help_text);
+	ret = print_out(text);
+	free(text);
+	return ret;
 }
 
 /* The DNS engine on the --resolver servers, else those of /etc/resolv.conf; NULL with the problem printed. */
@@ -361,6 +409,36 @@ engine_start(const struct options *o)
 	return eng;
 }
 
+/*
+ * The stop signals stay blocked in every thread but the main one: they
+ * are created with the mask, and batch mode handles the signals there.
+ */
+static void
+signals_block(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* The workers for one target: 71 when not one thread can be created, else 0. */
+static int
+workers_start(struct runner *r)
+{
+	struct error err = { "" };
+	size_t want = runner_pool_size(r, 1), got;
+
+	if (runner_start(r, want, &got, &err) < 0) {
+		error("%s", err.msg);
+		return EXIT_OSERR;
+	}
+	if (got < want)
+		error("warning: %s; going on with %zu", err.msg, got);
+	return 0;
+}
+
 static int
 run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 {
@@ -370,9 +448,17 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 		.timeout_ms = (int)(o->timeout * 1000),
 		.fail_on_at_risk = o->fail_on_at_risk,
 		.progress = isatty(STDERR_FILENO),
+		.resume = o->resume,
+		.shard = o->shard,
+		.nshards = o->nshards,
 	};
+	bool abandoned;
+	int ret = batch_run(r, eng, &bo, &abandoned);
 
-	return batch_run(r, eng, &bo);
+	/* a second signal left checks running on the engine: end here, not under them */
+	if (abandoned)
+		_exit(ret);
+	return ret;
 }
 
 /* Checks the target of the command line and prints the result; returns the exit code. */
@@ -384,7 +470,7 @@ run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
 
 	runner_run(r, eng, &o->target, (int)(o->timeout * 1000), &res);
 	if (print_result(o, &res) < 0 || fflush(stdout) != 0) {
-		error("cannot write the result: %s", strerror(errno));
+		error("cannot write to standard output: %s", strerror(errno));
 		ret = EXIT_IOERR;
 	} else {
 		ret = verdict_exit_code(&res.verdict, o->fail_on_at_risk);
@@ -401,8 +487,12 @@ main(int argc, char **argv)
 	struct conf *conf = NULL;
 	struct runner *r = NULL;
 	struct dns_engine *eng = NULL;
+	struct error terr = { "" };
+	sigset_t stop;
 	int ret = EXIT_USAGE;
 
+	/* a reader that closes the output is a failed write (74), not a silent end */
+	signal(SIGPIPE, SIG_IGN);
 	/* out of memory inside jansson ends the program like everywhere else */
 	json_set_alloc_funcs(xmalloc, free);
 	memset(&o, 0, sizeof(o));
@@ -414,17 +504,32 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		goto out;
 	}
+	if (o.help || o.version) {
+		ret = print_info(&o);
+		goto out;
+	}
 	if ((r = configure(&o, &conf, &ret)) == NULL)
 		goto out;
 	if (o.list_checks) {
 		ret = list_checks(r);
 		goto out;
 	}
-	/* a setup without a usable resolver is a configuration error */
+	signals_block(&stop);
+	/* a setup without a usable resolver is a configuration error, without threads an OS one */
 	ret = EXIT_CONFIG;
-	if ((eng = engine_start(&o)) == NULL)
+	if ((eng = engine_start(&o)) == NULL) {
+		if (runner_thread_probe(&terr) < 0) {
+			error("%s", terr.msg);
+			ret = EXIT_OSERR;
+		}
 		goto out;
-	ret = o.batch != NULL ? run_batch(&o, r, eng) : run_target(&o, r, eng);
+	}
+	if (o.batch != NULL) {
+		ret = run_batch(&o, r, eng);
+	} else if ((ret = workers_start(r)) == 0) {
+		pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+		ret = run_target(&o, r, eng);
+	}
 out:
 	dns_engine_free(eng);
 	runner_free(r);
