@@ -4,7 +4,8 @@ set -eu
 
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev nsd
-python3 python3-yaml python3-jsonschema valgrind iproute2 procps"
+python3 python3-yaml python3-jsonschema valgrind iproute2 procps
+parallel unbound jq util-linux"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
