@@ -199,6 +199,44 @@ for sig in INT HUP; do
 	fi
 done
 
+# --- a line of 256 MiB through a pipe: bad_input naming it, the next line answered, never held whole
+case=hugeline
+"$python" - "$bin" "$root/checks.d" "${WHY550_SANITIZER:-}" <<'PY' || fail "see above"
+import resource, subprocess, sys, threading
+bin, conf, san = sys.argv[1], sys.argv[2], sys.argv[3]
+p = subprocess.Popen([bin, "--config-dir", conf, "--checks", "bounce", "--batch", "-"],
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+got = {}
+def drain(name, f):
+	got[name] = f.read()
+readers = [threading.Thread(target=drain, args=(n, f)) for n, f in (("out", p.stdout), ("err", p.stderr))]
+for t in readers:
+	t.start()
+p.stdin.write(b'{"bounce":"250 ok"}\n{"bounce":"')
+chunk = b"x" * (1 << 20)
+for _ in range(256):
+	p.stdin.write(chunk)
+p.stdin.write(b'"}\n{"bounce":"550 5.7.1 blocked using zen.spamhaus.org"}\n')
+p.stdin.close()
+p.wait(timeout=120)
+for t in readers:
+	t.join()
+lines = got["out"].decode().splitlines()
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+problems = []
+if p.returncode != 64:
+	problems.append("exit %d, want 64" % p.returncode)
+if len(lines) != 3 or '"line":2' not in lines[1] or "bad_input" not in lines[1] \
+    or "line 2 is longer" not in lines[1] or "blocked_likely" not in lines[2]:
+	problems.append("lines: %s" % [l[:200] for l in lines])
+# the sanitizers' shadow memory makes RSS meaningless under them
+if san == "" and rss > 64:
+	problems.append("peak RSS %d MiB for a 256 MiB line" % rss)
+for q in problems:
+	print("scenario_batch.sh: hugeline: " + q, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+
 # --- a failed write: 74 and a message naming the output, for every kind of output
 case=devfull
 printf '%s\n%s\n' "$CLEAN" "$BLOCKED" > "$tmp/two.in"

@@ -42,17 +42,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A port in 20000..59999 that nothing listens on right now.
+# A UDP port of loopback that the system just gave out as free.
 free_port() {
-	while :; do
-		n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		p=$((20000 + n % 40000))
-		if ! ss -Hlnu "sport = :$p" 2>/dev/null | grep -q . &&
-		   ! ss -Hlnt "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
+	"$python" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # unbound as a site's resolver would run, but forwarding to the fixture

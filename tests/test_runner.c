@@ -421,26 +421,42 @@ limited_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), vo
 	return pthread_create(t, attr, fn, arg);
 }
 
+/*
+ * runner_start(want) of a runner over `quick` when the system grants only
+ * `threads` threads: its return, *got and err.
+ */
+static int
+start_limited(int threads, size_t want, size_t *got, struct error *err)
+{
+	static const struct check_ops *const checks[] = { &quick };
+	struct conf *conf = conf_new();
+	struct runner *r;
+	bool usage;
+	int rc;
+
+	allowed = threads;
+	atomic_store(&creations, 0);
+	runner_thread_create = limited_create;
+	r = runner_new_checks(checks, 1, conf, NULL, &usage, err);
+	cr_assert_not_null(r);
+	err->msg[0] = '\0';
+	rc = runner_start(r, want, got, err);
+	runner_free(r);
+	conf_free(conf);
+	atomic_store(&creations, 0);
+	return rc;
+}
+
 /* Runs checks (configured by conf_text, may be NULL) on a pool of exactly `workers` threads. */
 static void
 run_on_pool(struct run *x, const struct check_ops *const *checks, size_t n, const char *conf_text,
     size_t workers, int timeout_ms)
 {
 	struct error err = { "" };
-	struct conf *conf = conf_new();
-	struct runner *r;
-	bool usage;
 	size_t got;
 
-	allowed = (int)workers;
-	runner_thread_create = limited_create;
-	r = runner_new_checks(checks, n, conf, NULL, &usage, &err);
-	cr_assert_not_null(r, "%s", err.msg);
-	cr_assert_eq(runner_start(r, 8, &got, &err), workers > 0 ? 0 : -1);
+	cr_assert_eq(start_limited((int)workers, 8, &got, &err), workers > 0 ? 0 : -1);
 	cr_assert_eq(got, workers);
-	runner_free(r);
-	conf_free(conf);
-	atomic_store(&creations, 0);
 	run_checks(x, checks, n, conf_text, timeout_ms);
 }
 
@@ -508,45 +524,26 @@ Test(runner, deadline_cuts_a_waiting_check_without_a_worker, .timeout = 20)
 Test(runner, no_thread_at_all_is_an_error_naming_the_limit)
 {
 	struct error err = { "" };
-	struct conf *conf = conf_new();
-	static const struct check_ops *const checks[] = { &quick };
-	struct runner *r;
-	bool usage;
 	size_t got;
 
 	allowed = 0;
 	runner_thread_create = limited_create;
 	cr_expect_eq(runner_thread_probe(&err), -1);
 	cr_expect(strstr(err.msg, "ulimit -u") != NULL, "%s", err.msg);
-	r = runner_new_checks(checks, 1, conf, NULL, &usage, &err);
-	cr_assert_not_null(r);
-	err.msg[0] = '\0';
-	cr_expect_eq(runner_start(r, 4, &got, &err), -1);
+	cr_expect_eq(start_limited(0, 4, &got, &err), -1);
 	cr_expect_eq(got, 0);
 	cr_expect(strstr(err.msg, "cannot create a worker thread") != NULL, "%s", err.msg);
 	cr_expect(strstr(err.msg, strerror(EAGAIN)) != NULL, "%s", err.msg);
-	runner_free(r);
-	conf_free(conf);
 }
 
 Test(runner, some_threads_are_enough_and_the_shortfall_is_said)
 {
 	struct error err = { "" };
-	struct conf *conf = conf_new();
-	static const struct check_ops *const checks[] = { &quick };
-	struct runner *r;
-	bool usage;
 	size_t got;
 
-	allowed = 3;
-	runner_thread_create = limited_create;
-	r = runner_new_checks(checks, 1, conf, NULL, &usage, &err);
-	cr_assert_not_null(r);
-	cr_expect_eq(runner_start(r, 10, &got, &err), 0);
+	cr_expect_eq(start_limited(3, 10, &got, &err), 0);
 	cr_expect_eq(got, 3);
 	cr_expect(strstr(err.msg, "3 of 10") != NULL, "%s", err.msg);
-	runner_free(r);
-	conf_free(conf);
 }
 
 /* Counts the targets done through runner_submit(). */
