@@ -404,15 +404,16 @@ read_input(const char *what, const char *path, bool stdin_ok, size_t limit,
 	return r == 0 ? 0 : -1;
 }
 
-int
-target_set_message_file(struct target *t, const char *what, const char *path, struct error *err)
+static int
+set_message(struct target *t, const char *what, const char *path, bool stdin_ok,
+    struct error *err)
 {
 	char *data = NULL;
 	size_t len = 0;
 
 	if (path[0] == '\0')
 		return error_set(err, "%s: the file name is empty", what);
-	if (read_input(what, path, false, MESSAGE_MAX, "10 MiB", &data, &len, err) == -1)
+	if (read_input(what, path, stdin_ok, MESSAGE_MAX, "10 MiB", &data, &len, err) == -1)
 		return -1;
 	free(t->message_path);
 	free(t->message);
@@ -420,6 +421,18 @@ target_set_message_file(struct target *t, const char *what, const char *path, st
 	t->message = data;
 	t->message_len = len;
 	return 0;
+}
+
+int
+target_set_message_file(struct target *t, const char *what, const char *path, struct error *err)
+{
+	return set_message(t, what, path, false, err);
+}
+
+int
+target_set_message_arg(struct target *t, const char *what, const char *arg, struct error *err)
+{
+	return set_message(t, what, arg, true, err);
 }
 
 int

@@ -41,6 +41,8 @@ int target_set_mail_from(struct target *t, const char *what, const char *from, s
 int target_set_rcpt_to(struct target *t, const char *what, const char *to, struct error *err);
 /* Reads the message file. */
 int target_set_message_file(struct target *t, const char *what, const char *path, struct error *err);
+/* The same, "-" reading standard input (--message -). */
+int target_set_message_arg(struct target *t, const char *what, const char *arg, struct error *err);
 /* TEXT, or @FILE to read it from a file ("@-" reads standard input); a file's bytes are kept whole, NUL bytes too. */
 int target_set_bounce(struct target *t, const char *what, const char *arg, struct error *err);
 int target_add_selector(struct target *t, const char *what, const char *sel, struct error *err);
