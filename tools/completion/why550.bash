@@ -58,6 +58,10 @@ _why550()
 		[[ $cur == "" || $cur == - ]] && COMPREPLY+=(-)
 		return
 		;;
+	--resume)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
 	--bounce)
 		# TEXT, or @FILE
 		if [[ $cur == @* ]]; then
@@ -69,7 +73,8 @@ _why550()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
-	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key)
+	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
+	    --shard)
 		return
 		;;
 	esac
