@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/textsafe.h"
 #include "output/output.h"
 
 #define EXIT_USAGE	64
@@ -26,6 +26,8 @@
 #define RESUME_LINE_MAX	((size_t)64 << 20)
 /* How often the loop wakes without news: deadlines to enforce, progress to show. */
 #define TICK_MS		100
+/* Invalid lines named on standard error one by one; the rest are counted. */
+#define INVALID_SHOWN	20
 
 static int
 set_string(const json_t *v, const char *field, const char **out, struct error *err)
@@ -502,7 +504,7 @@ reader_fill(struct reader *rd)
 enum slot_state {
 	SLOT_FREE,
 	SLOT_RUNNING,		/* its target is on the runner */
-	SLOT_READY,		/* out holds its line */
+	SLOT_READY,		/* out holds its rendering */
 };
 
 enum line_kind {
@@ -517,8 +519,8 @@ struct slot {
 	long line;
 	enum slot_state state;	/* under b->lock */
 	enum line_kind kind;
-	char *out;		/* under b->lock until taken */
-	int code;
+	struct output_item *out;	/* under b->lock until taken */
+	enum verdict_status status;
 	struct target t;	/* the runner's while running */
 };
 
@@ -527,8 +529,9 @@ struct batch {
 	struct dns_engine *eng;
 	const struct batch_options *opt;
 	struct reader in;
-	int out_fd;
-	char *out_name;		/* "standard output" or "'path'" */
+	struct output_stream *out;
+	struct output_stream *own;	/* out, when batch_run made it */
+	FILE *out_fp;		/* where out writes: stdout, or the resumed file */
 	struct lineset answered;	/* by the resumed output */
 	int wake[2];		/* a pipe: targets done, signals */
 
@@ -541,8 +544,8 @@ struct batch {
 	/* the main thread's alone */
 	unsigned long next_seq, write_seq;	/* lines taken, lines written */
 	bool input_done, stopping, write_failed, read_failed;
-	int worst;
-	bool bad_input;
+	enum verdict_status worst;	/* over the valid lines */
+	long nvalid, ninvalid, shown_invalid;
 	long written, errors, total;
 	int64_t started, shown, expired;
 };
@@ -588,21 +591,6 @@ in_shard(const struct batch *b, long n)
 	return b->opt->nshards <= 1 || (unsigned long)(n - 1) % b->opt->nshards == b->opt->shard;
 }
 
-static int
-code_rank(int code)
-{
-	switch (code) {
-	case 2:
-		return 3;
-	case 3:
-		return 2;
-	case 1:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* h:mm:ss into buf. */
 static void
 clock_text(char *buf, size_t len, double secs)
@@ -641,66 +629,43 @@ progress(struct batch *b, bool final)
 	fflush(stderr);
 }
 
-/* Writes s and a newline whole, through partial writes, signals and a non-blocking output. */
-static int
-write_line(int fd, char *s)
-{
-	static char nl[] = "\n";
-	struct iovec iov[2] = { { s, strlen(s) }, { nl, 1 } };
-	struct iovec *v = iov;
-	int nv = 2;
-
-	while (nv > 0) {
-		ssize_t n = writev(fd, v, nv);
-
-		if (n < 0) {
-			struct pollfd pfd = { fd, POLLOUT, 0 };
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -1;
-			(void)poll(&pfd, 1, -1);
-			continue;
-		}
-		while (nv > 0 && (size_t)n >= v->iov_len) {
-			n -= (ssize_t)v->iov_len;
-			v++;
-			nv--;
-		}
-		if (nv > 0) {
-			v->iov_base = (char *)v->iov_base + n;
-			v->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
-}
-
-/* Writes slot s's line (out, freed here) and counts it. */
+/* Hands slot s's rendering (out, freed by the stream) to the output, and counts it. */
 static void
-emit(struct batch *b, struct slot *s, char *out)
+emit(struct batch *b, struct slot *s, struct output_item *out)
 {
-	if (!b->write_failed && write_line(b->out_fd, out) < 0) {
-		error("cannot write the results to %s: %s", b->out_name, strerror(errno));
-		b->write_failed = true;
-	}
-	free(out);
+	output_stream_put(b->out, out);
 	b->written++;
 	if (s->kind == LINE_BAD)
-		b->bad_input = true;
-	if (s->kind != LINE_RESULT || s->code == 3)
+		b->ninvalid++;
+	if (s->kind == LINE_RESULT) {
+		b->nvalid++;
+		b->worst = gate_worse(b->worst, s->status);
+	}
+	if (s->kind != LINE_RESULT || s->status == VERDICT_INCONCLUSIVE)
 		b->errors++;
-	if (s->kind == LINE_RESULT && code_rank(s->code) > code_rank(b->worst))
-		b->worst = s->code;
+}
+
+/*
+ * Lines leave at once, each whole (the stream is given whole lines, and
+ * the signals restart an interrupted write); a failed write stops the
+ * reading, and output_stream_finish() names it at the end.
+ */
+static void
+flush_output(struct batch *b)
+{
+	if (fflush(b->out_fp) != 0 || ferror(b->out_fp))
+		b->write_failed = true;
 }
 
 /* Writes every finished line whose turn has come. */
 static void
 flush_ready(struct batch *b)
 {
+	bool any = false;
+
 	while (b->write_seq < b->next_seq) {
 		struct slot *s = &b->ring[b->write_seq % b->window];
-		char *out = NULL;
+		struct output_item *out = NULL;
 
 		pthread_mutex_lock(&b->lock);
 		if (s->state == SLOT_READY) {
@@ -710,10 +675,13 @@ flush_ready(struct batch *b)
 		}
 		pthread_mutex_unlock(&b->lock);
 		if (out == NULL)
-			return;
+			break;
 		emit(b, s, out);
 		b->write_seq++;
+		any = true;
 	}
+	if (any)
+		flush_output(b);
 }
 
 /* A second signal: every line taken and not written goes out now, finished or interrupted. */
@@ -729,7 +697,7 @@ abandon(struct batch *b)
 	pthread_mutex_unlock(&b->lock);
 	for (; b->write_seq < b->next_seq && sig_count < 3; b->write_seq++) {
 		struct slot *s = &b->ring[b->write_seq % b->window];
-		char *out;
+		struct output_item *out;
 
 		pthread_mutex_lock(&b->lock);
 		out = s->out;
@@ -737,9 +705,10 @@ abandon(struct batch *b)
 		pthread_mutex_unlock(&b->lock);
 		if (out == NULL) {
 			s->kind = LINE_INTERRUPTED;
-			out = output_ndjson_interrupted(s->line, msg);
+			out = output_stream_render_interrupted(b->out, s->line, msg);
 		}
 		emit(b, s, out);
+		flush_output(b);
 	}
 }
 
@@ -749,32 +718,42 @@ target_done(void *arg, struct run_result *res)
 {
 	struct slot *s = arg;
 	struct batch *b = s->b;
-	char *out = output_ndjson_line(res, s->line);
-	int code = verdict_exit_code(&res->verdict, b->opt->fail_on_at_risk);
+	struct output_item *out = output_stream_render(b->out, res, s->line);
 
 	target_release(&s->t);
 	pthread_mutex_lock(&b->lock);
 	b->inflight--;
 	if (b->discard) {
-		free(out);
+		output_item_free(out);
 	} else {
 		s->out = out;
-		s->code = code;
+		s->status = res->verdict.status;
 		s->state = SLOT_READY;
 	}
 	pthread_mutex_unlock(&b->lock);
 	wake(b);
 }
 
-/* A line that is no target: its error line is ready at once. */
+/* A line that is no target: named on standard error (the first few), its error line ready at once. */
 static void
-take_bad(struct batch *b, struct slot *s, char *out)
+take_bad(struct batch *b, struct slot *s, const char *why)
 {
+	struct output_item *out = output_stream_render_error(b->out, s->line, why);
+	char *safe;
+
 	s->kind = LINE_BAD;
 	pthread_mutex_lock(&b->lock);
 	s->out = out;
 	s->state = SLOT_READY;
 	pthread_mutex_unlock(&b->lock);
+	if (++b->shown_invalid > INVALID_SHOWN) {
+		if (b->shown_invalid == INVALID_SHOWN + 1)
+			error("--batch: more lines are not targets; they are counted at the end");
+		return;
+	}
+	safe = text_term_escape(why, strlen(why));
+	error("--batch: line %ld is not a target: %s", s->line, safe);
+	free(safe);
 }
 
 /* Takes one input line: skips it (another shard's, or answered), or gives it a slot and starts it. */
@@ -791,11 +770,11 @@ take_line(struct batch *b, const struct line *ln)
 	s = &b->ring[b->next_seq++ % b->window];
 	s->line = ln->no;
 	s->kind = LINE_RESULT;
-	s->code = 0;
+	s->status = VERDICT_CLEAN;
 	if (ln->toolong) {
 		snprintf(msg, sizeof(msg), "line %ld is longer than %zu bytes, the limit of a line",
 		    ln->no, b->in.max);
-		take_bad(b, s, output_ndjson_error(ln->no, msg));
+		take_bad(b, s, msg);
 		return;
 	}
 	while (len > 0 && (ln->text[len - 1] == '\r' || ln->text[len - 1] == '\n'))
@@ -803,7 +782,7 @@ take_line(struct batch *b, const struct line *ln)
 	target_init(&s->t);
 	if (batch_parse_line(ln->text, len, &s->t, &err) < 0) {
 		target_release(&s->t);
-		take_bad(b, s, output_ndjson_error(ln->no, err.msg));
+		take_bad(b, s, err.msg);
 		return;
 	}
 	pthread_mutex_lock(&b->lock);
@@ -909,20 +888,17 @@ batch_loop(struct batch *b)
 static void
 count_answer(struct batch *b, const struct batch_answer *a)
 {
-	struct verdict v = { .status = a->status };
-	int code;
-
 	/* an interrupted line is asked again: its new line comes later in the file */
 	if (a->kind == BATCH_ANSWER_INTERRUPTED)
 		return;
 	lineset_add(&b->answered, a->line);
 	if (a->kind == BATCH_ANSWER_BAD_INPUT)
-		b->bad_input = true;
-	if (!a->has_status)
-		return;
-	code = verdict_exit_code(&v, b->opt->fail_on_at_risk);
-	if (code_rank(code) > code_rank(b->worst))
-		b->worst = code;
+		b->ninvalid++;
+	if (a->kind == BATCH_ANSWER_RESULT) {
+		b->nvalid++;
+		if (a->has_status)
+			b->worst = gate_worse(b->worst, a->status);
+	}
 }
 
 /* Reads the whole lines of the resumed output at fd; cuts a last line without its newline. */
@@ -970,32 +946,45 @@ out:
 	return ret;
 }
 
-/* The output: standard output, or the resumed file after its answers are read. */
+/*
+ * The output: the caller's stream (on standard output), else NDJSON on
+ * standard output; with resume, NDJSON appended to the resumed file once
+ * its answers are read.
+ */
 static int
 open_output(struct batch *b, struct error *err)
 {
+	struct output_options nd = { .format = OUTPUT_JSON, .batch = true,
+	    .fail_on = b->opt->fail_on };
 	const char *path = b->opt->resume;
 	struct stat sb;
 	int fd;
 
-	if (path == NULL) {
-		b->out_fd = STDOUT_FILENO;
-		b->out_name = xstrdup("standard output");
+	b->out_fp = stdout;
+	if (path == NULL && b->opt->out != NULL) {
+		b->out = b->opt->out;
 		return 0;
 	}
-	b->out_name = xasprintf("'%s'", path);
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return error_set(err, "--resume: cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return error_set(err, "--resume: '%s' is not a regular file", path);
+	if (path != NULL) {
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return error_set(err, "--resume: cannot open '%s': %s", path,
+			    strerror(errno));
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+			close(fd);
+			return error_set(err, "--resume: '%s' is not a regular file", path);
+		}
+		if (read_answers(b, fd, path, err) < 0 || (b->out_fp = fdopen(fd, "a")) == NULL) {
+			if (err->msg[0] == '\0')
+				error_set(err, "--resume: cannot write to '%s': %s", path,
+				    strerror(errno));
+			close(fd);
+			b->out_fp = NULL;
+			return -1;
+		}
 	}
-	if (read_answers(b, fd, path, err) < 0) {
-		close(fd);
+	if ((b->out = b->own = output_stream_new(&nd, b->out_fp, err)) == NULL)
 		return -1;
-	}
-	b->out_fd = fd;
 	return 0;
 }
 
@@ -1037,6 +1026,8 @@ signals_catch(struct sigaction *old, sigset_t *oldmask)
 	sig_first = sig_count = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/* a write cut by a signal goes on: the output's lines stay whole (poll still wakes) */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&set);
 	for (i = 0; i < ARRAY_SIZE(stop_signals); i++) {
@@ -1088,9 +1079,27 @@ exit_code(const struct batch *b)
 		return EXIT_IOERR;
 	if (sig_first != 0)
 		return 128 + sig_first;
-	if (b->bad_input)
+	if (b->ninvalid > 0 && (b->nvalid == 0 || b->opt->strict_input))
 		return EXIT_USAGE;
-	return b->worst;
+	return gate_exit_code(b->worst, b->opt->fail_on);
+}
+
+/* Completes the output (what a format writes last) and says what went wrong, once. */
+static void
+finish_output(struct batch *b)
+{
+	struct error err = { "" };
+
+	if (output_stream_finish(b->out, &err) < 0) {
+		if (b->opt->resume != NULL)
+			error("%s (the output is '%s')", err.msg, b->opt->resume);
+		else
+			error("%s", err.msg);
+		b->write_failed = true;
+	}
+	if (b->ninvalid > 0)
+		error("--batch: %ld of %ld lines %s not a target", b->ninvalid,
+		    b->ninvalid + b->nvalid, b->ninvalid == 1 ? "was" : "were");
 }
 
 static void
@@ -1099,13 +1108,13 @@ batch_free(struct batch *b)
 	if (b->in.fd >= 0 && b->in.fd != STDIN_FILENO)
 		close(b->in.fd);
 	reader_release(&b->in);
-	if (b->out_fd >= 0 && b->out_fd != STDOUT_FILENO)
-		close(b->out_fd);
+	output_stream_free(b->own);
+	if (b->out_fp != NULL && b->out_fp != stdout)
+		fclose(b->out_fp);
 	if (b->wake[0] >= 0) {
 		close(b->wake[0]);
 		close(b->wake[1]);
 	}
-	free(b->out_name);
 	free(b->answered.v);
 	free(b->ring);
 	pthread_mutex_destroy(&b->lock);
@@ -1148,7 +1157,7 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	b->r = r;
 	b->eng = eng;
 	b->opt = opt;
-	b->in.fd = b->out_fd = b->wake[0] = b->wake[1] = -1;
+	b->in.fd = b->wake[0] = b->wake[1] = -1;
 	b->window = opt->jobs * 4;
 	b->ring = xcalloc(b->window, sizeof(*b->ring));
 	for (size_t i = 0; i < b->window; i++)
@@ -1169,6 +1178,7 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	batch_loop(b);
 	signals_restore(old, &oldmask);
 	progress(b, true);
+	finish_output(b);
 	ret = exit_code(b);
 	if (b->discard) {
 		/* targets still run on the workers and will call back into b: leave it be */

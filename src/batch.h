@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "output/output.h"
+#include "src/gate.h"
 #include "src/runner.h"
 
 /* The longest input line read as a target; a longer one is a bad_input line. */
@@ -14,9 +16,15 @@ struct batch_options {
 	const char *path;	/* file, or "-" for standard input */
 	size_t jobs;		/* targets in flight at once */
 	int timeout_ms;		/* deadline per target */
-	bool fail_on_at_risk;
+	enum fail_on fail_on;	/* the gate (src/gate.h) */
+	bool strict_input;	/* any invalid line exits 64 */
 	bool progress;		/* show progress on stderr */
-	const char *resume;	/* an earlier output to complete, and the output; NULL: stdout */
+	/*
+	 * Where results go, in input order; NULL: NDJSON on standard output
+	 * (with resume: on that file). Borrowed.
+	 */
+	struct output_stream *out;
+	const char *resume;	/* an earlier NDJSON output to complete, and the output */
 	unsigned long shard;	/* take the lines n with (n - 1) % nshards == shard */
 	unsigned long nshards;	/* 0 or 1: every line */
 	size_t max_line;	/* 0: BATCH_LINE_MAX */
@@ -24,11 +32,14 @@ struct batch_options {
 };
 
 /*
- * Runs the lines of opt->path through r: one output line per input line
- * taken (every line, or those of the shard, less those the resumed output
- * answers), in input order, written whole. Memory stays bounded: at most
- * opt->jobs targets run at once and at most 4 * opt->jobs finished lines
- * wait for their turn; an input line over the cap is never held whole.
+ * Runs the lines of opt->path through r: one result per input line taken
+ * (every line, or those of the shard, less those the resumed output
+ * answers), handed to the output in input order, each whole. Memory stays
+ * bounded: at most opt->jobs targets run at once and at most 4 * opt->jobs
+ * finished results wait for their turn; an input line over the cap is
+ * never held whole. A line that is not a valid target gets its error
+ * result and is named on standard error (the first few; the number of
+ * such lines is said at the end).
  *
  * Starts r's workers (runner_pool_size(r, opt->jobs)) if main did not.
  * SIGINT, SIGTERM and SIGHUP stop the reading; the targets in flight
@@ -37,16 +48,18 @@ struct batch_options {
  * finished or as an "interrupted" error line; a third ends the writing
  * after the line being written. No signal cuts a line.
  *
- * With opt->resume, that file is read first (a last line without its
- * newline is cut off the file); the input lines it answers are skipped,
- * the new lines are appended to it, and nothing goes to standard output.
- * A line it marks "interrupted" is asked again.
+ * With opt->resume (and opt->out NULL), that file is read first (a last
+ * line without its newline is cut off the file); the input lines it
+ * answers are skipped, the new lines are appended to it, and nothing goes
+ * to standard output. A line it marks "interrupted" is asked again; the
+ * others count in the exit code.
  *
  * Returns the exit code: 64 if the input or the resumed file cannot be
  * opened or read as such, 71 if no worker thread can be created, 74 if a
  * write (or a read after the start) fails, 128 + the signal after a
- * signal, else 64 if any line was not a valid target, else the worst of
- * the targets' codes (2 blocked, then 3 inconclusive, then 1). Problems
+ * signal; else 64 when lines were invalid and none was valid (with
+ * opt->strict_input: when any was invalid); else that of the worst
+ * verdict over the valid lines under opt->fail_on (src/gate.h). Problems
  * are printed on stderr. *abandoned is set when a second signal left
  * targets running on r's workers: the caller must then exit without
  * freeing r or the engine (_exit).

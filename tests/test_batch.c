@@ -220,14 +220,14 @@ Test(batch, more_lines_than_the_window_are_all_answered_in_order)
 	strbuf_release(&in);
 }
 
-Test(batch, bad_lines_give_bad_input_lines_that_name_the_line_and_exit_64)
+Test(batch, bad_lines_give_bad_input_lines_that_name_the_line_and_leave_the_exit_to_the_valid)
 {
 	struct batch_out o;
 	char why[4096];
 
 	run_batch(&o, CLEAN "not json\n" "{\"ip\":\"1.2.3\"}\n" "\n" "[1]\n" CLEAN, 2);
 	cr_assert_eq(o.nlines, 6, "%s", o.text);
-	cr_expect_eq(o.code, 64);
+	cr_expect_eq(o.code, 0, "the valid lines are clean");
 	cr_expect_str_eq(status_of(&o, 0), "clean");
 	cr_expect_str_eq(status_of(&o, 5), "clean", "a bad line stops nothing");
 	for (size_t i = 1; i <= 4; i++) {
@@ -240,6 +240,16 @@ Test(batch, bad_lines_give_bad_input_lines_that_name_the_line_and_exit_64)
 	    error_field(&o, 2, "message"));
 	cr_expect(strstr(error_field(&o, 4, "message"), "object") != NULL);
 	cr_expect(test_schema_valid(o.text, true, why, sizeof(why)), "schema: %s", why);
+	batch_out_release(&o);
+}
+
+Test(batch, only_bad_lines_exit_64)
+{
+	struct batch_out o;
+
+	run_batch(&o, "not json\n" "[1]\n", 2);
+	cr_expect_eq(o.nlines, 2, "%s", o.text);
+	cr_expect_eq(o.code, 64);
 	batch_out_release(&o);
 }
 
@@ -372,7 +382,7 @@ Test(batch, line_over_the_cap_is_bad_input_naming_its_number_and_the_next_line_r
 	strbuf_addstr(&in, BLOCKED);
 	run_batch_with(&o, in.buf, 2, &opt);
 	cr_assert_eq(o.nlines, 3, "%s", o.text);
-	cr_expect_eq(o.code, 64);
+	cr_expect_eq(o.code, 2, "the valid lines decide: one is blocked");
 	cr_expect_str_eq(status_of(&o, 0), "clean");
 	cr_expect_eq(line_no(&o, 1), 2);
 	cr_expect_str_eq(error_field(&o, 1, "code"), "bad_input");
@@ -581,7 +591,36 @@ Test(batch, resume_asks_interrupted_lines_again_and_skips_the_rest, .timeout = 6
 	cr_expect_eq(line_no(&r, 0), 1);
 	cr_expect_str_eq(status_of(&r, 0), "blocked_likely");
 	cr_expect_eq(line_no(&r, 1), 4);
-	cr_expect_eq(o.code, 64, "the earlier bad line still counts");
+	cr_expect_eq(o.code, 2, "the new blocked line decides");
+	batch_out_release(&r);
+	batch_out_release(&o);
+	unlink(path);
+	free(path);
+	free(text);
+}
+
+Test(batch, resume_counts_the_earlier_lines_in_the_exit_code)
+{
+	static const char earlier[] =
+	    "{\"schema\":\"why550/1\",\"line\":1,\"verdict\":{\"status\":\"blocked_likely\"}}\n"
+	    "{\"schema\":\"why550/1\",\"line\":2,\"error\":{\"code\":\"bad_input\",\"message\":\"x\"}}\n";
+	struct batch_options strict = { .strict_input = true };
+	char *path = test_temp_file(earlier, strlen(earlier)), *text;
+	struct batch_out o, r;
+
+	run_resume(&o, CLEAN CLEAN CLEAN, path);
+	cr_expect_eq(o.code, 2, "the earlier blocked line is the worst");
+	batch_out_release(&o);
+	unlink(path);
+	free(path);
+	path = test_temp_file(earlier, strlen(earlier));
+	strict.resume = path;
+	run_batch_with(&o, CLEAN CLEAN CLEAN, 2, &strict);
+	cr_expect_eq(o.code, 64, "with strict input the earlier bad line counts");
+	text = slurp(path);
+	r.text = xstrdup(text + strlen(earlier));
+	parse_lines(&r);
+	cr_expect_eq(r.nlines, 1, "only line 3 was asked: %s", r.text);
 	batch_out_release(&r);
 	batch_out_release(&o);
 	unlink(path);
