@@ -653,8 +653,13 @@ emit(struct batch *b, struct slot *s, struct output_item *out)
 static void
 flush_output(struct batch *b)
 {
-	if (fflush(b->out_fp) != 0 || ferror(b->out_fp))
-		b->write_failed = true;
+	if (b->write_failed || (fflush(b->out_fp) == 0 && !ferror(b->out_fp)))
+		return;
+	if (b->opt->resume != NULL)
+		error("cannot write '%s': %s", b->opt->resume, strerror(errno));
+	else
+		error("cannot write standard output: %s", strerror(errno));
+	b->write_failed = true;
 }
 
 /* Writes every finished line whose turn has come. */
@@ -1090,7 +1095,8 @@ finish_output(struct batch *b)
 {
 	struct error err = { "" };
 
-	if (output_stream_finish(b->out, &err) < 0) {
+	/* a failure flush_output() has named already is not named again */
+	if (output_stream_finish(b->out, &err) < 0 && !b->write_failed) {
 		if (b->opt->resume != NULL)
 			error("%s (the output is '%s')", err.msg, b->opt->resume);
 		else
