@@ -17,7 +17,6 @@
 #include "output/output.h"
 
 #define EXIT_USAGE	64
-#define EXIT_OSERR	71
 #define EXIT_IOERR	74
 
 /* Bytes asked of the input per read; the reader's buffer returns to twice this after a long line. */
@@ -28,6 +27,8 @@
 #define TICK_MS		100
 /* Invalid lines named on standard error one by one; the rest are counted. */
 #define INVALID_SHOWN	20
+/* How much of a file name a message quotes. */
+#define SHOW_PATH	80
 
 static int
 set_string(const json_t *v, const char *field, const char **out, struct error *err)
@@ -115,6 +116,7 @@ int
 batch_parse_shard(const char *arg, unsigned long *shard, unsigned long *nshards,
     struct error *err)
 {
+	char shown[TEXT_QUOTE_SIZE(40)];
 	unsigned long i, n;
 	char *end;
 
@@ -131,8 +133,9 @@ batch_parse_shard(const char *arg, unsigned long *shard, unsigned long *nshards,
 	*nshards = n;
 	return 0;
 bad:
+	text_quote(shown, sizeof(shown), arg, strlen(arg), 40);
 	return error_set(err, "--shard: '%s' is not I/N with 0 <= I < N <= 1000000 (e.g. 0/4)",
-	    arg);
+	    shown);
 }
 
 /*
@@ -528,6 +531,8 @@ struct batch {
 	struct runner *r;
 	struct dns_engine *eng;
 	const struct batch_options *opt;
+	char in_name[TEXT_QUOTE_SIZE(SHOW_PATH)];	/* opt->path, quoted for messages */
+	char out_name[TEXT_QUOTE_SIZE(SHOW_PATH)];	/* opt->resume, quoted */
 	struct reader in;
 	struct output_stream *out;
 	struct output_stream *own;	/* out, when batch_run made it */
@@ -656,7 +661,7 @@ flush_output(struct batch *b)
 	if (b->write_failed || (fflush(b->out_fp) == 0 && !ferror(b->out_fp)))
 		return;
 	if (b->opt->resume != NULL)
-		error("cannot write '%s': %s", b->opt->resume, strerror(errno));
+		error("cannot write '%s': %s", b->out_name, strerror(errno));
 	else
 		error("cannot write standard output: %s", strerror(errno));
 	b->write_failed = true;
@@ -668,6 +673,8 @@ flush_ready(struct batch *b)
 {
 	bool any = false;
 
+	/* an exit for want of a resource waits for the lines being written */
+	output_begin();
 	while (b->write_seq < b->next_seq) {
 		struct slot *s = &b->ring[b->write_seq % b->window];
 		struct output_item *out = NULL;
@@ -687,6 +694,7 @@ flush_ready(struct batch *b)
 	}
 	if (any)
 		flush_output(b);
+	output_end();
 }
 
 /* A second signal: every line taken and not written goes out now, finished or interrupted. */
@@ -712,8 +720,10 @@ abandon(struct batch *b)
 			s->kind = LINE_INTERRUPTED;
 			out = output_stream_render_interrupted(b->out, s->line, msg);
 		}
+		output_begin();
 		emit(b, s, out);
 		flush_output(b);
+		output_end();
 	}
 }
 
@@ -838,7 +848,7 @@ wait_news(struct batch *b, bool want_input)
 	while (read(b->wake[0], drain, sizeof(drain)) > 0)
 		continue;
 	if (want_input && pfd[1].revents != 0 && reader_fill(&b->in) < 0) {
-		error("--batch: cannot read '%s': %s", b->opt->path, strerror(b->in.error));
+		error("--batch: cannot read '%s': %s", b->in_name, strerror(b->in.error));
 		b->read_failed = true;
 	}
 }
@@ -906,7 +916,7 @@ count_answer(struct batch *b, const struct batch_answer *a)
 	}
 }
 
-/* Reads the whole lines of the resumed output at fd; cuts a last line without its newline. */
+/* Reads the whole lines of the resumed output at fd (path: its name, quoted); cuts a last line without its newline. */
 static int
 read_answers(struct batch *b, int fd, const char *path, struct error *err)
 {
@@ -961,7 +971,7 @@ open_output(struct batch *b, struct error *err)
 {
 	struct output_options nd = { .format = OUTPUT_JSON, .batch = true,
 	    .fail_on = b->opt->fail_on };
-	const char *path = b->opt->resume;
+	const char *path = b->opt->resume, *name = b->out_name;
 	struct stat sb;
 	int fd;
 
@@ -972,16 +982,18 @@ open_output(struct batch *b, struct error *err)
 	}
 	if (path != NULL) {
 		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return error_set(err, "--resume: cannot open '%s': %s", path,
+		if (fd < 0) {
+			resource_check(errno, "--resume: cannot open '%s'", name);
+			return error_set(err, "--resume: cannot open '%s': %s", name,
 			    strerror(errno));
+		}
 		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 			close(fd);
-			return error_set(err, "--resume: '%s' is not a regular file", path);
+			return error_set(err, "--resume: '%s' is not a regular file", name);
 		}
-		if (read_answers(b, fd, path, err) < 0 || (b->out_fp = fdopen(fd, "a")) == NULL) {
+		if (read_answers(b, fd, name, err) < 0 || (b->out_fp = fdopen(fd, "a")) == NULL) {
 			if (err->msg[0] == '\0')
-				error_set(err, "--resume: cannot write to '%s': %s", path,
+				error_set(err, "--resume: cannot write to '%s': %s", name,
 				    strerror(errno));
 			close(fd);
 			b->out_fp = NULL;
@@ -1094,11 +1106,15 @@ static void
 finish_output(struct batch *b)
 {
 	struct error err = { "" };
+	bool failed;
 
+	output_begin();
+	failed = output_stream_finish(b->out, &err) < 0;
+	output_end();
 	/* a failure flush_output() has named already is not named again */
-	if (output_stream_finish(b->out, &err) < 0 && !b->write_failed) {
+	if (failed && !b->write_failed) {
 		if (b->opt->resume != NULL)
-			error("%s (the output is '%s')", err.msg, b->opt->resume);
+			error("%s (the output is '%s')", err.msg, b->out_name);
 		else
 			error("%s", err.msg);
 		b->write_failed = true;
@@ -1135,13 +1151,17 @@ batch_open(struct batch *b)
 	const char *path = b->opt->path;
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return error("--batch: cannot read '%s': %s", path, strerror(errno));
+	if (fd < 0) {
+		resource_check(errno, "--batch: cannot open '%s'", b->in_name);
+		return error("--batch: cannot read '%s': %s", b->in_name, strerror(errno));
+	}
 	reader_init(&b->in, fd, b->opt->max_line != 0 ? b->opt->max_line : BATCH_LINE_MAX);
 	if (open_output(b, &err) < 0)
 		return error("%s", err.msg);
-	if (pipe(b->wake) < 0)
-		return error("cannot create a pipe: %s", strerror(errno));
+	if (pipe(b->wake) < 0) {
+		resource_check(errno, "--batch: cannot create a pipe");
+		return error("--batch: cannot create a pipe: %s", strerror(errno));
+	}
 	/* the signal handler and the workers must never block on it */
 	fcntl(b->wake[0], F_SETFL, O_NONBLOCK);
 	fcntl(b->wake[1], F_SETFL, O_NONBLOCK);
@@ -1163,6 +1183,10 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	b->r = r;
 	b->eng = eng;
 	b->opt = opt;
+	text_quote(b->in_name, sizeof(b->in_name), opt->path, strlen(opt->path), SHOW_PATH);
+	if (opt->resume != NULL)
+		text_quote(b->out_name, sizeof(b->out_name), opt->resume, strlen(opt->resume),
+		    SHOW_PATH);
 	b->in.fd = b->wake[0] = b->wake[1] = -1;
 	b->window = opt->jobs * 4;
 	b->ring = xcalloc(b->window, sizeof(*b->ring));
