@@ -341,6 +341,11 @@ probe_release(struct probe *p)
 	dns_result_free(p->rneg);
 }
 
+/*
+ * Asks the A record of the item, and its TXT in the same round (the reason
+ * costs no extra round trip) unless the engine spares queries: then the
+ * TXT waits for an A answer that has something to explain (txt_submit).
+ */
 static void
 item_submit(struct dns *dns, struct item *it)
 {
@@ -349,9 +354,21 @@ item_submit(struct dns *dns, struct item *it)
 		snprintf(it->qname, sizeof(it->qname), "%.*s", (int)sizeof(it->qname) - 1,
 		    it->subject);
 	}
-	/* A and TXT in the same round: the reason costs no extra round trip */
 	it->qa = dns_query_submit(dns, it->qname, DNS_T_A);
-	it->qtxt = dns_query_submit(dns, it->qname, DNS_T_TXT);
+	if (!dns_spare_queries(dns))
+		it->qtxt = dns_query_submit(dns, it->qname, DNS_T_TXT);
+}
+
+/* The caps of the lists (checks.d rate and budget) to the engine, which keeps them. */
+static void
+cap_lists(struct dns *dns, const struct bl_conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlists; i++)
+		if (c->lists[i]->rate > 0 || c->lists[i]->budget > 0)
+			dns_engine_cap_zone(dns_engine_of(dns), c->lists[i]->zone,
+			    c->lists[i]->rate, c->lists[i]->budget);
 }
 
 /* The TXT records of res joined with " / " as a JSON string (hostile bytes escaped), or null. */
@@ -553,7 +570,12 @@ struct sweep {
 	size_t nlisted, nanswered;
 };
 
-/* One round: every probe and every A and TXT query in flight together. */
+/*
+ * One round: every probe and every A (and TXT) query in flight together,
+ * then each item judged. When the TXT waited (dns_spare_queries), a second
+ * round asks it for the items whose entry shows it: all but "not listed",
+ * so the entries are the same either way.
+ */
 static void
 ask_all(struct dns *dns, struct sweep *sw)
 {
@@ -567,8 +589,13 @@ ask_all(struct dns *dns, struct sweep *sw)
 		probe_judge(dns, &sw->probes[i]);
 	for (i = 0; i < sw->nitems; i++) {
 		sw->items[i].ra = dns_query_wait(dns, sw->items[i].qa);
-		sw->items[i].rtxt = dns_query_wait(dns, sw->items[i].qtxt);
+		judge(&sw->items[i], &sw->out[i]);
+		if (sw->items[i].qtxt == NULL && sw->out[i].status != DNSBL_STATUS_NOT_LISTED)
+			sw->items[i].qtxt = dns_query_submit(dns, sw->items[i].qname, DNS_T_TXT);
 	}
+	for (i = 0; i < sw->nitems; i++)
+		if (sw->items[i].qtxt != NULL)
+			sw->items[i].rtxt = dns_query_wait(dns, sw->items[i].qtxt);
 }
 
 /* The "lists" entry of an item, the contract of checks/dnsbl/dnsbl.h (fresh object). */
@@ -610,7 +637,6 @@ judge_all(struct sweep *sw, struct report *rep)
 	for (i = 0; i < sw->nitems; i++) {
 		struct outcome *o = &sw->out[i];
 
-		judge(&sw->items[i], o);
 		sw->entries[i] = entry_json(&sw->items[i], o);
 		json_array_append(lists, sw->entries[i]);
 		if (o->status == DNSBL_STATUS_LISTED) {
@@ -776,6 +802,7 @@ run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
 	};
 	json_t *refused = json_array();
 
+	cap_lists(dns, c);
 	ask_all(dns, &sw);
 	judge_all(&sw, rep);
 	report_selftests(rep, probes, nprobes);
