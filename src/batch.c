@@ -213,8 +213,11 @@ worker(void *arg)
 			out = output_ndjson_error(n, err.msg);
 			bad = true;
 		} else {
+			/* under rate caps, targets start at the pace the caps allow */
+			dns_engine_admit(b->eng);
 			runner_run(b->r, b->eng, &t, b->opt->timeout_ms, &res);
-			out = output_ndjson_line(&res, n);
+			out = b->opt->detail == OUTPUT_SUMMARY ? output_ndjson_summary(&res, n) :
+			    output_ndjson_line(&res, n);
 			code = verdict_exit_code(&res.verdict, b->opt->fail_on_at_risk);
 			run_result_release(&res);
 		}

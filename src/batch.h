@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "output/output.h"
 #include "src/runner.h"
 
 struct batch_options {
@@ -13,6 +14,7 @@ struct batch_options {
 	int timeout_ms;		/* deadline per target */
 	bool fail_on_at_risk;
 	bool progress;		/* show progress on stderr */
+	enum output_detail detail;	/* what each result line carries */
 };
 
 /*

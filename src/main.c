@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +41,18 @@ struct options {
 	bool verbose;
 	const char *batch;
 	long jobs;
+	enum output_detail detail;
+	long cache_max;		/* -1: checks.d's [dns], else the default */
+	long max_inflight;	/* -1: the same */
+	double max_qps;		/* -1: the same */
+	int blocklist_txt;	/* -1: listed in batch mode, always else; 0 always; 1 listed */
 };
 
 enum {
 	OPT_IP = 256, OPT_HELO, OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_BOUNCE, OPT_SELECTOR,
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
+	OPT_DETAIL, OPT_CACHE_MAX, OPT_MAX_INFLIGHT, OPT_MAX_QPS, OPT_BLOCKLIST_TXT,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +73,11 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "detail", required_argument, NULL, OPT_DETAIL },
+	{ "cache-max", required_argument, NULL, OPT_CACHE_MAX },
+	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
+	{ "max-qps", required_argument, NULL, OPT_MAX_QPS },
+	{ "blocklist-txt", required_argument, NULL, OPT_BLOCKLIST_TXT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -76,8 +88,9 @@ static const char usage_text[] =
 "              [--message FILE] [--bounce TEXT|@FILE] [--selector S]...\n"
 "              [--checks NAME,...] [--config-dir DIR] [--resolver ADDR[:PORT]]...\n"
 "              [--timeout SECONDS] [--format json|text] [--fail-on at_risk|blocked]\n"
-"              [--verbose] [--batch FILE|-] [--jobs N]\n"
-"              [--list-checks] [--version] [--help]\n";
+"              [--verbose] [--batch FILE|-] [--jobs N] [--detail full|summary]\n"
+"              [--cache-max N] [--max-inflight N] [--max-qps N]\n"
+"              [--blocklist-txt always|listed] [--list-checks] [--version] [--help]\n";
 
 static const char help_text[] =
 "\n"
@@ -103,6 +116,16 @@ static const char help_text[] =
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --detail LEVEL     JSON output: full (default) or summary, one compact line\n"
+"                     per target (verdict, causes, check statuses, listings)\n"
+"  --cache-max N      DNS answers kept in the cache (default: [dns] in\n"
+"                     checks.d, else 20000; 0: no cache)\n"
+"  --max-inflight N   DNS questions waiting for a reply at once (default:\n"
+"                     [dns] in checks.d, else 1024)\n"
+"  --max-qps N        DNS questions sent per second at most, over all\n"
+"                     servers (default: [dns] in checks.d, else no cap)\n"
+"  --blocklist-txt W  ask a blocklist's TXT always, or only when its A answer\n"
+"                     lists the subject (default: listed in batch mode)\n"
 "  --list-checks      print the checks and their configuration\n"
 "\n"
 "Exit status: 0 clean; 1 at risk (only with --fail-on at_risk); 2 blocked\n"
@@ -124,12 +147,67 @@ parse_timeout(const char *arg, double *out, struct error *err)
 	return 0;
 }
 
+/* A whole number from min to max for option opt. */
+static int
+parse_count(const char *opt, const char *arg, long min, long max, long *out, struct error *err)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v < min || v > max)
+		return error_set(err, "%s: '%s' is not a number from %ld to %ld", opt, arg, min, max);
+	*out = v;
+	return 0;
+}
+
+static int
+parse_qps(const char *arg, double *out, struct error *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno != 0 || !isfinite(v) || v < 0 || v > 1e7)
+		return error_set(err, "--max-qps: '%s' is not a number of questions per second "
+		    "from 0 (no cap) to 10000000", arg);
+	*out = v;
+	return 0;
+}
+
+/* The options of output and of the DNS engine, the ones parse_args leaves to it. */
+static int
+parse_engine_arg(int c, const char *arg, struct options *o, struct error *err)
+{
+	switch (c) {
+	case OPT_DETAIL:
+		if (output_detail_parse(arg, &o->detail) < 0)
+			return error_set(err, "--detail: '%s' is not full or summary", arg);
+		return 0;
+	case OPT_CACHE_MAX:
+		return parse_count("--cache-max", arg, 0, 100000000, &o->cache_max, err);
+	case OPT_MAX_INFLIGHT:
+		return parse_count("--max-inflight", arg, 1, 65536, &o->max_inflight, err);
+	case OPT_MAX_QPS:
+		return parse_qps(arg, &o->max_qps, err);
+	case OPT_BLOCKLIST_TXT:
+		if (strcmp(arg, "always") == 0)
+			o->blocklist_txt = 0;
+		else if (strcmp(arg, "listed") == 0)
+			o->blocklist_txt = 1;
+		else
+			return error_set(err, "--blocklist-txt: '%s' is not always or listed", arg);
+		return 0;
+	}
+	return error_set(err, "unknown option (see --help)");
+}
+
 static int
 parse_args(int argc, char **argv, struct options *o, struct error *err)
 {
 	int c;
-	long v;
-	char *end;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -212,11 +290,16 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->batch = optarg;
 			break;
 		case OPT_JOBS:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || errno != 0 || v < 1 || v > 256)
-				return error_set(err, "--jobs: '%s' is not a number from 1 to 256", optarg);
-			o->jobs = v;
+			if (parse_count("--jobs", optarg, 1, 256, &o->jobs, err) < 0)
+				return -1;
+			break;
+		case OPT_DETAIL:
+		case OPT_CACHE_MAX:
+		case OPT_MAX_INFLIGHT:
+		case OPT_MAX_QPS:
+		case OPT_BLOCKLIST_TXT:
+			if (parse_engine_arg(c, optarg, o, err) < 0)
+				return -1;
 			break;
 		case OPT_VERSION:
 			printf("why550 %s\n", WHY550_VERSION);
@@ -286,7 +369,7 @@ print_result(const struct options *o, const struct run_result *res)
 	if (f == FORMAT_AUTO)
 		f = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSON;
 	if (f == FORMAT_JSON)
-		return output_json_write(stdout, res, false);
+		return output_json_write(stdout, res, o->detail == OUTPUT_SUMMARY, o->detail);
 	topt.color = isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');
 	topt.verbose = o->verbose;
 	topt.width = 80;
@@ -332,16 +415,42 @@ list_checks(struct runner *r)
 	return 0;
 }
 
-/* The DNS engine on the --resolver servers, else those of /etc/resolv.conf; NULL with the problem printed. */
+/* A warning of the DNS engine (a daily budget nearly spent) for the person running us. */
+static void
+engine_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "why550: warning: %s\n", msg);
+}
+
+/*
+ * The DNS engine on the --resolver servers, else those of /etc/resolv.conf,
+ * with [dns] of checks.d under the options that override it; NULL with the
+ * problem printed.
+ */
 static struct dns_engine *
-engine_start(const struct options *o)
+engine_start(const struct options *o, const struct conf *conf)
 {
 	struct dns_config cfg;
 	struct dns_engine *eng;
+	struct error err = { "" };
 	char msg[256];
 	int n;
 
 	dns_config_init(&cfg);
+	if (dns_config_read(&cfg, conf, &err) < 0) {
+		error("%s", err.msg);
+		return NULL;
+	}
+	if (o->cache_max >= 0)
+		cfg.cache_max = (size_t)o->cache_max;
+	if (o->max_inflight >= 0)
+		cfg.max_inflight = (size_t)o->max_inflight;
+	if (o->max_qps >= 0)
+		cfg.max_qps = o->max_qps;
+	/* a batch spares the lists a TXT question per target that is not listed */
+	cfg.spare_queries = o->blocklist_txt >= 0 ? o->blocklist_txt == 1 : o->batch != NULL;
+	cfg.warn = engine_warn;
 	if (o->nservers > 0) {
 		memcpy(cfg.servers, o->servers, sizeof(o->servers));
 		cfg.nservers = o->nservers;
@@ -370,6 +479,7 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 		.timeout_ms = (int)(o->timeout * 1000),
 		.fail_on_at_risk = o->fail_on_at_risk,
 		.progress = isatty(STDERR_FILENO),
+		.detail = o->detail,
 	};
 
 	return batch_run(r, eng, &bo);
@@ -409,6 +519,9 @@ main(int argc, char **argv)
 	target_init(&o.target);
 	o.timeout = 10;
 	o.jobs = 16;
+	o.cache_max = o.max_inflight = -1;
+	o.max_qps = -1;
+	o.blocklist_txt = -1;
 	if (parse_args(argc, argv, &o, &err) < 0) {
 		error("%s", err.msg);
 		fputs(usage_text, stderr);
@@ -422,7 +535,7 @@ main(int argc, char **argv)
 	}
 	/* a setup without a usable resolver is a configuration error */
 	ret = EXIT_CONFIG;
-	if ((eng = engine_start(&o)) == NULL)
+	if ((eng = engine_start(&o, conf)) == NULL)
 		goto out;
 	ret = o.batch != NULL ? run_batch(&o, r, eng) : run_target(&o, r, eng);
 out:

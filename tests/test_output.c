@@ -286,7 +286,7 @@ Test(output, json_write_one_line_and_pretty)
 
 	fixture_init(&fx);
 	fp = open_memstream(&buf, &len);
-	cr_assert_eq(output_json_write(fp, &fx.res, true), 0);
+	cr_assert_eq(output_json_write(fp, &fx.res, true, OUTPUT_FULL), 0);
 	fclose(fp);
 	cr_assert(len > 2);
 	cr_expect_eq(buf[len - 1], '\n');
@@ -295,7 +295,7 @@ Test(output, json_write_one_line_and_pretty)
 	free(buf);
 
 	fp = open_memstream(&buf, &len);
-	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
+	cr_assert_eq(output_json_write(fp, &fx.res, false, OUTPUT_FULL), 0);
 	fclose(fp);
 	cr_expect(strncmp(buf, "{\n  \"schema\": \"why550/1\",\n  \"target\": {\n    \"ip\"", 45) == 0,
 	    "two-space indent: %.60s", buf);
@@ -313,7 +313,7 @@ Test(output, json_document_validates_against_schema)
 	cr_assert(fd >= 0);
 	fp = fdopen(fd, "w");
 	fixture_init(&fx);
-	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
+	cr_assert_eq(output_json_write(fp, &fx.res, false, OUTPUT_FULL), 0);
 	fclose(fp);
 	cr_expect_eq(validate(path, false), 0, "schema validation failed for %s", path);
 	unlink(path);
