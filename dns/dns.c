@@ -47,6 +47,12 @@ enum evkind {
 
 struct entry;
 
+/* One segment of the cache: entries, least recently used first. */
+struct lru {
+	struct entry *head, *tail;
+	size_t n;
+};
+
 /*
  * A token bucket: rate tokens a second, at most burst saved up. A question
  * sent under the cap takes one.
@@ -103,7 +109,8 @@ struct entry {
 	int waiters;			/* threads in dns_query_wait() on it */
 	bool in_table;
 	struct entry *hnext;		/* hash chain */
-	struct entry *fprev, *fnext;	/* cache order, oldest first */
+	struct entry *fprev, *fnext;	/* in its cache segment, least recently used first */
+	struct lru *seg;		/* the cache segment it is in, NULL if none */
 	struct entry *aprev, *anext;	/* active or queued list */
 	bool on_list;
 	struct zonecap *cap;		/* the zone cap its name falls under, or NULL */
@@ -150,7 +157,12 @@ struct dns_engine {
 	struct entry **buckets;
 	size_t nbuckets;
 	size_t nentries;
-	struct entry *cache_head, *cache_tail;
+	/*
+	 * The cache, a segmented LRU: an answer enters on probation and moves
+	 * to the protected segment when it is asked again, so a batch's
+	 * one-off names (each IP's) go before the names every target asks.
+	 */
+	struct lru probation, protected;
 	size_t ncached;
 
 	struct entry *queue_head, *queue_tail;		/* waiting for a socket */
@@ -578,44 +590,60 @@ table_insert(struct dns_engine *eng, struct entry *e)
 static void entry_unref(struct entry *e);
 
 static void
-cache_unlink(struct dns_engine *eng, struct entry *e)
+lru_unlink(struct lru *l, struct entry *e)
 {
-	if (e->fprev == NULL && eng->cache_head != e)
-		return;
 	if (e->fprev != NULL)
 		e->fprev->fnext = e->fnext;
 	else
-		eng->cache_head = e->fnext;
+		l->head = e->fnext;
 	if (e->fnext != NULL)
 		e->fnext->fprev = e->fprev;
 	else
-		eng->cache_tail = e->fprev;
+		l->tail = e->fprev;
 	e->fprev = e->fnext = NULL;
+	e->seg = NULL;
+	l->n--;
+}
+
+/* Puts e at the recent end of l. */
+static void
+lru_append(struct lru *l, struct entry *e)
+{
+	e->fprev = l->tail;
+	e->fnext = NULL;
+	if (l->tail != NULL)
+		l->tail->fnext = e;
+	else
+		l->head = e;
+	l->tail = e;
+	e->seg = l;
+	l->n++;
+}
+
+static void
+cache_unlink(struct dns_engine *eng, struct entry *e)
+{
+	if (e->seg == NULL)
+		return;
+	lru_unlink(e->seg, e);
 	eng->ncached--;
 }
 
-/* Puts e at the recent end of the cache order. */
-static void
-cache_append(struct dns_engine *eng, struct entry *e)
-{
-	e->fprev = eng->cache_tail;
-	e->fnext = NULL;
-	if (eng->cache_tail != NULL)
-		eng->cache_tail->fnext = e;
-	else
-		eng->cache_head = e;
-	eng->cache_tail = e;
-	eng->ncached++;
-}
-
-/* A cache hit: e becomes the most recently used, the last to be dropped. */
+/* A cache hit: e becomes the most recently used of the protected segment. */
 static void
 cache_touch(struct dns_engine *eng, struct entry *e)
 {
-	if (eng->cache_tail == e || (e->fprev == NULL && eng->cache_head != e))
+	if (e->seg == NULL)
 		return;
-	cache_unlink(eng, e);
-	cache_append(eng, e);
+	lru_unlink(e->seg, e);
+	lru_append(&eng->protected, e);
+	/* the protected segment takes at most three quarters; its oldest go back on probation */
+	while (eng->protected.n > eng->cfg.cache_max - eng->cfg.cache_max / 4) {
+		struct entry *old = eng->protected.head;
+
+		lru_unlink(&eng->protected, old);
+		lru_append(&eng->probation, old);
+	}
 }
 
 static void
@@ -821,10 +849,12 @@ complete(struct dns_engine *eng, struct entry *e, struct dns_result *res)
 	if (eng->cfg.no_cache || eng->cfg.cache_max == 0 || res->ttl == 0) {
 		table_remove(eng, e);
 	} else if (e->in_table) {
-		/* least recently used first out: the names every target asks stay */
-		cache_append(eng, e);
-		while (eng->ncached > eng->cfg.cache_max && eng->cache_head != NULL)
-			table_remove(eng, eng->cache_head);
+		lru_append(&eng->probation, e);
+		eng->ncached++;
+		/* least recently used first out, those never asked again before the others */
+		while (eng->ncached > eng->cfg.cache_max)
+			table_remove(eng, eng->probation.head != NULL ? eng->probation.head :
+			    eng->protected.head);
 		if (eng->ncached > eng->peak_cached)
 			eng->peak_cached = eng->ncached;
 	}
