@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -287,4 +288,103 @@ test_temp_file(const void *data, size_t len)
 	cr_assert_eq(write(fd, data, len), (ssize_t)len, "write %s", path);
 	close(fd);
 	return path;
+}
+
+void
+test_faultdns_start(struct test_faultdns *f, const char *const *args)
+{
+	const char *argv[32];
+	char *bin = xasprintf("%s/tests/faultdns", test_env("WHY550_BUILD"));
+	int64_t end = now_ms() + 5000;
+	size_t n = 0, i;
+	unsigned port = 0;
+	FILE *fp;
+
+	memset(f, 0, sizeof(*f));
+	f->log = xasprintf("%s/faultdns.%ld.log", test_env("WHY550_TMP"), (long)getpid());
+	f->out = xasprintf("%s/faultdns.%ld.out", test_env("WHY550_TMP"), (long)getpid());
+	argv[n++] = bin;
+	argv[n++] = "--port";
+	argv[n++] = "0";
+	argv[n++] = "--log";
+	argv[n++] = f->log;
+	for (i = 0; args != NULL && args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	f->pid = fork();
+	cr_assert_neq(f->pid, -1);
+	if (f->pid == 0) {
+		int fd = open(f->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		/* a test that fails half way leaves no server behind */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	free(bin);
+	while (port == 0 && now_ms() < end) {
+		if ((fp = fopen(f->out, "r")) != NULL) {
+			if (fscanf(fp, "port %u", &port) != 1)
+				port = 0;
+			fclose(fp);
+		}
+		if (port == 0)
+			usleep(20000);
+	}
+	cr_assert_neq(port, 0, "faultdns did not start");
+	snprintf(f->addr, sizeof(f->addr), "127.0.0.1:%u", port);
+}
+
+void
+test_faultdns_stop(struct test_faultdns *f)
+{
+	if (f->pid > 0) {
+		kill(f->pid, SIGTERM);
+		waitpid(f->pid, NULL, 0);
+		f->pid = 0;
+	}
+	if (f->log != NULL)
+		unlink(f->log);
+	if (f->out != NULL)
+		unlink(f->out);
+	free(f->log);
+	free(f->out);
+	f->log = f->out = NULL;
+}
+
+struct test_question *
+test_faultdns_questions(const struct test_faultdns *f, size_t *n)
+{
+	struct test_question *q = NULL, one;
+	char line[512], proto[8];
+	FILE *fp = fopen(f->log, "r");
+	size_t len;
+
+	*n = 0;
+	cr_assert_not_null(fp, "cannot read %s", f->log);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%ld %255s %15s %7s", &one.ms, one.name, one.type, proto) != 4)
+			continue;
+		len = strlen(one.name);
+		if (len > 1 && one.name[len - 1] == '.')
+			one.name[len - 1] = '\0';
+		str_lower(one.name);
+		q = xrealloc(q, (*n + 1) * sizeof(*q));
+		q[(*n)++] = one;
+	}
+	fclose(fp);
+	return q;
+}
+
+size_t
+test_questions_count(const struct test_question *q, size_t n, const char *name, const char *type)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(q[i].name, name) == 0 && strcmp(q[i].type, type) == 0)
+			c++;
+	return c;
 }

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "checks/check.h"
 #include "dns/dns.h"
@@ -63,6 +64,36 @@ void test_expect_no_negative(const struct report *rep);
 
 /* A fresh temporary file holding len bytes of data; the path is the caller's to unlink and free. */
 char *test_temp_file(const void *data, size_t len);
+
+/* A fault server of the test's own, with a log of the questions it was asked. */
+struct test_faultdns {
+	pid_t pid;
+	char addr[32];		/* "127.0.0.1:PORT" */
+	char *log;		/* its question log: "MS NAME TYPE udp|tcp" per question */
+	char *out;
+};
+
+/*
+ * Starts WHY550_BUILD/tests/faultdns --port 0 --log FILE with the further
+ * arguments args (NULL-terminated, e.g. "--upstream", test_ns(), "--delay",
+ * "100"); it dies with the test process. Fails the test if it does not start.
+ */
+void test_faultdns_start(struct test_faultdns *f, const char *const *args);
+/* Stops it by its PID, waits for it, removes its files. */
+void test_faultdns_stop(struct test_faultdns *f);
+
+/* One question of a test fault server's log. */
+struct test_question {
+	long ms;		/* when it arrived, CLOCK_MONOTONIC milliseconds */
+	char name[256];		/* lower case, without the final dot */
+	char type[16];
+};
+
+/* The questions logged so far, in order (fresh array, *n set). */
+struct test_question *test_faultdns_questions(const struct test_faultdns *f, size_t *n);
+/* How many of the n questions q are for name (without the final dot) and type. */
+size_t test_questions_count(const struct test_question *q, size_t n, const char *name,
+    const char *type);
 
 /* The check object called name in a result document, or NULL. */
 json_t *test_check(json_t *doc, const char *name);
