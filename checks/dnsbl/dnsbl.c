@@ -992,8 +992,13 @@ describe(const void *ctx, struct strbuf *out)
 		    (l->kinds & DNSBL_DOMAIN) ? "domain" : "", l->weight);
 		if (l->policy_weight != l->weight)
 			strbuf_addf(out, " (policy %ld)", l->policy_weight);
-		strbuf_addf(out, "%s%s\n", l->refuses_public ? ", refuses public resolvers" : "",
+		strbuf_addf(out, "%s%s", l->refuses_public ? ", refuses public resolvers" : "",
 		    l->selftest ? "" : ", no self-test");
+		if (l->rate > 0)
+			strbuf_addf(out, ", at most %g/s", l->rate);
+		if (l->budget > 0)
+			strbuf_addf(out, ", %llu/day", (unsigned long long)l->budget);
+		strbuf_addstr(out, "\n");
 		for (j = 0; j < l->ncodes; j++) {
 			const struct dnsbl_code *cd = &l->codes[j];
 			const char *cls = cd->cls == DNSBL_CODE_POLICY ? "policy " :
