@@ -47,6 +47,16 @@ enum evkind {
 
 struct entry;
 
+/*
+ * A thread in dns_query_wait(), on the list of the entry it waits for:
+ * completing an entry wakes its own waiters only, never every thread of
+ * every target.
+ */
+struct waiter {
+	pthread_cond_t cond;
+	struct waiter *next;
+};
+
 /* One segment of the cache: entries, least recently used first. */
 struct lru {
 	struct entry *head, *tail;
@@ -106,7 +116,7 @@ struct entry {
 	uint16_t type;
 	uint64_t hash;
 	int refs;
-	int waiters;			/* threads in dns_query_wait() on it */
+	struct waiter *waiting;		/* threads in dns_query_wait() on it */
 	bool in_table;
 	struct entry *hnext;		/* hash chain */
 	struct entry *fprev, *fnext;	/* in its cache segment, least recently used first */
@@ -861,9 +871,11 @@ complete(struct dns_engine *eng, struct entry *e, struct dns_result *res)
 	/* the in-flight reference is dropped after the event batch, so no event sees a freed entry */
 	e->reap_next = eng->reap;
 	eng->reap = e;
-	/* nobody waits on most entries: wake the waiters only for this one's */
-	if (e->waiters > 0)
-		pthread_cond_broadcast(&eng->cond);
+	/* nobody waits on most entries; those who do are woken one by one, and leave the list */
+	while (e->waiting != NULL) {
+		pthread_cond_signal(&e->waiting->cond);
+		e->waiting = e->waiting->next;
+	}
 }
 
 static void
@@ -2115,36 +2127,57 @@ out:
 	return q;
 }
 
+/* The attribute of the waiters' condition variables: deadlines are CLOCK_MONOTONIC, as now_ms(). */
+static pthread_condattr_t wait_attr;
+static pthread_once_t wait_attr_once = PTHREAD_ONCE_INIT;
+
+static void
+wait_attr_init(void)
+{
+	pthread_condattr_init(&wait_attr);
+	pthread_condattr_setclock(&wait_attr, CLOCK_MONOTONIC);
+}
+
 struct dns_result *
 dns_query_wait(struct dns *dns, struct dns_query *q)
 {
 	struct dns_engine *eng = dns->eng;
 	struct dns_result *res;
+	struct waiter w, **p;
 	struct timespec ts;
 
+	pthread_once(&wait_attr_once, wait_attr_init);
+	pthread_cond_init(&w.cond, &wait_attr);
 	pthread_mutex_lock(&eng->lock);
-	q->e->waiters++;
+	w.next = q->e->waiting;
+	q->e->waiting = &w;
 	while (!q->e->done) {
 		if (dns->deadline > 0) {
 			if (now_ms() >= dns->deadline)
 				break;
 			ts.tv_sec = dns->deadline / 1000;
 			ts.tv_nsec = (long)(dns->deadline % 1000) * 1000000;
-			pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
+			pthread_cond_timedwait(&w.cond, &eng->lock, &ts);
 		} else {
-			pthread_cond_wait(&eng->cond, &eng->lock);
+			pthread_cond_wait(&w.cond, &eng->lock);
 		}
 	}
-	q->e->waiters--;
 	if (q->e->done) {
+		/* complete() took everyone off the list */
 		res = dns_result_ref(q->e->res);
 	} else {
+		for (p = &q->e->waiting; *p != NULL; p = &(*p)->next)
+			if (*p == &w) {
+				*p = w.next;
+				break;
+			}
 		/* the query goes on for the cache; this session stops waiting */
 		res = result_new(q->e->name, q->e->type, DNS_TIMEOUT);
 		res->deadline = true;
 		dns->stats->c.timeouts++;
 	}
 	pthread_mutex_unlock(&eng->lock);
+	pthread_cond_destroy(&w.cond);
 	return res;
 }
 
