@@ -96,6 +96,8 @@ struct check_ops {
 	    struct report *rep);
 	/* Optional: prints its configuration for --list-checks (checks print nothing else). */
 	void (*describe)(const void *ctx, struct strbuf *out);
+	/* Optional: the same as a fresh JSON object, for --list-checks --format json. */
+	json_t *(*describe_json)(const void *ctx);
 	void (*free)(void *ctx);
 };
 

@@ -1872,6 +1872,12 @@ dns_engine_stats(struct dns_engine *eng, struct dns_counters *c,
 	pthread_mutex_unlock(&eng->lock);
 }
 
+bool
+dns_server_stats_silent(const struct dns_server_stats *s)
+{
+	return s->sent > 0 && s->answered == 0;
+}
+
 void
 dns_engine_gauges(struct dns_engine *eng, struct dns_gauges *g)
 {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "checks/report_set.h"
+#include "core/textsafe.h"
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
@@ -207,6 +208,49 @@ runner_describe(struct runner *r, struct strbuf *out)
 		if (s->enabled && s->ops->describe != NULL)
 			s->ops->describe(s->ctx, out);
 	}
+}
+
+/* The inputs of mask by their target field names (fresh array). */
+static json_t *
+inputs_json(unsigned mask)
+{
+	static const char *const names[] = {
+		"ip", "helo", "mail_from", "rcpt_to", "message", "bounce",
+	};
+	json_t *arr = json_array();
+	size_t i;
+
+	/* the bits of enum check_need, in order */
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (mask & (1u << i))
+			json_array_append_new(arr, json_string(names[i]));
+	return arr;
+}
+
+json_t *
+runner_describe_json(const struct runner *r)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++) {
+		const struct slot *s = &r->slots[i];
+		struct strbuf sb;
+		json_t *settings = NULL;
+
+		strbuf_init(&sb);
+		if (s->enabled && s->ops->describe != NULL)
+			s->ops->describe(s->ctx, &sb);
+		if (s->enabled && s->ops->describe_json != NULL)
+			settings = s->ops->describe_json(s->ctx);
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:o,s:o,s:o,s:o}",
+		    "name", s->ops->name, "summary", s->ops->summary, "enabled", s->enabled,
+		    "needs", inputs_json(s->ops->needs), "wants", inputs_json(s->ops->wants),
+		    "settings", settings != NULL ? settings : json_null(),
+		    "description", json_str(sb.buf != NULL ? sb.buf : "")));
+		strbuf_release(&sb);
+	}
+	return arr;
 }
 
 static const char *

@@ -1095,13 +1095,66 @@ settle(struct build *b)
 	return high;
 }
 
+/* The string field key of an object, "" when absent. */
+static const char *
+field_or_empty(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* True if the "not_checked" entries a and b say the same but for the zone. */
+static bool
+same_unchecked(const json_t *a, const json_t *b)
+{
+	static const char *const keys[] = { "status", "reason", "fix" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(field_or_empty(a, keys[i]), field_or_empty(b, keys[i])) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * A list that refused the query (or that the user left out) counts for
+ * that list only: the checks name such lists in their data "not_checked"
+ * ({zone, status, reason, fix}) and the verdict says which they are and
+ * how to have them checked, those of one reason and fix together.
+ */
+static void
+unchecked_lists(struct report *const *reports, size_t n, struct strbuf *out)
+{
+	json_t *all = json_array(), *e, *f;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		if (reports[i] != NULL)
+			json_array_extend(all, json_object_get(report_data_const(reports[i]),
+			    "not_checked"));
+	json_array_foreach(all, i, e) {
+		for (j = 0; j < i && !same_unchecked(json_array_get(all, j), e); j++)
+			;
+		if (j < i)
+			continue;
+		strbuf_addstr(out, out->len == 0 ? "lists not checked: " : "; ");
+		json_array_foreach(all, k, f)
+			if (k >= i && same_unchecked(f, e))
+				strbuf_addf(out, "%s%s", k > i ? ", " : "", field_or_empty(f, "zone"));
+		strbuf_addf(out, " (%s: %s; to check them: %s)", field_or_empty(e, "status"),
+		    field_or_empty(e, "reason"), field_or_empty(e, "fix"));
+	}
+	json_decref(all);
+}
+
 void
 verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
     const struct target *t, struct report *const *reports, size_t nreports)
 {
 	static const struct target none;
 	const struct finding *bf;
-	struct strbuf errored;
+	struct strbuf errored, unchecked;
 	struct build b;
 	bool high;
 	size_t i;
@@ -1111,6 +1164,8 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 	b.t = t != NULL ? t : &none;
 	b.rules = rules;
 	strbuf_init(&errored);
+	strbuf_init(&unchecked);
+	unchecked_lists(reports, nreports, &unchecked);
 	if ((bf = gather(&b, reports, nreports, &errored)) != NULL) {
 		combine_lists(&b, reports, nreports, bf);
 		combine_recipient(&b, reports, nreports, bf);
@@ -1127,13 +1182,17 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 	} else if (errored.len > 0) {
 		/* no honest "clean" or "at risk" when a check that matters did not finish */
 		v->status = VERDICT_INCONCLUSIVE;
-		v->note = xasprintf("checks that could not finish: %s", errored.buf);
+		v->note = xasprintf("checks that could not finish: %s%s%s", errored.buf,
+		    unchecked.len > 0 ? "; " : "", unchecked.len > 0 ? unchecked.buf : "");
 	} else if (v->ncauses > 0) {
 		v->status = VERDICT_AT_RISK;
 	} else {
 		v->status = VERDICT_CLEAN;
 	}
+	if (v->note == NULL && unchecked.len > 0)
+		v->note = strbuf_detach(&unchecked, NULL);
 	strbuf_release(&errored);
+	strbuf_release(&unchecked);
 }
 
 void

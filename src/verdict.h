@@ -28,7 +28,7 @@ struct verdict {
 	enum verdict_status status;
 	struct cause *causes;	/* ranked: most probable first */
 	size_t ncauses;
-	char *note;		/* why inconclusive, or NULL */
+	char *note;		/* why inconclusive, and the lists not checked; or NULL */
 };
 
 /* "clean", "at_risk", "blocked_likely", "inconclusive". */

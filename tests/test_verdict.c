@@ -426,6 +426,54 @@ Test(verdict, refused_lists_are_never_a_listing_nor_clean)
 	fx_release(&f);
 }
 
+/* A "not_checked" entry in rep's data. */
+static void
+not_checked(struct report *rep, const char *zone, const char *status, const char *reason,
+    const char *fix)
+{
+	json_t *arr = json_object_get(report_data(rep), "not_checked");
+
+	if (arr == NULL) {
+		arr = json_array();
+		json_object_set_new(report_data(rep), "not_checked", arr);
+	}
+	json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "zone", zone, "status", status,
+	    "reason", reason, "fix", fix));
+}
+
+Test(verdict, lists_not_checked_are_named_with_their_fix_whatever_the_status)
+{
+	struct fx f;
+	struct report *dnsbl, *dbl;
+
+	fx_init(&f, NULL);
+	dnsbl = fx_report(&f, &ops_dnsbl);
+	report_add(dnsbl, "query_refused", SEV_WARN, NULL, "refused");
+	not_checked(dnsbl, "zen.example", "refused", "public resolver", "use your own");
+	not_checked(dnsbl, "b.example", "refused", "over quota", "wait");
+	dbl = fx_report(&f, &ops_dkim);
+	not_checked(dbl, "dbl.example", "refused", "public resolver", "use your own");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_CLEAN, "a warning of a list not checked is no cause");
+	cr_assert_not_null(f.v.note);
+	/* one reason and fix, one group: the zones together */
+	cr_expect_str_eq(f.v.note, "lists not checked: zen.example, dbl.example (refused: "
+	    "public resolver; to check them: use your own); b.example (refused: over quota; "
+	    "to check them: wait)");
+	fx_release(&f);
+
+	/* inconclusive for another reason: both said */
+	fx_init(&f, NULL);
+	dnsbl = fx_report(&f, &ops_dnsbl);
+	not_checked(dnsbl, "zen.example", "skipped", "--skip-list", "drop it");
+	report_set_deadline(fx_report(&f, &ops_rdns));
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_INCONCLUSIVE);
+	cr_expect_str_eq(f.v.note, "checks that could not finish: rdns (deadline); lists not "
+	    "checked: zen.example (skipped: --skip-list; to check them: drop it)");
+	fx_release(&f);
+}
+
 Test(verdict, high_cause_stays_blocked_despite_errors_and_ignore_error)
 {
 	struct fx f;

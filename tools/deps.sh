@@ -3,8 +3,9 @@
 set -eu
 
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
-libjansson-dev libcriterion-dev libpsl-dev libidn2-dev nsd
-python3 python3-yaml python3-jsonschema valgrind iproute2 procps"
+libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev nsd
+python3 python3-yaml python3-jsonschema valgrind iproute2 procps
+dpkg-dev debhelper lintian bash-completion zsh"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
