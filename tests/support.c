@@ -44,21 +44,34 @@ test_fault_alone(void)
 	return test_env("WHY550_TEST_FAULT_ALONE");
 }
 
+void
+test_dns_config(struct dns_config *cfg, const char *server, int attempt_ms, int attempts)
+{
+	dns_config_init(cfg);
+	cr_assert_eq(dns_server_parse(server, &cfg->servers[0]), 0, "bad server %s", server);
+	cfg->nservers = 1;
+	cfg->attempt_timeout_ms = attempt_ms;
+	cfg->attempts = attempts;
+}
+
+struct dns_engine *
+test_engine_of(const struct dns_config *cfg)
+{
+	struct dns_engine *eng;
+	char err[256];
+
+	eng = dns_engine_new(cfg, err, sizeof(err));
+	cr_assert_not_null(eng, "engine: %s", err);
+	return eng;
+}
+
 struct dns_engine *
 test_engine(const char *server, int attempt_ms, int attempts)
 {
 	struct dns_config cfg;
-	struct dns_engine *eng;
-	char err[256];
 
-	dns_config_init(&cfg);
-	cr_assert_eq(dns_server_parse(server, &cfg.servers[0]), 0, "bad server %s", server);
-	cfg.nservers = 1;
-	cfg.attempt_timeout_ms = attempt_ms;
-	cfg.attempts = attempts;
-	eng = dns_engine_new(&cfg, err, sizeof(err));
-	cr_assert_not_null(eng, "engine: %s", err);
-	return eng;
+	test_dns_config(&cfg, server, attempt_ms, attempts);
+	return test_engine_of(&cfg);
 }
 
 char *

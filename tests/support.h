@@ -23,6 +23,10 @@ const char *test_fault_alone(void);
 
 /* An engine on one server with a short attempt timeout. Fails the test on error. */
 struct dns_engine *test_engine(const char *server, int attempt_ms, int attempts);
+/* The defaults, one server and its attempts: test_engine()'s configuration, for a test to change. */
+void test_dns_config(struct dns_config *cfg, const char *server, int attempt_ms, int attempts);
+/* An engine of cfg. Fails the test on error. */
+struct dns_engine *test_engine_of(const struct dns_config *cfg);
 
 /* The path of a file in the source tree (fresh string). */
 char *test_path(const char *rel);

@@ -478,20 +478,45 @@ static struct dns_engine *
 engine_with(const char *server, size_t cache_max, size_t inflight, double max_qps)
 {
 	struct dns_config cfg;
-	struct dns_engine *eng;
-	char err[256];
 
-	dns_config_init(&cfg);
-	cr_assert_eq(dns_server_parse(server, &cfg.servers[0]), 0);
-	cfg.nservers = 1;
-	cfg.attempt_timeout_ms = 2000;
-	cfg.attempts = 1;
+	test_dns_config(&cfg, server, 2000, 1);
 	cfg.cache_max = cache_max;
 	cfg.max_inflight = inflight;
 	cfg.max_qps = max_qps;
-	eng = dns_engine_new(&cfg, err, sizeof(err));
-	cr_assert_not_null(eng, "engine: %s", err);
-	return eng;
+	return test_engine_of(&cfg);
+}
+
+/*
+ * A fault server of the test's own with its question log (answering every
+ * name itself, or NSD's answers with upstream; delay_ms late, when not
+ * NULL), and an engine on it with the cache, in-flight and global caps given.
+ */
+static struct dns_engine *
+logged(struct test_faultdns *f, bool upstream, const char *delay_ms, size_t cache_max,
+    size_t inflight, double max_qps)
+{
+	const char *args[5] = { NULL };
+	size_t n = 0;
+
+	if (upstream) {
+		args[n++] = "--upstream";
+		args[n++] = test_ns();
+	}
+	if (delay_ms != NULL) {
+		args[n++] = "--delay";
+		args[n++] = delay_ms;
+	}
+	test_faultdns_start(f, args);
+	return engine_with(f->addr, cache_max, inflight, max_qps);
+}
+
+/* Frees what a logged() test used: its questions, its engine, its server. */
+static void
+logged_stop(struct test_faultdns *f, struct dns_engine *eng, struct test_question *q)
+{
+	free(q);
+	dns_engine_free(eng);
+	test_faultdns_stop(f);
 }
 
 /* Asks the n names prefix0.zone ... at once and waits for them all; fails on a non-answer. */
@@ -583,13 +608,10 @@ ask_once(struct dns_engine *eng, const char *name)
 Test(dns, an_evicted_answer_is_asked_again_a_cached_one_is_not)
 {
 	struct test_faultdns f;
-	const char *args[] = { "--upstream", test_ns(), NULL };
 	struct test_question *q;
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, true, NULL, 2, 64, 0);
 	size_t n;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 2, 64, 0);
 	ask_once(eng, "mail.example.test");
 	ask_once(eng, "mail.shop.test");
 	ask_once(eng, "other.example.test");	/* the cache is full: mail.example.test goes */
@@ -600,21 +622,16 @@ Test(dns, an_evicted_answer_is_asked_again_a_cached_one_is_not)
 	    "the evicted answer must be asked again");
 	cr_assert_eq(test_questions_count(q, n, "other.example.test", "A"), 1,
 	    "the cached answer must not be asked again");
-	free(q);
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, q);
 }
 
 Test(dns, an_answer_asked_again_outlives_answers_asked_once)
 {
 	struct test_faultdns f;
-	const char *args[] = { NULL };
 	struct test_question *q;
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, false, NULL, 8, 64, 0);
 	size_t n;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 8, 64, 0);
 	ask_once(eng, "shared.lru.test");
 	ask_once(eng, "shared.lru.test");
 	/* a flood of one-off names, twice the cache, as each target of a batch brings */
@@ -624,23 +641,18 @@ Test(dns, an_answer_asked_again_outlives_answers_asked_once)
 	cr_assert_eq(test_questions_count(q, n, "shared.lru.test", "A"), 1,
 	    "a name asked again must stay cached through one-off names");
 	cr_assert_eq(test_questions_count(q, n, "once0.lru.test", "A"), 1);
-	free(q);
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, q);
 }
 
 Test(dns, no_more_questions_in_flight_than_max_inflight)
 {
 	/* every answer comes 200 ms late: a question can go only when another came back */
 	struct test_faultdns f;
-	const char *args[] = { "--delay", "200", NULL };
 	struct test_question *q;
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, false, "200", 100, 4, 0);
 	struct dns_gauges g;
 	size_t n;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 100, 4, 0);
 	ask_many(eng, "q", "inflight.test", 16);
 	q = test_faultdns_questions(&f, &n);
 	cr_assert_eq(n, 16);
@@ -651,23 +663,18 @@ Test(dns, no_more_questions_in_flight_than_max_inflight)
 	    q[n - 1].ms - q[0].ms);
 	dns_engine_gauges(eng, &g);
 	cr_assert_eq(g.peak_inflight, 4);
-	free(q);
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, q);
 }
 
 Test(dns, a_zone_rate_cap_spaces_its_questions_and_leaves_others_alone)
 {
 	struct test_faultdns f;
-	const char *args[] = { NULL };
 	struct test_question *q;
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, false, NULL, 1000, 1024, 0);
 	struct dns_cap_info caps[4];
 	size_t n, i, nfree = 0;
 	long first, last = 0, free_last = 0;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 1000, 1024, 0);
 	dns_engine_cap_zone(eng, "capped.test", 20, 0);
 	cr_assert_eq(dns_engine_caps(eng, caps, 4), 1);
 	cr_assert_str_eq(caps[0].zone, "capped.test");
@@ -689,21 +696,16 @@ Test(dns, a_zone_rate_cap_spaces_its_questions_and_leaves_others_alone)
 	cr_assert_geq(last - first, 1600, "60 questions at 20/s took %ld ms", last - first);
 	cr_assert_leq(most_within(q, n, "capped.test", 1000), 2 * 20, "%zu questions in one second",
 	    most_within(q, n, "capped.test", 1000));
-	free(q);
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, q);
 }
 
 Test(dns, max_qps_spaces_every_question)
 {
 	struct test_faultdns f;
-	const char *args[] = { NULL };
 	struct test_question *q;
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, false, NULL, 1000, 1024, 25);
 	size_t n;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 1000, 1024, 25);
 	ask_many(eng, "a", "one.test", 20);
 	ask_many(eng, "b", "two.test", 30);
 	q = test_faultdns_questions(&f, &n);
@@ -712,9 +714,7 @@ Test(dns, max_qps_spaces_every_question)
 	cr_assert_geq(q[n - 1].ms - q[0].ms, 800, "50 questions at 25/s took %ld ms",
 	    q[n - 1].ms - q[0].ms);
 	cr_assert_leq(most_within(q, n, "test", 1000), 2 * 25);
-	free(q);
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, q);
 }
 
 static char warned[4][512];
@@ -736,16 +736,13 @@ Test(dns, a_spent_budget_fails_the_rest_as_over_budget_after_a_warning)
 	struct dns_engine *eng;
 	struct test_question *q;
 	struct dns *dns;
-	char err[256], name[64];
+	char name[64];
 	size_t n, i, answered = 0, over = 0;
 
 	test_faultdns_start(&f, args);
-	dns_config_init(&cfg);
-	cr_assert_eq(dns_server_parse(f.addr, &cfg.servers[0]), 0);
-	cfg.nservers = 1;
+	test_dns_config(&cfg, f.addr, 1500, 3);
 	cfg.warn = keep_warning;
-	eng = dns_engine_new(&cfg, err, sizeof(err));
-	cr_assert_not_null(eng, "%s", err);
+	eng = test_engine_of(&cfg);
 	dns_engine_cap_zone(eng, "budget.test", 0, 10);
 	dns = dns_new(eng, 0);
 	for (i = 0; i < 14; i++) {
@@ -780,17 +777,14 @@ Test(dns, a_spent_budget_fails_the_rest_as_over_budget_after_a_warning)
 Test(dns, a_held_question_nobody_waits_for_any_more_is_not_sent)
 {
 	struct test_faultdns f;
-	const char *args[] = { NULL };
 	struct test_question *q;
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, false, NULL, 100, 1024, 0);
 	struct dns *dns;
 	struct dns_query *qs[10];
 	struct dns_result *res;
 	char name[64];
 	size_t n, i;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 100, 1024, 0);
 	dns_engine_cap_zone(eng, "slow.test", 2, 0);
 	dns = dns_new(eng, now_ms() + 300);
 	for (i = 0; i < 10; i++) {
@@ -807,22 +801,17 @@ Test(dns, a_held_question_nobody_waits_for_any_more_is_not_sent)
 	usleep(1500 * 1000);
 	q = test_faultdns_questions(&f, &n);
 	cr_assert_leq(n, 3, "%zu questions sent for a session that gave up", n);
-	free(q);
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, q);
 }
 
 Test(dns, admission_paces_targets_to_the_tightest_cap)
 {
 	struct test_faultdns f;
-	const char *args[] = { NULL };
-	struct dns_engine *eng;
+	struct dns_engine *eng = logged(&f, false, NULL, 100, 1024, 0);
 	int64_t start;
 	char name[64];
 	size_t i;
 
-	test_faultdns_start(&f, args);
-	eng = engine_with(f.addr, 100, 1024, 0);
 	start = now_ms();
 	for (i = 0; i < 50; i++)
 		dns_engine_admit(eng);
@@ -837,8 +826,7 @@ Test(dns, admission_paces_targets_to_the_tightest_cap)
 	}
 	cr_assert_geq(now_ms() - start, 1500, "30 targets of 2 questions at 20/s took %ld ms",
 	    (long)(now_ms() - start));
-	dns_engine_free(eng);
-	test_faultdns_stop(&f);
+	logged_stop(&f, eng, NULL);
 }
 
 Test(dns, the_dns_section_sets_the_engine_and_names_a_bad_line)

@@ -60,20 +60,10 @@ static struct dns_engine *
 engine_for(const char *server, bool spare)
 {
 	struct dns_config cfg;
-	struct dns_engine *eng;
-	char err[256];
 
-	if (!spare)
-		return test_engine(server, 400, 2);
-	dns_config_init(&cfg);
-	cr_assert_eq(dns_server_parse(server, &cfg.servers[0]), 0);
-	cfg.nservers = 1;
-	cfg.attempt_timeout_ms = 400;
-	cfg.attempts = 2;
-	cfg.spare_queries = true;
-	eng = dns_engine_new(&cfg, err, sizeof(err));
-	cr_assert_not_null(eng, "%s", err);
-	return eng;
+	test_dns_config(&cfg, server, 400, 2);
+	cfg.spare_queries = spare;
+	return test_engine_of(&cfg);
 }
 
 /* Runs checks (comma list) with conf text (NULL: the shipped checks.d) against server. */
