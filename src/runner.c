@@ -253,45 +253,6 @@ runner_describe_json(const struct runner *r)
 	return arr;
 }
 
-static const char *
-missing_input(const struct check_ops *ops, const struct target *t)
-{
-	static const struct {
-		unsigned need;
-		const char *option;
-	} inputs[] = {
-		{ NEED_IP, "--ip" },
-		{ NEED_HELO, "--helo" },
-		{ NEED_MAIL_FROM, "--from" },
-		{ NEED_RCPT_TO, "--to" },
-		{ NEED_MESSAGE, "--message" },
-		{ NEED_BOUNCE, "--bounce" },
-	};
-	unsigned have = 0;
-	size_t i;
-
-	if (t->ip != NULL)
-		have |= NEED_IP;
-	if (t->helo != NULL)
-		have |= NEED_HELO;
-	if (t->mail_from != NULL)
-		have |= NEED_MAIL_FROM;
-	if (t->rcpt_to != NULL)
-		have |= NEED_RCPT_TO;
-	if (t->message != NULL)
-		have |= NEED_MESSAGE;
-	if (t->bounce != NULL)
-		have |= NEED_BOUNCE;
-	for (i = 0; i < ARRAY_SIZE(inputs); i++)
-		if ((ops->needs & inputs[i].need) && !(have & inputs[i].need))
-			return inputs[i].option;
-	if (ops->wants != 0 && (ops->wants & have) == 0)
-		for (i = 0; i < ARRAY_SIZE(inputs); i++)
-			if (ops->wants & inputs[i].need)
-				return inputs[i].option;
-	return NULL;
-}
-
 static struct job *
 find_job(struct run_state *st, const char *name)
 {
@@ -415,7 +376,7 @@ plan_jobs(struct runner *r, const struct target *t, struct dns *dns, struct run_
 		j->dns = dns;
 		j->st = st;
 		out->reports[out->nreports++] = j->rep;
-		missing = missing_input(s->ops, t);
+		missing = check_missing_input(s->ops, t);
 		if (missing != NULL)
 			report_skip(j->rep, "needs %s", missing);
 	}

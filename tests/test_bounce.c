@@ -543,6 +543,9 @@ Test(bounce, every_cause_code_has_several_real_texts)
 	for (c = CAUSE_NONE + 1; c < CAUSE_END; c++) {
 		size_t n = 0;
 
+		/* advice, and the verdict's reading of a 4xx that gives no reason, are no replies' words */
+		if (cause_is_advice((enum cause_code)c) || c == CAUSE_DEFERRED)
+			continue;
 		for (j = 0; j < ARRAY_SIZE(cases); j++)
 			if (strcmp(cases[j].cause, cause_name(c)) == 0)
 				n++;
