@@ -5,6 +5,7 @@ set -eu
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
+libxml2-utils python3-junitparser prometheus
 dpkg-dev debhelper lintian bash-completion zsh"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc" ;;
@@ -24,5 +25,15 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >/dev/null
+# The tests need promtool and nsd, not their services: where nothing says
+# otherwise, keep the packages from starting daemons (policy-rc.d, the
+# Debian way), and leave the machine as it was.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod 755 "$policy"
+	trap '$sudo rm -f "$policy"' EXIT
+fi
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
