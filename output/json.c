@@ -43,6 +43,71 @@ output_detail_parse(const char *s, enum output_detail *out)
 	return 0;
 }
 
+/*
+ * Cuts a string longer than OUTPUT_STRING_MAX bytes (valid UTF-8 by then)
+ * at a character boundary and says how long it was, in place, everywhere
+ * in v: a hostile answer or input must not make a document of megabytes.
+ */
+static void
+cap_strings(json_t *v)
+{
+	const char *key, *s;
+	json_t *val;
+	char *cut;
+	size_t i, n, keep;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		if ((n = json_string_length(v)) <= OUTPUT_STRING_MAX)
+			break;
+		s = json_string_value(v);
+		/* back to the first byte of a character: continuation bytes are 10xxxxxx */
+		for (keep = OUTPUT_STRING_MAX; keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80;
+		    keep--)
+			;
+		cut = xasprintf("%.*s... (%zu bytes)", (int)keep, s, n);
+		json_string_setn_nocheck(v, cut, strlen(cut));
+		free(cut);
+		break;
+	case JSON_OBJECT:
+		json_object_foreach(v, key, val)
+			cap_strings(val);
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, val)
+			cap_strings(val);
+		break;
+	default:
+		break;
+	}
+}
+
+/* True when cap_strings() would cut something in v. */
+static bool
+has_long_string(const json_t *v)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return json_string_length(v) > OUTPUT_STRING_MAX;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)(uintptr_t)v, key, val)
+			if (has_long_string(val))
+				return true;
+		return false;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, val)
+			if (has_long_string(val))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
 static json_t *
 uint_json(uint64_t n)
 {
@@ -210,6 +275,18 @@ output_json_document(const struct run_result *res)
 	json_object_set_new(doc, "checks", checks);
 	json_object_set_new(doc, "dns", dns_json(res));
 	json_object_set_new(doc, "duration_ms", ms_json(res->duration_ms));
+	/*
+	 * The document shares the reports' values, which cutting must leave
+	 * alone (and a value shared twice would be cut twice): a document
+	 * with a string to cut, from hostile data only, is copied first.
+	 */
+	if (has_long_string(doc)) {
+		json_t *own = json_deep_copy(doc);
+
+		json_decref(doc);
+		doc = own;
+		cap_strings(doc);
+	}
 	return doc;
 }
 

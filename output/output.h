@@ -12,6 +12,9 @@
 
 #define WHY550_SCHEMA "why550/1"
 
+/* Bytes of one string in the document; a longer one is cut, ending "... (N bytes)". */
+#define OUTPUT_STRING_MAX 8192
+
 /* How much of a target's result the JSON output carries. */
 enum output_detail {
 	OUTPUT_FULL = 0,	/* the whole document of DESIGN.md: every check, finding, DNS counter */

@@ -183,6 +183,70 @@ test_proc_release(struct test_proc *p)
 	memset(p, 0, sizeof(*p));
 }
 
+pid_t
+test_faultdns_start(const char *const *args, char *addr, size_t addrlen)
+{
+	char *bin = xasprintf("%s/tests/faultdns", test_env("WHY550_BUILD"));
+	const char *argv[32];
+	struct strbuf sb;
+	int out[2], port = 0;
+	int64_t end = now_ms() + 60000;
+	size_t n = 0, i;
+	bool open = true;
+	char *nl;
+	pid_t pid;
+
+	argv[n++] = bin;
+	argv[n++] = "--port";
+	argv[n++] = "0";
+	for (i = 0; args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	cr_assert_eq(pipe(out), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		/* a test that fails half way leaves no server behind */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	strbuf_init(&sb);
+	/* it prints "port N" once it listens */
+	while (open && port == 0 && now_ms() < end) {
+		struct pollfd pf = { out[0], POLLIN, 0 };
+
+		if (poll(&pf, 1, 100) > 0)
+			drain(out[0], &sb, &open);
+		if (sb.buf != NULL && (nl = strchr(sb.buf, '\n')) != NULL &&
+		    sscanf(sb.buf, "port %d", &port) != 1)
+			break;
+	}
+	close(out[0]);
+	strbuf_release(&sb);
+	free(bin);
+	if (port <= 0) {
+		test_faultdns_stop(pid);
+		cr_assert_fail("faultdns did not start");
+	}
+	snprintf(addr, addrlen, "127.0.0.1:%d", port);
+	return pid;
+}
+
+void
+test_faultdns_stop(pid_t pid)
+{
+	int wst;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &wst, 0);
+}
+
 void
 test_why550(struct test_proc *p, const char *resolver, const char *const *args)
 {
@@ -311,67 +375,31 @@ test_temp_file(const void *data, size_t len)
 }
 
 void
-test_faultdns_start(struct test_faultdns *f, const char *const *args)
+test_logged_start(struct test_faultdns *f, const char *const *args)
 {
 	const char *argv[32];
-	char *bin = xasprintf("%s/tests/faultdns", test_env("WHY550_BUILD"));
-	int64_t end = now_ms() + 5000;
 	size_t n = 0, i;
-	unsigned port = 0;
-	FILE *fp;
 
 	memset(f, 0, sizeof(*f));
 	f->log = xasprintf("%s/faultdns.%ld.log", test_env("WHY550_TMP"), (long)getpid());
-	f->out = xasprintf("%s/faultdns.%ld.out", test_env("WHY550_TMP"), (long)getpid());
-	argv[n++] = bin;
-	argv[n++] = "--port";
-	argv[n++] = "0";
 	argv[n++] = "--log";
 	argv[n++] = f->log;
 	for (i = 0; args != NULL && args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	f->pid = fork();
-	cr_assert_neq(f->pid, -1);
-	if (f->pid == 0) {
-		int fd = open(f->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		/* a test that fails half way leaves no server behind */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (fd < 0 || dup2(fd, 1) < 0)
-			_exit(127);
-		execv(argv[0], (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	free(bin);
-	while (port == 0 && now_ms() < end) {
-		if ((fp = fopen(f->out, "r")) != NULL) {
-			if (fscanf(fp, "port %u", &port) != 1)
-				port = 0;
-			fclose(fp);
-		}
-		if (port == 0)
-			usleep(20000);
-	}
-	cr_assert_neq(port, 0, "faultdns did not start");
-	snprintf(f->addr, sizeof(f->addr), "127.0.0.1:%u", port);
+	f->pid = test_faultdns_start(argv, f->addr, sizeof(f->addr));
 }
 
 void
-test_faultdns_stop(struct test_faultdns *f)
+test_logged_stop(struct test_faultdns *f)
 {
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		waitpid(f->pid, NULL, 0);
-		f->pid = 0;
-	}
+	if (f->pid > 0)
+		test_faultdns_stop(f->pid);
+	f->pid = 0;
 	if (f->log != NULL)
 		unlink(f->log);
-	if (f->out != NULL)
-		unlink(f->out);
 	free(f->log);
-	free(f->out);
-	f->log = f->out = NULL;
+	f->log = NULL;
 }
 
 struct test_question *

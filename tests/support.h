@@ -22,6 +22,15 @@ const char *test_ns(void);
 const char *test_fault(void);
 const char *test_fault_alone(void);
 
+/*
+ * Starts a fault server of its own (BUILD/tests/faultdns --port 0 args...)
+ * on loopback and writes "127.0.0.1:PORT" into addr; returns its PID for
+ * test_faultdns_stop(). Fails the test when it does not start.
+ */
+pid_t test_faultdns_start(const char *const *args, char *addr, size_t addrlen);
+/* Stops a server test_faultdns_start() started, by its PID, and waits for it. */
+void test_faultdns_stop(pid_t pid);
+
 /* An engine on one server with a short attempt timeout. Fails the test on error. */
 struct dns_engine *test_engine(const char *server, int attempt_ms, int attempts);
 /* The defaults, one server and its attempts: test_engine()'s configuration, for a test to change. */
@@ -76,17 +85,15 @@ struct test_faultdns {
 	pid_t pid;
 	char addr[32];		/* "127.0.0.1:PORT" */
 	char *log;		/* its question log: "MS NAME TYPE udp|tcp" per question */
-	char *out;
 };
 
 /*
- * Starts WHY550_BUILD/tests/faultdns --port 0 --log FILE with the further
- * arguments args (NULL-terminated, e.g. "--upstream", test_ns(), "--delay",
- * "100"); it dies with the test process. Fails the test if it does not start.
+ * test_faultdns_start() with --log FILE before the further arguments args
+ * (NULL-terminated, e.g. "--upstream", test_ns(), "--delay", "100").
  */
-void test_faultdns_start(struct test_faultdns *f, const char *const *args);
-/* Stops it by its PID, waits for it, removes its files. */
-void test_faultdns_stop(struct test_faultdns *f);
+void test_logged_start(struct test_faultdns *f, const char *const *args);
+/* Stops it by its PID, waits for it, removes its log. */
+void test_logged_stop(struct test_faultdns *f);
 
 /* One question of a test fault server's log. */
 struct test_question {

@@ -1080,7 +1080,7 @@ Test(dnsbl, sparing_queries_asks_txt_only_for_entries_that_show_it_and_changes_n
 	/* the demo IP and sender: listed on zen (PBL), the rest not; sender domains on the dbl */
 	run_full(&all, NULL, "rdns,dnsbl,dbl", test_ns(), "203.0.113.7", "mail.shop.test",
 	    "news@shop.test");
-	test_faultdns_start(&f, args);
+	test_logged_start(&f, args);
 	next_spare = true;
 	run_full(&spare, NULL, "rdns,dnsbl,dbl", f.addr, "203.0.113.7", "mail.shop.test",
 	    "news@shop.test");
@@ -1110,7 +1110,32 @@ Test(dnsbl, sparing_queries_asks_txt_only_for_entries_that_show_it_and_changes_n
 	free(q);
 	run_release(&all);
 	run_release(&spare);
-	test_faultdns_stop(&f);
+	test_logged_stop(&f);
+}
+
+Test(dnsbl, answer_of_thousands_of_codes_keeps_a_small_result, .timeout = 60)
+{
+	const char *const many[] = { "--all", "many", NULL };
+	const char *const args[] = { "--ip", "203.0.113.7", "--checks", "dnsbl", "--format",
+	    "json", NULL };
+	char resolver[64];
+	struct test_proc p;
+	json_t *doc, *lists, *l;
+	size_t i;
+	pid_t pid;
+
+	/* every list answers 3,000 A records */
+	pid = test_faultdns_start(many, resolver, sizeof(resolver));
+	test_why550(&p, resolver, args);
+	test_faultdns_stop(pid);
+	doc = test_valid_json(&p);
+	lists = json_object_get(test_check(doc, "dnsbl"), "lists");
+	cr_assert_gt(json_array_size(lists), 0);
+	json_array_foreach(lists, i, l)
+		cr_expect_leq(json_array_size(json_object_get(l, "codes")), DNS_MAX_RR);
+	cr_expect_lt(strlen(p.out), 200 * 1024, "a result of %zu bytes", strlen(p.out));
+	json_decref(doc);
+	test_proc_release(&p);
 }
 
 /* The shipped checks.d with extra text read after it (a local override). */
