@@ -596,6 +596,46 @@ in_shard(const struct batch *b, long n)
 	return b->opt->nshards <= 1 || (unsigned long)(n - 1) % b->opt->nshards == b->opt->shard;
 }
 
+/*
+ * The engine's rate caps for the progress line, short enough for one
+ * line: the cap over all questions, how many zones have one and the
+ * tightest, and the zone whose cap holds the most questions back now.
+ */
+static void
+caps_text(struct batch *b, char *buf, size_t len)
+{
+	struct dns_cap_info caps[64];
+	size_t n = dns_engine_caps(b->eng, caps, ARRAY_SIZE(caps)), i, zones = 0, most = 0;
+	const char *busiest = NULL;
+	double global = 0, tightest = 0;
+	int k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && i < ARRAY_SIZE(caps); i++) {
+		if (caps[i].zone[0] == '\0') {
+			global = caps[i].rate;
+		} else {
+			zones++;
+			if (caps[i].rate > 0 && (tightest == 0 || caps[i].rate < tightest))
+				tightest = caps[i].rate;
+		}
+		if (caps[i].held > most) {
+			most = caps[i].held;
+			busiest = caps[i].zone[0] != '\0' ? caps[i].zone : "all questions";
+		}
+	}
+	if (n == 0)
+		return;
+	k = snprintf(buf, len, ", rate caps:");
+	if (global > 0 && k >= 0 && (size_t)k < len)
+		k += snprintf(buf + k, len - (size_t)k, " %g/s in all", global);
+	if (zones > 0 && k >= 0 && (size_t)k < len)
+		k += snprintf(buf + k, len - (size_t)k, " %zu zone%s (tightest %g/s)", zones,
+		    zones == 1 ? "" : "s", tightest);
+	if (busiest != NULL && k >= 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, ", %zu held by %.40s", most, busiest);
+}
+
 /* h:mm:ss into buf. */
 static void
 clock_text(char *buf, size_t len, double secs)
@@ -610,7 +650,7 @@ progress(struct batch *b, bool final)
 {
 	int64_t now = now_ms();
 	double secs = (double)(now - b->started) / 1000.0, rate;
-	char eta[32];
+	char eta[32], caps[160];
 
 	if (!b->opt->progress || (!final && now - b->shown < 250))
 		return;
@@ -626,8 +666,8 @@ progress(struct batch *b, bool final)
 		fprintf(stderr, ", ETA %s", eta);
 	}
 	fprintf(stderr, ", %ld error%s", b->errors, b->errors == 1 ? "" : "s");
-	if (b->opt->rates != NULL)
-		fprintf(stderr, ", rate caps %s", b->opt->rates);
+	caps_text(b, caps, sizeof(caps));
+	fputs(caps, stderr);
 	fputs("\033[K", stderr);
 	if (final)
 		fputc('\n', stderr);
@@ -804,6 +844,8 @@ take_line(struct batch *b, const struct line *ln)
 	s->state = SLOT_RUNNING;
 	b->inflight++;
 	pthread_mutex_unlock(&b->lock);
+	/* under rate caps, targets start at the pace the caps allow */
+	dns_engine_admit(b->eng);
 	runner_submit(b->r, b->eng, &s->t, b->opt->timeout_ms, target_done, s);
 }
 
@@ -970,7 +1012,7 @@ static int
 open_output(struct batch *b, struct error *err)
 {
 	struct output_options nd = { .format = OUTPUT_JSON, .batch = true,
-	    .fail_on = b->opt->fail_on };
+	    .fail_on = b->opt->fail_on, .detail = b->opt->detail };
 	const char *path = b->opt->resume, *name = b->out_name;
 	struct stat sb;
 	int fd;

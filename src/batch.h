@@ -25,10 +25,10 @@ struct batch_options {
 	 */
 	struct output_stream *out;
 	const char *resume;	/* an earlier NDJSON output to complete, and the output */
+	enum output_detail detail;	/* with resume: what each appended line carries */
 	unsigned long shard;	/* take the lines n with (n - 1) % nshards == shard */
 	unsigned long nshards;	/* 0 or 1: every line */
 	size_t max_line;	/* 0: BATCH_LINE_MAX */
-	const char *rates;	/* the rate caps in force, for the progress line; NULL: none */
 };
 
 /*

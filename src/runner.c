@@ -16,7 +16,7 @@
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
-	"verdict", "psl",
+	"verdict", "psl", "dns",
 };
 
 int (*runner_thread_create)(pthread_t *thread, const pthread_attr_t *attr,

@@ -9,7 +9,7 @@ libxml2-utils python3-junitparser prometheus
 dpkg-dev debhelper lintian bash-completion zsh
 parallel unbound jq util-linux"
 case "${1:-}" in
---bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
+--bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 

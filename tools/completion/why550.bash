@@ -53,6 +53,14 @@ _why550()
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
 		return
 		;;
+	--detail)
+		COMPREPLY=($(compgen -W "full summary" -- "$cur"))
+		return
+		;;
+	--blocklist-txt)
+		COMPREPLY=($(compgen -W "always listed" -- "$cur"))
+		return
+		;;
 	--message | --batch)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		[[ $cur == "" || $cur == - ]] && COMPREPLY+=(-)
@@ -74,7 +82,7 @@ _why550()
 		return
 		;;
 	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
-	    --shard)
+	    --shard | --cache-max | --max-inflight | --max-qps)
 		return
 		;;
 	esac
