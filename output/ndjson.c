@@ -4,10 +4,10 @@
 #include "output/output.h"
 #include "core/textsafe.h"
 
-char *
-output_ndjson_line(const struct run_result *res, long line)
+/* doc (stolen) with "line" added, on one line. */
+static char *
+line_of(json_t *doc, long line)
 {
-	json_t *doc = output_json_document(res);
 	char *s;
 
 	json_object_set_new(doc, "line", json_integer(line));
@@ -17,12 +17,36 @@ output_ndjson_line(const struct run_result *res, long line)
 }
 
 char *
-output_ndjson_error(long line, const char *msg)
+output_ndjson_line(const struct run_result *res, long line)
+{
+	return line_of(output_json_document(res), line);
+}
+
+char *
+output_ndjson_summary(const struct run_result *res, long line)
+{
+	return line_of(output_json_summary(res), line);
+}
+
+static char *
+error_line(long line, const char *code, const char *msg)
 {
 	json_t *doc = json_pack("{s:s,s:I,s:{s:s,s:o}}", "schema", WHY550_SCHEMA,
-	    "line", (json_int_t)line, "error", "code", "bad_input", "message", json_str(msg));
+	    "line", (json_int_t)line, "error", "code", code, "message", json_str(msg));
 	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	json_decref(doc);
 	return s;
+}
+
+char *
+output_ndjson_error(long line, const char *msg)
+{
+	return error_line(line, "bad_input", msg);
+}
+
+char *
+output_ndjson_interrupted(long line, const char *msg)
+{
+	return error_line(line, "interrupted", msg);
 }

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +55,19 @@ struct options {
 	bool verbose;
 	const char *batch;
 	long jobs;
+	enum output_detail detail;
+	long cache_max;		/* -1: checks.d's [dns], else the default */
+	long max_inflight;	/* -1: the same */
+	double max_qps;		/* -1: the same */
+	int blocklist_txt;	/* -1: listed in batch mode, always else; 0 always; 1 listed */
 	enum color color;
 	char *dqs_key;			/* --dqs-key, a copy; never shown */
 	const char **skip;		/* --skip-list zones */
 	size_t nskip;
 	bool seen[SEEN_MAX];		/* which single-valued options were given */
+	const char *resume;
+	unsigned long shard, nshards;
+	bool help, version;
 };
 
 enum {
@@ -65,6 +75,8 @@ enum {
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
 	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_STRICT_INPUT,
+	OPT_DETAIL, OPT_CACHE_MAX, OPT_MAX_INFLIGHT, OPT_MAX_QPS, OPT_BLOCKLIST_TXT,
+	OPT_RESUME, OPT_SHARD,
 };
 
 static const struct option longopts[] = {
@@ -85,10 +97,17 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "detail", required_argument, NULL, OPT_DETAIL },
+	{ "cache-max", required_argument, NULL, OPT_CACHE_MAX },
+	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
+	{ "max-qps", required_argument, NULL, OPT_MAX_QPS },
+	{ "blocklist-txt", required_argument, NULL, OPT_BLOCKLIST_TXT },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "dqs-key", required_argument, NULL, OPT_DQS_KEY },
 	{ "skip-list", required_argument, NULL, OPT_SKIP_LIST },
 	{ "strict-input", no_argument, NULL, OPT_STRICT_INPUT },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -101,7 +120,10 @@ static const char usage_text[] =
 "              [--timeout SECONDS] [--format json|text|junit|github|openmetrics]\n"
 "              [--fail-on at_risk|inconclusive|blocked|never] [--verbose]\n"
 "              [--color auto|always|never] [--batch FILE|-] [--jobs N]\n"
-"              [--strict-input] [--dqs-key KEY] [--skip-list ZONE]...\n"
+"              [--detail full|summary] [--cache-max N] [--max-inflight N]\n"
+"              [--max-qps N] [--blocklist-txt always|listed]\n"
+"              [--strict-input] [--resume FILE] [--shard I/N]\n"
+"              [--dqs-key KEY] [--skip-list ZONE]...\n"
 "              [--list-checks] [-V|--version] [-h|--help]\n";
 
 static const char help_text[] =
@@ -135,6 +157,19 @@ static const char help_text[] =
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --resume FILE      batch mode: complete the earlier output FILE, appending\n"
+"                     the lines it lacks to it\n"
+"  --shard I/N        batch mode: only the input lines n with (n-1) % N == I\n"
+"  --detail LEVEL     JSON output: full (default) or summary, one compact line\n"
+"                     per target (verdict, causes, check statuses, listings)\n"
+"  --cache-max N      DNS answers kept in the cache (default: [dns] in\n"
+"                     checks.d, else 20000; 0: no cache)\n"
+"  --max-inflight N   DNS questions waiting for a reply at once (default:\n"
+"                     [dns] in checks.d, else 1024)\n"
+"  --max-qps N        DNS questions sent per second at most, over all\n"
+"                     servers (default: [dns] in checks.d, else no cap)\n"
+"  --blocklist-txt W  ask a blocklist's TXT always, or only when its A answer\n"
+"                     lists the subject (default: listed in batch mode)\n"
 "  --strict-input     in batch mode, any line that is not a target exits 64\n"
 "  --dqs-key KEY      a Spamhaus Data Query Service key: the Spamhaus lists are\n"
 "                     asked as KEY.zen.dq.spamhaus.net and so on, which works\n"
@@ -154,7 +189,7 @@ static const char help_text[] =
 "inconclusive); 64 usage error; 71 out of memory, descriptors or threads;\n"
 "74 output error; 78 configuration error.\n"
 "Batch mode: the worst verdict over the valid lines; 64 when no line was\n"
-"valid (any invalid line with --strict-input).\n";
+"valid (any invalid line with --strict-input); 128+N stopped by signal N.\n";
 
 /*
  * An argument as every message quotes it (the quoting of --ip): odd bytes
@@ -181,6 +216,70 @@ parse_timeout(const char *arg, double *out, struct error *err)
 		    quoted(shown, sizeof(shown), arg));
 	*out = v;
 	return 0;
+}
+
+/* A whole number from min to max for option opt. */
+static int
+parse_count(const char *opt, const char *arg, long min, long max, long *out, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v < min || v > max)
+		return error_set(err, "%s: '%s' is not a number from %ld to %ld", opt,
+		    quoted(shown, sizeof(shown), arg), min, max);
+	*out = v;
+	return 0;
+}
+
+static int
+parse_qps(const char *arg, double *out, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno != 0 || !isfinite(v) || v < 0 || v > 1e7)
+		return error_set(err, "--max-qps: '%s' is not a number of questions per second "
+		    "from 0 (no cap) to 10000000", quoted(shown, sizeof(shown), arg));
+	*out = v;
+	return 0;
+}
+
+/* The options of output and of the DNS engine, the ones parse_args leaves to it. */
+static int
+parse_engine_arg(int c, const char *arg, struct options *o, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+
+	switch (c) {
+	case OPT_DETAIL:
+		if (output_detail_parse(arg, &o->detail) < 0)
+			return error_set(err, "--detail: '%s' is not full or summary",
+			    quoted(shown, sizeof(shown), arg));
+		return 0;
+	case OPT_CACHE_MAX:
+		return parse_count("--cache-max", arg, 0, 100000000, &o->cache_max, err);
+	case OPT_MAX_INFLIGHT:
+		return parse_count("--max-inflight", arg, 1, 65536, &o->max_inflight, err);
+	case OPT_MAX_QPS:
+		return parse_qps(arg, &o->max_qps, err);
+	case OPT_BLOCKLIST_TXT:
+		if (strcmp(arg, "always") == 0)
+			o->blocklist_txt = 0;
+		else if (strcmp(arg, "listed") == 0)
+			o->blocklist_txt = 1;
+		else
+			return error_set(err, "--blocklist-txt: '%s' is not always or listed",
+			    quoted(shown, sizeof(shown), arg));
+		return 0;
+	}
+	return error_set(err, "unknown option (see --help)");
 }
 
 /* --checks: names of checks, [a-z0-9_], separated by commas; the runner knows which exist. */
@@ -238,8 +337,6 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 {
 	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 	int c;
-	long v;
-	char *end;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
@@ -328,12 +425,16 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->batch = optarg;
 			break;
 		case OPT_JOBS:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || errno != 0 || v < 1 || v > 256)
-				return error_set(err, "--jobs: '%s' is not a number from 1 to 256",
-				    quoted(shown, sizeof(shown), optarg));
-			o->jobs = v;
+			if (parse_count("--jobs", optarg, 1, 256, &o->jobs, err) < 0)
+				return -1;
+			break;
+		case OPT_DETAIL:
+		case OPT_CACHE_MAX:
+		case OPT_MAX_INFLIGHT:
+		case OPT_MAX_QPS:
+		case OPT_BLOCKLIST_TXT:
+			if (parse_engine_arg(c, optarg, o, err) < 0)
+				return -1;
 			break;
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") == 0)
@@ -354,13 +455,19 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->skip = xrealloc(o->skip, (o->nskip + 1) * sizeof(*o->skip));
 			o->skip[o->nskip++] = optarg;
 			break;
+		case OPT_RESUME:
+			o->resume = optarg;
+			break;
+		case OPT_SHARD:
+			if (batch_parse_shard(optarg, &o->shard, &o->nshards, err) < 0)
+				return -1;
+			break;
 		case OPT_VERSION:
-			printf("why550 %s\n", WHY550_VERSION);
-			exit(0);
+			o->version = true;
+			return 0;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			exit(0);
+			o->help = true;
+			return 0;
 		default:
 			if (optopt != 0 && optopt < 256) {
 				char opt = (char)optopt;
@@ -377,6 +484,11 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 		    quoted(shown, sizeof(shown), argv[optind]));
 	if (o->batch != NULL && o->any_input)
 		return error_set(err, "--batch: give the targets in the file, not as options");
+	if (o->batch == NULL && (o->resume != NULL || o->nshards != 0))
+		return error_set(err, "%s: only with --batch", o->resume != NULL ? "--resume" : "--shard");
+	if (o->resume != NULL && o->format_given && o->format != OUTPUT_JSON)
+		return error_set(err, "--resume: it completes NDJSON output, not --format %s",
+		    output_format_name(o->format));
 	if (o->batch != NULL && o->format_given && o->format == OUTPUT_TEXT)
 		return error_set(err, "--format text: one target only; with --batch use json, junit, "
 		    "github or openmetrics");
@@ -493,6 +605,7 @@ open_output(const struct options *o)
 	oo.text.color = use_color(o);
 	oo.text.verbose = o->verbose;
 	oo.text.width = text_width();
+	oo.detail = o->detail;
 	/* the runner sets it to a file of the step; empty or unset: no summary */
 	if (oo.format == OUTPUT_GITHUB && summary != NULL && summary[0] != '\0')
 		oo.summary_path = summary;
@@ -593,11 +706,13 @@ configure_overrides(const struct options *o, struct conf *conf, bool *usage,
 }
 
 /*
- * Reads checks.d and configures the checks. NULL with the problem printed
- * and *ret set: 78 for bad configuration, 64 for an unknown --checks name.
+ * Reads checks.d, its [dns] into dcfg, and configures the checks. NULL
+ * with the problem printed and *ret set: 78 for bad configuration, 64 for
+ * an unknown --checks name.
  */
 static struct runner *
-configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
+configure(const struct options *o, struct conf **conf, char **dirp, struct dns_config *dcfg,
+    int *ret)
 {
 	struct error err = { "" };
 	struct runner *r = NULL;
@@ -610,7 +725,8 @@ configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
 		error("%s", err.msg);
 		goto out;
 	}
-	if (conf_load_dir(*conf, dir, &err) < 0) {
+	dns_config_init(dcfg);
+	if (conf_load_dir(*conf, dir, &err) < 0 || dns_config_read(dcfg, *conf, &err) < 0) {
 		error("%s", err.msg);
 		goto out;
 	}
@@ -635,14 +751,25 @@ out:
 	return r;
 }
 
+/* Writes text to standard output and flushes it: 0, or 74 with the problem printed. */
+static int
+print_out(const char *text)
+{
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF) {
+		error("cannot write to standard output: %s", strerror(errno));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 /* --list-checks: text, or with --format json one document (docs/why550.schema.json). */
 static int
 list_checks(const struct options *o, struct runner *r, const char *dir)
 {
 	struct strbuf sb;
 	json_t *doc;
-	char *text;
-	int ret = 0;
+	char *text, *line;
+	int ret;
 
 	if (o->format_given && o->format == OUTPUT_JSON) {
 		doc = json_pack("{s:s,s:s,s:o,s:o}", "schema", WHY550_SCHEMA,
@@ -650,30 +777,65 @@ list_checks(const struct options *o, struct runner *r, const char *dir)
 		    "checks", runner_describe_json(r));
 		text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 		json_decref(doc);
-		if (text == NULL || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF ||
-		    fflush(stdout) != 0)
-			ret = EXIT_IOERR;
+		line = xasprintf("%s\n", text != NULL ? text : "");
+		ret = print_out(line);
+		free(line);
 		free(text);
 		return ret;
 	}
 	strbuf_init(&sb);
 	runner_describe(r, &sb);
-	if (fputs(sb.buf != NULL ? sb.buf : "", stdout) == EOF || fflush(stdout) != 0)
-		ret = EXIT_IOERR;
+	ret = print_out(sb.buf != NULL ? sb.buf : "");
 	strbuf_release(&sb);
 	return ret;
 }
 
-/* The DNS engine on the --resolver servers, else those of /etc/resolv.conf; NULL with the problem printed. */
-static struct dns_engine *
-engine_start(const struct options *o)
+/* --help and --version. */
+static int
+print_info(const struct options *o)
 {
-	struct dns_config cfg;
+	char *text;
+	int ret;
+
+	if (o->version)
+		text = xasprintf("why550 %s\n", WHY550_VERSION);
+	else
+		text = xasprintf("%s%s", usage_text, help_text);
+	ret = print_out(text);
+	free(text);
+	return ret;
+}
+
+/* A warning of the DNS engine (a daily budget nearly spent) for the person running us. */
+static void
+engine_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "why550: warning: %s\n", msg);
+}
+
+/*
+ * The DNS engine on the --resolver servers, else those of /etc/resolv.conf,
+ * with base (the [dns] of checks.d) under the options that override it;
+ * NULL with the problem printed.
+ */
+static struct dns_engine *
+engine_start(const struct options *o, const struct dns_config *base)
+{
+	struct dns_config cfg = *base;
 	struct dns_engine *eng;
 	char msg[256];
 	int n;
 
-	dns_config_init(&cfg);
+	if (o->cache_max >= 0)
+		cfg.cache_max = (size_t)o->cache_max;
+	if (o->max_inflight >= 0)
+		cfg.max_inflight = (size_t)o->max_inflight;
+	if (o->max_qps >= 0)
+		cfg.max_qps = o->max_qps;
+	/* a batch spares the lists a TXT question per target that is not listed */
+	cfg.spare_queries = o->blocklist_txt >= 0 ? o->blocklist_txt == 1 : o->batch != NULL;
+	cfg.warn = engine_warn;
 	if (o->nservers > 0) {
 		memcpy(cfg.servers, o->servers, sizeof(o->servers));
 		cfg.nservers = o->nservers;
@@ -691,6 +853,36 @@ engine_start(const struct options *o)
 	if ((eng = dns_engine_new(&cfg, msg, sizeof(msg))) == NULL)
 		error("%s", msg);
 	return eng;
+}
+
+/*
+ * The stop signals stay blocked in every thread but the main one: they
+ * are created with the mask, and batch mode handles the signals there.
+ */
+static void
+signals_block(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* The workers for one target: 71 when not one thread can be created, else 0. */
+static int
+workers_start(struct runner *r)
+{
+	struct error err = { "" };
+	size_t want = runner_pool_size(r, 1), got;
+
+	if (runner_start(r, want, &got, &err) < 0) {
+		error("%s", err.msg);
+		return EXIT_OSERR;
+	}
+	if (got < want)
+		error("warning: %s; going on with %zu", err.msg, got);
+	return 0;
 }
 
 /*
@@ -721,12 +913,21 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 		.fail_on = o->fail_on,
 		.strict_input = o->strict_input,
 		.progress = isatty(STDERR_FILENO),
+		.resume = o->resume,
+		.detail = o->detail,
+		.shard = o->shard,
+		.nshards = o->nshards,
 	};
+	bool abandoned;
 	int ret;
 
-	if ((bo.out = open_output(o)) == NULL)
+	/* with --resume the results go to that file, as NDJSON */
+	if (o->resume == NULL && (bo.out = open_output(o)) == NULL)
 		return EXIT_IOERR;
-	ret = batch_run(r, eng, &bo);
+	ret = batch_run(r, eng, &bo, &abandoned);
+	/* a second signal left checks running on the engine: end here, not under them */
+	if (abandoned)
+		_exit(ret);
 	output_stream_free(bo.out);
 	warn_silent(eng);
 	return ret;
@@ -771,9 +972,14 @@ main(int argc, char **argv)
 	struct conf *conf = NULL;
 	struct runner *r = NULL;
 	struct dns_engine *eng = NULL;
+	struct dns_config dcfg;
 	char *dir = NULL;
+	struct error terr = { "" };
+	sigset_t stop;
 	int ret = EXIT_USAGE;
 
+	/* a reader that closes the output is a failed write (74), not a silent end */
+	signal(SIGPIPE, SIG_IGN);
 	/* out of memory inside jansson ends the program like everywhere else */
 	json_set_alloc_funcs(xmalloc, free);
 	resource_watch_aborts();
@@ -781,22 +987,40 @@ main(int argc, char **argv)
 	target_init(&o.target);
 	o.timeout = 10;
 	o.jobs = 16;
+	o.cache_max = o.max_inflight = -1;
+	o.max_qps = -1;
+	o.blocklist_txt = -1;
 	if (parse_args(argc, argv, &o, &err) < 0) {
 		error("%s", err.msg);
 		fputs(usage_text, stderr);
 		goto out;
 	}
-	if ((r = configure(&o, &conf, &dir, &ret)) == NULL)
+	if (o.help || o.version) {
+		ret = print_info(&o);
+		goto out;
+	}
+	if ((r = configure(&o, &conf, &dir, &dcfg, &ret)) == NULL)
 		goto out;
 	if (o.list_checks) {
 		ret = list_checks(&o, r, dir);
 		goto out;
 	}
-	/* a setup without a usable resolver is a configuration error */
+	signals_block(&stop);
+	/* a setup without a usable resolver is a configuration error, without threads an OS one */
 	ret = EXIT_CONFIG;
-	if ((eng = engine_start(&o)) == NULL)
+	if ((eng = engine_start(&o, &dcfg)) == NULL) {
+		if (runner_thread_probe(&terr) < 0) {
+			error("%s", terr.msg);
+			ret = EXIT_OSERR;
+		}
 		goto out;
-	ret = o.batch != NULL ? run_batch(&o, r, eng) : run_target(&o, r, eng);
+	}
+	if (o.batch != NULL) {
+		ret = run_batch(&o, r, eng);
+	} else if ((ret = workers_start(r)) == 0) {
+		pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+		ret = run_target(&o, r, eng);
+	}
 out:
 	dns_engine_free(eng);
 	runner_free(r);

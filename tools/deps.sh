@@ -6,9 +6,10 @@ pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-d
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
 libxml2-utils python3-junitparser prometheus
-dpkg-dev debhelper lintian bash-completion zsh"
+dpkg-dev debhelper lintian bash-completion zsh
+parallel unbound jq util-linux"
 case "${1:-}" in
---bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
+--bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 

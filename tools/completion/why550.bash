@@ -53,9 +53,21 @@ _why550()
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
 		return
 		;;
+	--detail)
+		COMPREPLY=($(compgen -W "full summary" -- "$cur"))
+		return
+		;;
+	--blocklist-txt)
+		COMPREPLY=($(compgen -W "always listed" -- "$cur"))
+		return
+		;;
 	--message | --batch)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		[[ $cur == "" || $cur == - ]] && COMPREPLY+=(-)
+		return
+		;;
+	--resume)
+		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
 	--bounce)
@@ -69,7 +81,8 @@ _why550()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
-	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key)
+	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
+	    --shard | --cache-max | --max-inflight | --max-qps)
 		return
 		;;
 	esac
