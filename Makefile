@@ -123,14 +123,14 @@ valgrind: deps
 # Every fuzz/fuzz_*.c harness under libFuzzer (clang), FUZZ_SECONDS each.
 fuzz:
 	@sh tools/deps.sh --fuzz
-	@WHY550_PKGS="$(PKGS)" sh fuzz/run.sh build/libfuzzer
+	@WHY550_PKGS="$(PKGS)" sh fuzz/run.sh build/libfuzzer $(FUZZ_ONLY)
 
 # Every harness until 10 million executions or 10 minutes, whichever comes
 # first (FUZZ_RUNS, FUZZ_MAX_SECONDS); prints executions, coverage and
 # crashes per harness. Crash inputs are kept in build/libfuzzer/crashes/.
 fuzz-long:
 	@sh tools/deps.sh --fuzz
-	@WHY550_PKGS="$(PKGS)" sh fuzz/run.sh --long build/libfuzzer
+	@WHY550_PKGS="$(PKGS)" sh fuzz/run.sh --long build/libfuzzer $(FUZZ_ONLY)
 
 bench: deps
 	@sh tools/deps.sh --bench

@@ -6,6 +6,9 @@
 #                                  (default 10000000) executions or
 #                                  FUZZ_MAX_SECONDS (default 600), whichever
 #                                  comes first
+#   sh fuzz/run.sh [--long] BUILD fuzz_NAME...
+#                                  only the harnesses named (make fuzz-long
+#                                  FUZZ_ONLY="fuzz_spf fuzz_dsn")
 #
 # Every harness found is run: a new fuzz/fuzz_NAME.c needs no edit here.
 # A harness starts from fuzz/seeds/NAME/ (read only) and grows its corpus in
@@ -25,6 +28,8 @@ if [ "${1:-}" = --long ]; then
 	shift
 fi
 build=${1:-build/libfuzzer}
+[ $# -gt 0 ] && shift
+only="$*"
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 secs=${FUZZ_SECONDS:-30}
 runs=${FUZZ_RUNS:-10000000}
@@ -116,6 +121,10 @@ rc=0
 table=""
 for h in "$root"/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
+	case " $only " in
+	"  " | *" $name "*) ;;
+	*) continue ;;
+	esac
 	# shellcheck disable=SC2086
 	if ! clang $flags "$h" $objs $libs -o "$build/bin/$name"; then
 		rc=1
