@@ -24,6 +24,9 @@ static const char *const cause_names[CAUSE_END] = {
 	[CAUSE_RATE_LIMITED] = "rate_limited",
 	[CAUSE_GREYLISTED] = "greylisted",
 	[CAUSE_POLICY_OTHER] = "policy_other",
+	[CAUSE_RECIPIENT_SERVER_DOWN] = "recipient_server_down",
+	[CAUSE_PORT25_BLOCKED] = "port25_blocked",
+	[CAUSE_CONNECTION_BLOCKED] = "connection_blocked",
 };
 
 static const char *const confidence_names[] = {

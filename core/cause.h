@@ -3,7 +3,9 @@
 #define WHY550_CAUSE_H
 
 /*
- * The cause codes, in the order DESIGN.md lists them. CAUSE_NONE is no
+ * The cause codes, in the order DESIGN.md lists them, then those the SMTP
+ * probe adds (the receiver's server down, port 25 blocked on the way out,
+ * a block at connection). CAUSE_NONE is no
  * cause (a zeroed struct holds none); CAUSE_END is one past the last code
  * and no cause either, so
  *     for (c = CAUSE_NONE + 1; c < CAUSE_END; c++)
@@ -30,6 +32,9 @@ enum cause_code {
 	CAUSE_RATE_LIMITED,
 	CAUSE_GREYLISTED,
 	CAUSE_POLICY_OTHER,
+	CAUSE_RECIPIENT_SERVER_DOWN,
+	CAUSE_PORT25_BLOCKED,
+	CAUSE_CONNECTION_BLOCKED,
 	CAUSE_END,
 };
 

@@ -7,13 +7,14 @@
 
 Test(cause, names_are_the_published_vocabulary_in_its_order)
 {
-	/* DESIGN.md and the JSON schema's users know the causes by these names */
+	/* DESIGN.md, then the SMTP probe's: the JSON schema's users know the causes by these names */
 	static const char *const published[] = {
 		"ip_blocklisted", "domain_blocklisted", "rdns_missing", "helo_invalid",
 		"spf_fail", "dkim_fail", "dmarc_fail", "unauthenticated",
 		"sender_domain_invalid", "sender_verify_failed", "recipient_unknown",
 		"recipient_disabled", "mailbox_full", "relay_denied", "content_rejected",
 		"message_too_large", "rate_limited", "greylisted", "policy_other",
+		"recipient_server_down", "port25_blocked", "connection_blocked",
 	};
 	size_t i;
 
