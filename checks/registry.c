@@ -13,6 +13,7 @@ extern const struct check_ops check_spf;
 extern const struct check_ops check_dkim;
 extern const struct check_ops check_dmarc;
 extern const struct check_ops check_bounce;
+extern const struct check_ops check_smtp;
 
 const struct check_ops *const check_registry[] = {
 	&check_rdns,
@@ -25,6 +26,7 @@ const struct check_ops *const check_registry[] = {
 	&check_dkim,
 	&check_dmarc,
 	&check_bounce,
+	&check_smtp,
 };
 
 const size_t check_registry_len = ARRAY_SIZE(check_registry);

@@ -1538,6 +1538,12 @@ dns_engine_of(struct dns *dns)
 	return dns->eng;
 }
 
+int64_t
+dns_deadline(const struct dns *dns)
+{
+	return dns->deadline;
+}
+
 static char *
 normalize(const char *name)
 {

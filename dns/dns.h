@@ -176,6 +176,11 @@ void dns_free(struct dns *dns);
 void dns_counters_get(struct dns *dns, struct dns_counters *c);
 /* The engine a session runs on (for its configuration and statistics). */
 struct dns_engine *dns_engine_of(struct dns *dns);
+/*
+ * The session's deadline (a now_ms() time, 0: none), for work that is not
+ * DNS but must end with the target's (the SMTP probe).
+ */
+int64_t dns_deadline(const struct dns *dns);
 
 /*
  * Asks (name, type). Never blocks on the network. name may end in a dot; it

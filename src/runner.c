@@ -163,7 +163,8 @@ runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
 		assert(checks[i]->split == NULL ||
 		    (checks[i]->part != NULL && checks[i]->join != NULL));
 		r->slots[i].ops = checks[i];
-		r->slots[i].enabled = only == NULL || in_list(only, checks[i]->name);
+		r->slots[i].enabled = only == NULL ? !checks[i]->opt_in :
+		    in_list(only, checks[i]->name);
 	}
 	for (i = 0; i < r->nslots; i++) {
 		struct slot *s = &r->slots[i];

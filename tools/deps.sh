@@ -3,7 +3,7 @@
 set -eu
 
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
-libjansson-dev libcriterion-dev libpsl-dev libidn2-dev nsd
+libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libssl-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
