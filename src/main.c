@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checks/check.h"
+#include "core/net.h"
 #include "dns/dns.h"
 #include "output/output.h"
 #include "src/batch.h"
@@ -40,12 +44,15 @@ struct options {
 	bool verbose;
 	const char *batch;
 	long jobs;
+	bool probe;
+	const char *probe_source;
 };
 
 enum {
 	OPT_IP = 256, OPT_HELO, OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_BOUNCE, OPT_SELECTOR,
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
+	OPT_PROBE, OPT_PROBE_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +73,8 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "probe-source", required_argument, NULL, OPT_PROBE_SOURCE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -76,7 +85,8 @@ static const char usage_text[] =
 "              [--message FILE] [--bounce TEXT|@FILE] [--selector S]...\n"
 "              [--checks NAME,...] [--config-dir DIR] [--resolver ADDR[:PORT]]...\n"
 "              [--timeout SECONDS] [--format json|text] [--fail-on at_risk|blocked]\n"
-"              [--verbose] [--batch FILE|-] [--jobs N]\n"
+"              [--verbose] [--batch FILE|-] [--jobs N] [--probe]\n"
+"              [--probe-source ADDR]\n"
 "              [--list-checks] [--version] [--help]\n";
 
 static const char help_text[] =
@@ -103,6 +113,9 @@ static const char help_text[] =
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --probe            also ask the recipient's mail servers (check smtp): connects\n"
+"                     to port 25 and goes up to RCPT TO, never DATA\n"
+"  --probe-source ADDR  send the probe from this local address (implies --probe)\n"
 "  --list-checks      print the checks and their configuration\n"
 "\n"
 "Exit status: 0 clean; 1 at risk (only with --fail-on at_risk); 2 blocked\n"
@@ -122,6 +135,33 @@ parse_timeout(const char *arg, double *out, struct error *err)
 		    arg);
 	*out = v;
 	return 0;
+}
+
+/* --probe-source: an address of this machine, one a socket can be bound to. */
+static int
+check_probe_source(const char *arg, struct error *err)
+{
+	struct sockaddr_storage ss;
+	unsigned char addr[16];
+	socklen_t len;
+	int family, fd, ret = 0;
+
+	if (net_ip_parse(arg, &family, addr) < 0)
+		return error_set(err, "--probe-source: '%s' is not an IPv4 or IPv6 address", arg);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
+	len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0)
+		ret = error_set(err, "--probe-source: cannot send from '%s': %s", arg,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 static int
@@ -218,6 +258,15 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return error_set(err, "--jobs: '%s' is not a number from 1 to 256", optarg);
 			o->jobs = v;
 			break;
+		case OPT_PROBE:
+			o->probe = true;
+			break;
+		case OPT_PROBE_SOURCE:
+			if (check_probe_source(optarg, err) < 0)
+				return -1;
+			o->probe_source = optarg;
+			o->probe = true;
+			break;
 		case OPT_VERSION:
 			printf("why550 %s\n", WHY550_VERSION);
 			exit(0);
@@ -294,6 +343,37 @@ print_result(const struct options *o, const struct run_result *res)
 }
 
 /*
+ * --probe adds the smtp check to the checks that run (the default ones,
+ * or those of --checks) in *only (fresh, or NULL when nothing changes);
+ * --probe-source becomes its [smtp] source, after every checks.d file.
+ */
+static int
+probe_config(const struct options *o, struct conf *conf, char **only, struct error *err)
+{
+	struct strbuf sb;
+	char *text;
+	size_t i;
+	int ret;
+
+	*only = NULL;
+	if (!o->probe)
+		return 0;
+	strbuf_init(&sb);
+	if (o->checks != NULL)
+		strbuf_addf(&sb, "%s,smtp", o->checks);
+	for (i = 0; o->checks == NULL && i < check_registry_len; i++)
+		if (!check_registry[i]->opt_in || strcmp(check_registry[i]->name, "smtp") == 0)
+			strbuf_addf(&sb, "%s%s", sb.len > 0 ? "," : "", check_registry[i]->name);
+	*only = strbuf_detach(&sb, NULL);
+	if (o->probe_source == NULL)
+		return 0;
+	text = xasprintf("[smtp]\nsource = %s\n", o->probe_source);
+	ret = conf_load_file(conf, "--probe-source", text, err);
+	free(text);
+	return ret;
+}
+
+/*
  * Reads checks.d and configures the checks. NULL with the problem printed
  * and *ret set: 78 for bad configuration, 64 for an unknown --checks name.
  */
@@ -302,20 +382,21 @@ configure(const struct options *o, struct conf **conf, int *ret)
 {
 	struct error err = { "" };
 	struct runner *r = NULL;
-	char *dir = find_config_dir(o->config_dir);
+	char *dir = find_config_dir(o->config_dir), *only = NULL;
 	bool usage;
 
 	*ret = EXIT_CONFIG;
 	*conf = conf_new();
-	if (conf_load_dir(*conf, dir, &err) < 0) {
+	if (conf_load_dir(*conf, dir, &err) < 0 || probe_config(o, *conf, &only, &err) < 0) {
 		error("%s", err.msg);
 		goto out;
 	}
-	if ((r = runner_new(*conf, o->checks, &usage, &err)) == NULL) {
+	if ((r = runner_new(*conf, only != NULL ? only : o->checks, &usage, &err)) == NULL) {
 		error("%s", err.msg);
 		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
 	}
 out:
+	free(only);
 	free(dir);
 	return r;
 }

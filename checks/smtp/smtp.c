@@ -751,8 +751,8 @@ report_failure(struct run *r, bool differs)
 	case SMTP_RESULT_PORT25_BLOCKED:
 		if (differs)
 			json_object_set_new(data, "confidence", json_string("low"));
-		json_object_set_new(data, "control", json_pack("{s:s,s:i}", "address",
-		    p->control_addr.text, "port", p->control_port));
+		json_object_set_new(data, "address", json_string(p->control_addr.text));
+		json_object_set_new(data, "port", json_integer(p->control_port));
 		report_add(r->rep, "port25_blocked", SEV_FAIL, data, "no mail server of %s "
 		    "answered on port %d, while %s answered on port %d: port 25 is blocked on "
 		    "the way out%s", r->domain, r->c->probe.port, p->control_addr.text,
