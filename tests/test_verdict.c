@@ -640,7 +640,7 @@ Test(verdict, unrecognized_bounce_is_a_low_cause_and_success_is_clean)
 	fx_release(&f);
 }
 
-/* Every cause of DESIGN.md from some input, through the shipped rules. */
+/* Every cause of DESIGN.md and of the SMTP probe from some input, through the shipped rules. */
 Test(verdict, every_cause_code_is_producible)
 {
 	static const struct {
@@ -670,6 +670,10 @@ Test(verdict, every_cause_code_is_producible)
 		{ "rate_limited", "421 4.7.0 Error: too many connections from 192.0.2.2" },
 		{ "greylisted", "451 4.7.1 Greylisting in action, please come back later" },
 		{ "policy_other", "550 5.7.1 Message rejected due to local policy" },
+		{ "recipient_server_down", "connect to mx.example.test[192.0.2.25]:25: "
+		  "Connection refused" },
+		{ "port25_blocked", "550 5.7.1 Outbound port 25 is blocked for this network" },
+		{ "connection_blocked", "554 No SMTP service here" },
 	};
 	size_t j;
 	int i;
