@@ -14,6 +14,7 @@ extern const struct check_ops check_dkim;
 extern const struct check_ops check_dmarc;
 extern const struct check_ops check_bounce;
 extern const struct check_ops check_smtp;
+extern const struct check_ops check_bulk;
 
 const struct check_ops *const check_registry[] = {
 	&check_rdns,
@@ -27,6 +28,7 @@ const struct check_ops *const check_registry[] = {
 	&check_dmarc,
 	&check_bounce,
 	&check_smtp,
+	&check_bulk,
 };
 
 const size_t check_registry_len = ARRAY_SIZE(check_registry);
