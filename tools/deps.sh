@@ -6,7 +6,7 @@ pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-d
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libssl-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps"
 case "${1:-}" in
---bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine" ;;
+--bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 
