@@ -15,6 +15,8 @@
 
 #define MESSAGE_MAX	(10 * 1024 * 1024)
 #define BOUNCE_MAX	(1024 * 1024)
+/* A whole bounce message carries the returned original, attachments too. */
+#define BOUNCE_FILE_MAX	(10 * 1024 * 1024)
 /* RFC 5321 4.5.3.1.1 */
 #define LOCAL_MAX	64
 /* How much of an input a message quotes. */
@@ -429,7 +431,7 @@ target_set_bounce(struct target *t, const char *what, const char *arg, struct er
 	if (arg[0] == '@') {
 		if (arg[1] == '\0')
 			return error_set(err, "%s: the file name after '@' is empty", what);
-		if (read_input(what, arg + 1, true, BOUNCE_MAX, "1 MiB", &data, &len,
+		if (read_input(what, arg + 1, true, BOUNCE_FILE_MAX, "10 MiB", &data, &len,
 		    err) == -1)
 			return -1;
 	} else {
@@ -438,13 +440,14 @@ target_set_bounce(struct target *t, const char *what, const char *arg, struct er
 			return error_set(err, "%s: the text is larger than 1 MiB", what);
 		data = xstrdup(arg);
 	}
-	/* A NUL byte would cut the text short; the rules read it as a string. */
-	if (strlen(data) == 0) {
+	/* the length goes with the text: a NUL byte in a file must not cut it short */
+	if (len == 0) {
 		free(data);
 		return error_set(err, "%s: the bounce text is empty", what);
 	}
 	free(t->bounce);
 	t->bounce = data;
+	t->bounce_len = len;
 	return 0;
 }
 

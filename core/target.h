@@ -21,7 +21,8 @@ struct target {
 	char *message_path;
 	char *message;		/* the file's bytes, NUL-terminated */
 	size_t message_len;
-	char *bounce;		/* the bounce text */
+	char *bounce;		/* the bounce text, NUL-terminated */
+	size_t bounce_len;	/* its bytes (a file may hold NUL bytes); 0: strlen(bounce) */
 	char **selectors;
 	size_t nselectors;
 };
@@ -40,7 +41,7 @@ int target_set_mail_from(struct target *t, const char *what, const char *from, s
 int target_set_rcpt_to(struct target *t, const char *what, const char *to, struct error *err);
 /* Reads the message file. */
 int target_set_message_file(struct target *t, const char *what, const char *path, struct error *err);
-/* TEXT, or @FILE to read it from a file ("@-" reads standard input). */
+/* TEXT, or @FILE to read it from a file ("@-" reads standard input); a file's bytes are kept whole, NUL bytes too. */
 int target_set_bounce(struct target *t, const char *what, const char *arg, struct error *err);
 int target_add_selector(struct target *t, const char *what, const char *sel, struct error *err);
 

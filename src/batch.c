@@ -93,7 +93,10 @@ batch_parse_line(const char *line, size_t len, struct target *t, struct error *e
 				goto out;
 			}
 			free(t->bounce);
-			t->bounce = xstrdup(s);
+			/* a JSON string may hold \u0000: keep its whole length */
+			t->bounce_len = json_string_length(v);
+			t->bounce = xmalloc(t->bounce_len + 1);
+			memcpy(t->bounce, s, t->bounce_len + 1);
 		} else {
 			error_set(err, "unknown field '%s'", key);
 			goto out;

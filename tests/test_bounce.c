@@ -787,3 +787,194 @@ Test(bounce, check_reports_the_classification_as_a_finding)
 	conf_free(conf);
 	free(path);
 }
+
+/* One reply classified by the shipped rules: its cause, and the code rule or phrase that must have matched. */
+static void
+expect_cause(const char *text, const char *cause, const char *rule)
+{
+	struct bounce_rules *r = shipped_rules();
+	struct bounce_class c;
+	size_t i;
+	bool found = rule == NULL;
+
+	classify(r, text, &c);
+	cr_expect_str_eq(cause_of(c.cause), cause, "%s", text);
+	for (i = 0; i < c.nmatched && !found; i++)
+		found = strcmp(c.matched[i], rule) == 0;
+	cr_expect(found, "rule '%s' matched for: %s", rule, text);
+	bounce_class_release(&c);
+	bounce_rules_free(r);
+}
+
+/* A fixture of tests/data/bounce-dsn classified whole; the caller releases c. */
+static void
+classify_fixture(const char *name, struct bounce_class *c)
+{
+	struct bounce_rules *r = shipped_rules();
+	char *rel = xasprintf("tests/data/bounce-dsn/%s", name);
+	char *path = test_path(rel);
+	FILE *f = fopen(path, "rb");
+	static char buf[65536];
+	size_t n;
+
+	cr_assert_not_null(f, "cannot read %s", path);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	bounce_classify(r, buf, n, c);
+	free(path);
+	free(rel);
+	bounce_rules_free(r);
+}
+
+Test(bounce, gmail_4_7_27_is_an_spf_failure_not_a_null_mx)
+{
+	expect_cause("421-4.7.27 Your email has been rate limited because SPF authentication didn't\n"
+	    "421 4.7.27 pass for this message. a1si2 - gsmtp", "spf_fail", "code X.7.27 google");
+	/* without Google the registry's meaning stands */
+	expect_cause("550 5.7.27 <bob@example.test>: Sender address rejected: Domain example.test "
+	    "does not accept mail (nullMX)", "sender_domain_invalid", "code X.7.27");
+}
+
+Test(bounce, gmail_5_7_30_is_a_dkim_failure_not_requiretls)
+{
+	expect_cause("550-5.7.30 Your email has been blocked because DKIM authentication didn't\n"
+	    "550 5.7.30 pass for this message. https://support.google.com/mail/answer/81126 - gsmtp",
+	    "dkim_fail", "code X.7.30 google");
+}
+
+Test(bounce, microsoft_5_7_511_is_a_banned_sending_ip)
+{
+	expect_cause("550 5.7.511 Access denied, banned sender[203.0.113.7]. To request removal from "
+	    "this list, forward this message to delist@microsoft.com. "
+	    "[AM1EUR02FT011.eop-EUR02.prod.protection.outlook.com]", "ip_blocklisted",
+	    "code X.7.511 microsoft");
+}
+
+Test(bounce, t_online_bl_is_an_ip_blocklisting)
+{
+	expect_cause("554 IP=203.0.113.7 - A problem occurred. (Ask your postmaster for help or to "
+	    "contact tosa@rx.t-online.de to clarify.) (BL)", "ip_blocklisted", "phrase t_online_ip");
+}
+
+Test(bounce, orange_ofr006_codes_are_an_ip_blocklisting)
+{
+	expect_cause("550 mwinf5c10 ME Adresse IP source bloquee pour incident de spam. Client host "
+	    "blocked for spamming issues. OFR006_102 Ref http://csi.cloudmark.com/reset-request/"
+	    "?ip=203.0.113.7 [102]", "ip_blocklisted", "phrase orange_ip");
+	expect_cause("421 mwinf5c07 ME Trop de connexions, veuillez verifier votre configuration. Too "
+	    "many connections, slow down. OFR004_104 [104]", "rate_limited", "phrase orange_rate");
+}
+
+Test(bounce, gmx_case_codes_name_what_was_refused)
+{
+	expect_cause("554-gmx.net (mxgmx104) Nemesis ESMTP Service not available\n"
+	    "554-No SMTP service\n554-IP address is block listed.\n"
+	    "554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=203.0.113.7"
+	    "&r=1MNcgj", "ip_blocklisted", "phrase united_internet_ip");
+	expect_cause("554-web.de (mxweb112) Nemesis ESMTP Service not available\n"
+	    "554 For explanation visit https://postmaster.web.de/en/error-messages?c=rdns"
+	    "&ip=203.0.113.7", "rdns_missing", "phrase united_internet_rdns");
+}
+
+Test(bounce, yahoo_ts_codes_are_the_ips_reputation)
+{
+	expect_cause("421 4.7.0 [TS01] Messages from 203.0.113.7 temporarily deferred due to user "
+	    "complaints - 4.16.55.1; see http://postmaster.yahoo.com/errors/421-ts01.html",
+	    "ip_blocklisted", "phrase yahoo_ts");
+	expect_cause("421 4.7.1 [TS03] All messages from 203.0.113.7 will be permanently deferred; "
+	    "Retrying will NOT succeed. See http://postmaster.yahoo.com/421-ts03.html",
+	    "ip_blocklisted", "phrase yahoo_ts");
+}
+
+Test(bounce, client_host_blocked_for_spamming_with_cloudmark_is_a_blocklisting)
+{
+	expect_cause("550 5.7.1 Client host blocked for spamming issues. See "
+	    "http://csi.cloudmark.com/reset-request/?ip=203.0.113.7", "ip_blocklisted",
+	    "phrase cloudmark_ip");
+}
+
+Test(bounce, quoted_printable_soft_break_is_joined)
+{
+	struct bounce_class c;
+
+	classify_fixture("quoted-printable.eml", &c);
+	cr_expect_str_eq(cause_of(c.cause), "ip_blocklisted");
+	cr_expect_eq(c.confidence, CONF_HIGH);
+	cr_assert_eq(c.nlists, 1);
+	cr_expect_str_eq(c.lists[0], "zen.spamhaus.org", "not cut to zen.sp");
+	cr_expect_null(strstr(c.reply, "returned line"), "the returned original is not read");
+	bounce_class_release(&c);
+}
+
+Test(bounce, base64_parts_are_decoded)
+{
+	struct bounce_class c;
+
+	classify_fixture("base64.eml", &c);
+	cr_expect_str_eq(cause_of(c.cause), "mailbox_full");
+	cr_expect_str_eq(c.enhanced, "5.2.2");
+	cr_assert_not_null(c.reporting_mta);
+	cr_expect_str_eq(c.reporting_mta, "mail.sender.test");
+	cr_assert_eq(c.nrcpts, 1);
+	cr_expect_str_eq(c.rcpts[0].recipient, "bob@example.test");
+	bounce_class_release(&c);
+}
+
+Test(bounce, several_recipients_each_classified_and_the_failed_one_chosen)
+{
+	struct bounce_class c;
+	json_t *j, *a;
+
+	classify_fixture("several-recipients.eml", &c);
+	cr_assert_eq(c.nrcpts, 4);
+	cr_expect_eq(c.primary, 1, "the first failed recipient, not the delayed one");
+	cr_expect_str_eq(c.recipient, "dave@example.test");
+	cr_expect_str_eq(cause_of(c.cause), "ip_blocklisted");
+	cr_expect(named(&c, "bl.spamcop.net"), "the folded diagnostic is read whole");
+	cr_expect_eq(c.rcpts[0].cause, CAUSE_MAILBOX_FULL);
+	cr_expect_str_eq(c.rcpts[0].action, "delayed");
+	cr_expect_eq(c.rcpts[2].cause, CAUSE_RECIPIENT_UNKNOWN);
+	cr_expect_eq(c.rcpts[3].cause, CAUSE_NONE, "a relayed recipient has no cause");
+	cr_expect_null(strchr(c.rcpts[1].diagnostic, '\n'), "a diagnostic is one line");
+	j = bounce_class_json(&c);
+	a = json_object_get(j, "recipients");
+	cr_assert_eq(json_array_size(a), 4);
+	cr_expect(json_is_true(json_object_get(json_array_get(a, 1), "primary")));
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(a, 2), "cause")),
+	    "recipient_unknown");
+	json_decref(j);
+	bounce_class_release(&c);
+}
+
+Test(bounce, exchange_html_ndr_is_read_as_text)
+{
+	struct bounce_class c;
+
+	classify_fixture("exchange-ndr-html.eml", &c);
+	cr_expect_str_eq(cause_of(c.cause), "ip_blocklisted");
+	cr_expect_str_eq(c.enhanced, "5.7.606");
+	cr_expect_null(strchr(c.reply, '<'), "no tags in the reply: %s", c.reply);
+	cr_expect_null(strstr(c.reply, "&#39;"), "entities decoded: %s", c.reply);
+	cr_expect_null(strstr(c.reply, "color:red"), "style sheets are not text: %s", c.reply);
+	bounce_class_release(&c);
+}
+
+Test(bounce, a_nul_byte_does_not_cut_the_text)
+{
+	static const char text[] = "Subject: hello\0\n\n550 5.1.1 <a@example.test>: User unknown";
+	struct bounce_rules *r = shipped_rules();
+	struct bounce_class c;
+
+	bounce_classify(r, text, sizeof(text) - 1, &c);
+	cr_expect_str_eq(cause_of(c.cause), "recipient_unknown", "the reply after the NUL is read");
+	bounce_class_release(&c);
+	bounce_rules_free(r);
+}
+
+Test(bounce, a_pasted_reply_is_not_read_as_a_message)
+{
+	expect_cause("Diagnostic-Code: smtp; 550 5.1.1 <a@example.test>: User unknown",
+	    "recipient_unknown", "code X.1.1");
+	expect_cause("From the log: 554 5.7.1 Service unavailable; Client host [203.0.113.7] "
+	    "blocked using bl.spamcop.net", "ip_blocklisted", NULL);
+}

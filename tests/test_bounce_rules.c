@@ -57,7 +57,7 @@ Test(bounce_rules, bad_rules_are_refused_with_file_and_line)
 		{ "[bounce \"code 5.x.1\"]\nmeaning = m\n", "is not a code" },
 		{ "[bounce \"code X.1.9-3\"]\nmeaning = m\n", "is not a code" },
 		{ "[bounce \"list x\"]\nmatch = listed here\n", "needs a (group)" },
-		{ "[bounce \"thing x\"]\nmatch = a\n", "code, phrase, list or host" },
+		{ "[bounce \"thing x\"]\nmatch = a\n", "code, phrase, list, host or provider" },
 		{ "[bounce \"phrase x\"]\ncause = mailbox_full\nstrength = huge\nmatch = a\n",
 		  "is not weak, strong or decisive" },
 		{ "[bounce]\nzone = x\n", "zone" },

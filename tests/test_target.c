@@ -378,13 +378,31 @@ Test(target, message_file_errors_name_the_file)
 	free(empty);
 }
 
+Test(target, bounce_file_keeps_bytes_after_a_nul)
+{
+	static const char text[] = "Subject: x\0\n550 5.7.1 blocked using zen.spamhaus.org\n";
+	char *file = test_temp_file(text, sizeof(text) - 1);
+	char arg[4200];
+	struct target t;
+	struct error err = { "" };
+
+	target_init(&t);
+	snprintf(arg, sizeof(arg), "@%s", file);
+	cr_assert_eq(target_set_bounce(&t, "--bounce", arg, &err), 0, "%s", err.msg);
+	cr_assert_eq(t.bounce_len, sizeof(text) - 1, "the length counts past the NUL");
+	cr_assert_eq(memcmp(t.bounce, text, sizeof(text) - 1), 0);
+	target_release(&t);
+	unlink(file);
+	free(file);
+}
+
 Test(target, bounce_from_text_or_file)
 {
 	static const char text[] = "550 5.7.1 Service unavailable; client host blocked";
 	char arg[4200], want[4200];
 	char *file = test_temp_file(text, sizeof(text) - 1);
 	char *empty = test_temp_file("", 0);
-	char *big = temp_file_sized(1024 * 1024 + 1);
+	char *big = temp_file_sized(10 * 1024 * 1024 + 1);
 	struct target t;
 	struct error err = { "" };
 
@@ -408,7 +426,7 @@ Test(target, bounce_from_text_or_file)
 	cr_assert_str_eq(err.msg, "--bounce: the file name after '@' is empty");
 	snprintf(arg, sizeof(arg), "@%s", big);
 	cr_assert_eq(target_set_bounce(&t, "--bounce", arg, &err), -1);
-	snprintf(want, sizeof(want), "--bounce: '%s' is larger than 1 MiB", big);
+	snprintf(want, sizeof(want), "--bounce: '%s' is larger than 10 MiB", big);
 	cr_assert_str_eq(err.msg, want);
 	cr_assert_str_eq(t.bounce, text, "failed calls keep the old text");
 	target_release(&t);

@@ -3,8 +3,9 @@
 set -eu
 
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
-libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libssl-dev nsd
-python3 python3-yaml python3-jsonschema valgrind iproute2 procps"
+libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev libssl-dev nsd
+python3 python3-yaml python3-jsonschema valgrind iproute2 procps
+postfix nftables openssl"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
@@ -22,6 +23,8 @@ echo "deps: installing$missing" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# the tests run Postfix instances of their own: the system's stays unconfigured and stopped
+echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
 $sudo apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 $sudo apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -60,7 +60,7 @@ bounce_run(const void *ctx, const struct target *t, struct dns *dns, struct repo
 	size_t i;
 
 	(void)dns;
-	bounce_classify(r, t->bounce, strlen(t->bounce), &c);
+	bounce_classify(r, t->bounce, t->bounce_len > 0 ? t->bounce_len : strlen(t->bounce), &c);
 	data = bounce_class_json(&c);
 	head = reply_head(&c);
 	strbuf_init(&lists);

@@ -3,11 +3,13 @@
 
 #include <ctype.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "checks/bounce/dsn.h"
 #include "core/textsafe.h"
 
 /* Bytes of folded text the host, list and phrase patterns read. */
@@ -69,6 +71,15 @@ skip_quoting(const struct line *l)
 	return i;
 }
 
+/* True if s[i] follows the word "version" ("X-Mailman-Version: 2.0.8"): a software version, not a status. */
+static bool
+after_version(const char *s, size_t i)
+{
+	while (i > 0 && (is_blank(s[i - 1]) || s[i - 1] == ':'))
+		i--;
+	return i >= 7 && strncasecmp(s + i - 7, "version", 7) == 0;
+}
+
 /* An enhanced code "C.S.D" at s[i] with token boundaries; its end in *end. */
 static bool
 ecode_at(const char *s, size_t len, size_t i, struct ecode *c, size_t *end)
@@ -80,6 +91,8 @@ ecode_at(const char *s, size_t len, size_t i, struct ecode *c, size_t *end)
 	if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '.'))
 		return false;
 	if (p >= lim || (*p != '2' && *p != '4' && *p != '5'))
+		return false;
+	if (after_version(s, i))
 		return false;
 	c->cls = *p - '0';
 	p++;
@@ -150,15 +163,39 @@ split_lines(struct scan *sc)
 	}
 }
 
-/* The returned copy of the original message starts here: codes after it are not the reply. */
+/*
+ * The returned copy of the original message starts here: codes after it
+ * are not the reply. The separators MTAs write before it (Exim, qmail,
+ * Sendmail, Lotus Notes, IMail, OpenSMTPD, DragonFly, 1&1, Yahoo), after
+ * leading dashes and blanks.
+ */
 static bool
 starts_original(const struct line *l)
 {
-	size_t o = skip_quoting(l);
+	static const char *const marks[] = {
+		"content-type: message/rfc822", "content-type: text/rfc822-headers",
+		"this is a copy of the message", "below this line is a copy of the message",
+		"below is a copy of the original message", "original message follows",
+		"returned message", "original message -", "original message:",
+		"the header of the original message", "message headers follow",
+		"included is a copy of the message header", "original mail info",
+		"original message", NULL,
+	};
+	size_t o = skip_quoting(l), i;
 
-	return prefix_ci(l->s + o, l->len - o, "content-type: message/rfc822") ||
-	    prefix_ci(l->s + o, l->len - o, "content-type: text/rfc822-headers") ||
-	    prefix_ci(l->s + o, l->len - o, "------ this is a copy of the message");
+	while (o < l->len && (l->s[o] == '-' || is_blank(l->s[o])))
+		o++;
+	for (i = 0; marks[i] != NULL; i++) {
+		size_t n = strlen(marks[i]);
+
+		/* a mark is the whole line but for dashes, or starts it and ends in a separator */
+		if (!prefix_ci(l->s + o, l->len - o, marks[i]))
+			continue;
+		if (strcmp(marks[i], "original message") != 0 || o + n == l->len ||
+		    l->s[o + n] == ' ' || l->s[o + n] == '-')
+			return true;
+	}
+	return false;
 }
 
 /* Marks the fragment lines and collects their enhanced codes. */
@@ -180,7 +217,8 @@ find_fragments(struct scan *sc)
 		if (prefix_ci(l->s + o, l->len - o, "diagnostic-code:")) {
 			sc->frag[i] = true;
 			folding = true;
-		} else if (folding && l->len > 0 && is_blank(l->s[0])) {
+		} else if (folding && l->len > o && is_blank(l->s[0])) {
+			/* a reply folded onto indented lines (Postfix, Exim, Sendmail reports) */
 			sc->frag[i] = true;
 		} else {
 			folding = false;
@@ -203,8 +241,10 @@ find_fragments(struct scan *sc)
 			sc->codes[sc->ncodes++] = c;
 			j = end - 1;
 		}
-		if (any)
+		if (any) {
 			sc->frag[i] = true;
+			folding = true;
+		}
 	}
 }
 
@@ -227,7 +267,7 @@ pick_basic(const struct scan *sc, const struct ecode *ec)
 	size_t i, j;
 	int code;
 
-	if (ec != NULL) {
+	if (ec != NULL && ec->line < sc->nlines) {
 		const struct line *l = &sc->lines[ec->line];
 		size_t from = ec->pos > 6 ? ec->pos - 6 : 0;
 
@@ -536,8 +576,9 @@ find_recipient(const char *whole, const char *reply)
 	return NULL;
 }
 
+/* The code rule for ec (or the basic code when ec is NULL), from the providers that matched first. */
 static const struct bounce_code_rule *
-find_code_rule(const struct bounce_rules *r, const struct ecode *ec, int basic)
+find_code_rule(const struct bounce_rules *r, const bool *prov, const struct ecode *ec, int basic)
 {
 	const struct bounce_code_rule *best = NULL;
 	int best_rank = 0;
@@ -547,16 +588,20 @@ find_code_rule(const struct bounce_rules *r, const struct ecode *ec, int basic)
 		const struct bounce_code_rule *cr = &r->codes[i];
 		int rank;
 
+		if (cr->provider >= 0 && !prov[cr->provider])
+			continue;
 		if (ec == NULL) {
-			if (cr->basic && cr->lo == basic)
-				return cr;
+			if (cr->basic && cr->lo == basic &&
+			    (best == NULL || (best->provider < 0 && cr->provider >= 0)))
+				best = cr;
 			continue;
 		}
 		if (cr->basic || cr->subject != ec->subject || ec->detail < cr->lo ||
 		    ec->detail > cr->hi || (cr->cls != 0 && cr->cls != ec->cls))
 			continue;
-		/* an exact class beats X, an exact detail beats a range */
-		rank = (cr->cls != 0 ? 2 : 0) + (cr->lo == cr->hi ? 4 : 0) + 1;
+		/* the receiver's own meaning beats the registry's; an exact class beats X, an exact detail a range */
+		rank = (cr->provider >= 0 ? 8 : 0) + (cr->cls != 0 ? 2 : 0) +
+		    (cr->lo == cr->hi ? 4 : 0) + 1;
 		if (rank > best_rank) {
 			best = cr;
 			best_rank = rank;
@@ -567,28 +612,36 @@ find_code_rule(const struct bounce_rules *r, const struct ecode *ec, int basic)
 
 /* RFC 3463 2: an unknown detail is reported as its subject's "X.S.0". */
 static const struct bounce_code_rule *
-subject_rule(const struct bounce_rules *r, const struct ecode *ec)
+subject_rule(const struct bounce_rules *r, const bool *prov, const struct ecode *ec)
 {
 	struct ecode gen = *ec;
 
 	gen.detail = 0;
-	return find_code_rule(r, &gen, 0);
+	return find_code_rule(r, prov, &gen, 0);
 }
 
+/* Replaces *s with its valid UTF-8 copy cut to BOUNCE_MAX_REPLY bytes on a character boundary. */
 static void
-copy_reply(struct bounce_class *c, const char *reply)
+copy_reply_to(char **s)
 {
-	char *safe = text_utf8_sanitize(reply, strlen(reply));
+	char *safe = text_utf8_sanitize(*s, strlen(*s));
 	size_t n = strlen(safe);
 
 	if (n > BOUNCE_MAX_REPLY) {
-		/* cut on a character boundary */
 		n = BOUNCE_MAX_REPLY;
 		while (n > 0 && ((unsigned char)safe[n] & 0xc0) == 0x80)
 			n--;
 		safe[n] = '\0';
 	}
-	c->reply = safe;
+	free(*s);
+	*s = safe;
+}
+
+static void
+copy_reply(struct bounce_class *c, const char *reply)
+{
+	c->reply = xstrdup(reply);
+	copy_reply_to(&c->reply);
 }
 
 /* The text split into lines, controls made blanks, the fragments and their codes found. */
@@ -628,9 +681,13 @@ scan_release(struct scan *sc)
  * reply: 2, 4 or 5 from the basic code, else from the enhanced one; 0 if none.
  */
 static const struct ecode *
-read_codes(const struct scan *sc, struct bounce_class *out, int *cls)
+read_codes(const struct scan *sc, const struct ecode *status, struct bounce_class *out, int *cls)
 {
 	const struct ecode *ec = pick_ecode(sc);
+
+	/* RFC 3464 2.3.4: the Status field, when the reply's own code says less */
+	if (status != NULL && (ec == NULL || (ec->subject == 0 && ec->detail == 0)))
+		ec = status;
 
 	out->basic_code = pick_basic(sc, ec);
 	if (ec != NULL)
@@ -664,33 +721,36 @@ use_code_rule(const struct bounce_code_rule *cr, int points, struct bounce_class
 
 /* The enhanced code first (RFC 3463 codes are meant for machines), else the basic code. */
 static void
-score_code(const struct bounce_rules *rules, const struct ecode *ec, struct bounce_class *out,
-    struct tally *ty)
+score_code(const struct bounce_rules *rules, const bool *prov, const struct ecode *ec,
+    struct bounce_class *out, struct tally *ty)
 {
 	const struct bounce_code_rule *cr;
 
 	if (ec == NULL) {
-		if (out->basic_code > 0 && (cr = find_code_rule(rules, NULL, out->basic_code)) != NULL)
+		if (out->basic_code > 0 &&
+		    (cr = find_code_rule(rules, prov, NULL, out->basic_code)) != NULL)
 			use_code_rule(cr, cr->strength, out, ty);
 		return;
 	}
-	if ((cr = find_code_rule(rules, ec, 0)) != NULL)
+	if ((cr = find_code_rule(rules, prov, ec, 0)) != NULL)
 		use_code_rule(cr, cr->strength, out, ty);
-	else if ((cr = subject_rule(rules, ec)) != NULL)
+	else if ((cr = subject_rule(rules, prov, ec)) != NULL)
 		/* a detail nobody registered says only what its subject says */
 		use_code_rule(cr, BOUNCE_WEAK, out, ty);
 }
 
 /* The wording: each phrase rule that matches the reply, once. */
 static void
-score_phrases(const struct bounce_rules *rules, const char *reply, bool permanent,
-    struct bounce_class *out, struct tally *ty)
+score_phrases(const struct bounce_rules *rules, const bool *prov, const char *reply,
+    bool permanent, struct bounce_class *out, struct tally *ty)
 {
 	size_t i, k;
 
 	for (i = 0; i < rules->nphrases; i++) {
 		const struct bounce_pattern_rule *p = &rules->phrases[i];
 
+		if (p->provider >= 0 && !prov[p->provider])
+			continue;
 		for (k = 0; k < p->nres; k++) {
 			if (regexec(&p->res[k], reply, 0, NULL, 0) != 0)
 				continue;
@@ -746,6 +806,29 @@ pick_cause(const struct tally *ty, int min, enum cause_code not, bool allow_poli
 	return best;
 }
 
+/*
+ * RFC 5321 3.3: a reply to MAIL FROM is about the sender (the reverse-path),
+ * never about a recipient. When the text says the refusal came there and
+ * not at RCPT TO, "no such user" or "no such domain" is the sender's.
+ */
+static void
+sender_stage(const char *whole, struct tally *ty)
+{
+	bool mail = find_ci(whole, "after mail from") != NULL ||
+	    find_ci(whole, "in reply to mail from") != NULL ||
+	    find_ci(whole, "did not like our mail from") != NULL;
+	bool rcpt = find_ci(whole, "rcpt to") != NULL || find_ci(whole, "end of data") != NULL ||
+	    find_ci(whole, "in reply to data") != NULL;
+	int moved;
+
+	if (!mail || rcpt)
+		return;
+	moved = ty->score[CAUSE_RECIPIENT_UNKNOWN] + ty->score[CAUSE_RECIPIENT_DISABLED];
+	ty->score[CAUSE_RECIPIENT_UNKNOWN] = ty->score[CAUSE_RECIPIENT_DISABLED] = 0;
+	if (moved > 0)
+		tally_add(ty, CAUSE_SENDER_DOMAIN_INVALID, moved);
+}
+
 /* The cause, its confidence and a second cause, from the points and the reply's class. */
 static void
 decide(const struct tally *ty, int cls, struct bounce_class *out)
@@ -770,10 +853,30 @@ decide(const struct tally *ty, int cls, struct bounce_class *out)
 		out->confidence = CONF_MEDIUM;
 }
 
-void
-bounce_classify(const struct bounce_rules *rules, const char *text, size_t len,
+/* The providers whose patterns match the whole text, each named among the matches. */
+static void
+find_providers(const struct bounce_rules *r, const char *whole, bool *prov,
     struct bounce_class *out)
 {
+	size_t i, k;
+
+	for (i = 0; i < r->nproviders; i++) {
+		for (k = 0; k < r->providers[i].nres; k++) {
+			if (regexec(&r->providers[i].res[k], whole, 0, NULL, 0) == 0) {
+				prov[i] = true;
+				add_matched(out, r->providers[i].label);
+				break;
+			}
+		}
+	}
+}
+
+/* Classifies one text; status is the code of a report's Status field, or NULL. */
+static void
+classify_text(const struct bounce_rules *rules, const char *text, size_t len,
+    const struct ecode *status, struct bounce_class *out)
+{
+	bool prov[BOUNCE_MAX_PROVIDERS] = { false };
 	const struct ecode *ec;
 	struct tally ty;
 	struct scan sc;
@@ -783,22 +886,207 @@ bounce_classify(const struct bounce_rules *rules, const char *text, size_t len,
 	memset(out, 0, sizeof(*out));
 	memset(&ty, 0, sizeof(ty));
 	scan_init(&sc, text, len);
-	ec = read_codes(&sc, out, &cls);
+	ec = read_codes(&sc, status, out, &cls);
 	reply = reply_text(&sc);
 	whole = whole_text(&sc);
 	copy_reply(out, reply);
-	score_code(rules, ec, out, &ty);
+	find_providers(rules, whole, prov, out);
+	score_code(rules, prov, ec, out, &ty);
 	if (!out->success)
-		score_phrases(rules, reply, cls == 5, out, &ty);
+		score_phrases(rules, prov, reply, cls == 5, out, &ty);
 	find_lists(rules, reply, out);
 	if (!out->success)
 		score_lists(out, &ty);
 	find_host(rules, whole, out);
 	out->recipient = find_recipient(whole, reply);
+	sender_stage(whole, &ty);
 	decide(&ty, cls, out);
 	free(reply);
 	free(whole);
 	scan_release(&sc);
+}
+
+/* The Status field of a report as an enhanced code (it has no line in the text); false if it is none. */
+static bool
+status_code(const char *status, struct ecode *ec)
+{
+	size_t end;
+
+	if (status == NULL || !ecode_at(status, strlen(status), 0, ec, &end))
+		return false;
+	ec->line = SIZE_MAX;
+	ec->pos = 0;
+	return true;
+}
+
+/* A classification that says too little to act on: no cause, a generic refusal, or a weak hint. */
+static bool
+says_little(const struct bounce_class *c)
+{
+	return c->cause == CAUSE_NONE || c->cause == CAUSE_POLICY_OTHER || c->confidence == CONF_LOW;
+}
+
+/* True if b tells more than a: a cause where a has none, a specific one, more confidence. */
+static bool
+tells_more(const struct bounce_class *b, const struct bounce_class *a)
+{
+	if (b->cause == CAUSE_NONE || b->success)
+		return false;
+	if (a->cause == CAUSE_NONE)
+		return true;
+	if ((a->cause == CAUSE_POLICY_OTHER) != (b->cause == CAUSE_POLICY_OTHER))
+		return a->cause == CAUSE_POLICY_OTHER;
+	return b->confidence > a->confidence;
+}
+
+/* RFC 3464 2.3.3: a failed recipient is what the bounce is about; delivered or relayed ones are not. */
+static int
+action_rank(const char *action)
+{
+	if (action == NULL)
+		return 2;
+	if (strcmp(action, "failed") == 0)
+		return 3;
+	if (strcmp(action, "delayed") == 0)
+		return 1;
+	return 0;
+}
+
+/* The recipient that the bounce is about: failed first, then the most specific diagnostic. */
+static size_t
+pick_primary(const struct dsn *d, const struct bounce_class *cls)
+{
+	size_t i, best = 0;
+
+	for (i = 1; i < d->nrcpts; i++) {
+		int ra = action_rank(d->rcpts[i].action), rb = action_rank(d->rcpts[best].action);
+
+		if (ra != rb) {
+			if (ra > rb)
+				best = i;
+		} else if (tells_more(&cls[i], &cls[best])) {
+			best = i;
+		}
+	}
+	return best;
+}
+
+/* One recipient block as a text the classifier reads: its diagnostic (still folded), host and address. */
+static char *
+rcpt_text(const struct dsn_rcpt *r)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (r->diagnostic != NULL)
+		strbuf_addf(&sb, "Diagnostic-Code: smtp; %s\n", r->diagnostic);
+	if (r->remote_mta != NULL)
+		strbuf_addf(&sb, "Remote-MTA: dns; %s\n", r->remote_mta);
+	if (r->recipient != NULL)
+		strbuf_addf(&sb, "Final-Recipient: rfc822; %s\n", r->recipient);
+	return sb.buf != NULL ? strbuf_detach(&sb, NULL) : xstrdup("");
+}
+
+/* A field for the JSON: whitespace folded, valid UTF-8, at most BOUNCE_MAX_REPLY bytes; NULL stays NULL. */
+static char *
+field_copy(const char *s)
+{
+	struct strbuf sb;
+	char *out, *p;
+
+	if (s == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	add_folded(&sb, s, strlen(s));
+	out = scan_text(&sb);
+	/* a folded field is one line */
+	for (p = out; (p = strchr(p, '\n')) != NULL; )
+		*p = ' ';
+	copy_reply_to(&out);
+	return out;
+}
+
+static void
+summarize(const struct dsn_rcpt *r, const struct bounce_class *c, struct bounce_rcpt *out)
+{
+	out->recipient = field_copy(r->recipient);
+	out->action = field_copy(r->action);
+	out->status = field_copy(r->status);
+	out->remote_mta = field_copy(r->remote_mta);
+	out->diagnostic = field_copy(r->diagnostic);
+	out->cause = c->cause;
+	out->confidence = c->confidence;
+}
+
+/*
+ * A delivery status report: each recipient's block classified on its own;
+ * out is the classification of the recipient the bounce is about, from
+ * the readable text (body) when its own block says too little.
+ */
+static void
+classify_report(const struct bounce_rules *rules, const struct dsn *d, const char *body,
+    size_t blen, struct bounce_class *out)
+{
+	struct bounce_class *cls = xcalloc(d->nrcpts, sizeof(*cls)), alt;
+	struct bounce_rcpt *sum = xcalloc(d->nrcpts, sizeof(*sum));
+	const struct dsn_rcpt *p;
+	struct ecode st;
+	size_t i, best;
+
+	for (i = 0; i < d->nrcpts; i++) {
+		char *t = rcpt_text(&d->rcpts[i]);
+
+		classify_text(rules, t, strlen(t),
+		    status_code(d->rcpts[i].status, &st) ? &st : NULL, &cls[i]);
+		free(t);
+	}
+	best = pick_primary(d, cls);
+	p = &d->rcpts[best];
+	if (says_little(&cls[best]) && blen > 0) {
+		classify_text(rules, body, blen, status_code(p->status, &st) ? &st : NULL, &alt);
+		if (tells_more(&alt, &cls[best])) {
+			bounce_class_release(&cls[best]);
+			cls[best] = alt;
+		} else {
+			bounce_class_release(&alt);
+		}
+	}
+	for (i = 0; i < d->nrcpts; i++)
+		summarize(&d->rcpts[i], &cls[i], &sum[i]);
+	*out = cls[best];
+	memset(&cls[best], 0, sizeof(cls[best]));
+	/* the report's own fields name the recipient and the host */
+	if (p->recipient != NULL) {
+		free(out->recipient);
+		out->recipient = field_copy(p->recipient);
+	}
+	if (p->remote_mta != NULL && out->host == NULL)
+		out->host = name_of(p->remote_mta, strcspn(p->remote_mta, " \t;[]"));
+	out->rcpts = sum;
+	out->nrcpts = d->nrcpts;
+	out->primary = best;
+	for (i = 0; i < d->nrcpts; i++)
+		bounce_class_release(&cls[i]);
+	free(cls);
+}
+
+void
+bounce_classify(const struct bounce_rules *rules, const char *text, size_t len,
+    struct bounce_class *out)
+{
+	struct dsn d;
+	const char *body;
+	size_t blen;
+
+	dsn_read(text, len, &d);
+	body = d.message ? d.text : text;
+	blen = d.message ? d.len : len;
+	if (d.nrcpts > 0)
+		classify_report(rules, &d, body, blen, out);
+	else
+		classify_text(rules, body, blen, NULL, out);
+	out->reporting_mta = field_copy(d.reporting_mta);
+	dsn_release(&d);
 }
 
 void
@@ -815,7 +1103,40 @@ bounce_class_release(struct bounce_class *c)
 		free(c->matched[i]);
 	free(c->matched);
 	free(c->reply);
+	free(c->reporting_mta);
+	for (i = 0; i < c->nrcpts; i++) {
+		free(c->rcpts[i].recipient);
+		free(c->rcpts[i].action);
+		free(c->rcpts[i].status);
+		free(c->rcpts[i].remote_mta);
+		free(c->rcpts[i].diagnostic);
+	}
+	free(c->rcpts);
 	memset(c, 0, sizeof(*c));
+}
+
+static json_t *
+rcpts_json(const struct bounce_class *c)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < c->nrcpts; i++) {
+		const struct bounce_rcpt *r = &c->rcpts[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "recipient", json_str(r->recipient));
+		json_object_set_new(o, "action", json_str(r->action));
+		json_object_set_new(o, "status", json_str(r->status));
+		json_object_set_new(o, "remote_mta", json_str(r->remote_mta));
+		json_object_set_new(o, "diagnostic_code", json_str(r->diagnostic));
+		json_object_set_new(o, "cause", json_str(cause_name(r->cause)));
+		json_object_set_new(o, "confidence", r->cause != CAUSE_NONE ?
+		    json_string(confidence_name(r->confidence)) : json_null());
+		json_object_set_new(o, "primary", json_boolean(i == c->primary));
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 json_t *
@@ -843,5 +1164,7 @@ bounce_class_json(const struct bounce_class *c)
 		json_array_append_new(matched, json_str(c->matched[i]));
 	json_object_set_new(o, "matched", matched);
 	json_object_set_new(o, "reply", json_str(c->reply));
+	json_object_set_new(o, "reporting_mta", json_str(c->reporting_mta));
+	json_object_set_new(o, "recipients", rcpts_json(c));
 	return o;
 }

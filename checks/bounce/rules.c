@@ -2,6 +2,7 @@
 #include "checks/bounce/rules.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,12 +48,15 @@ bounce_rules_free(struct bounce_rules *r)
 		pattern_release(&r->lists[i]);
 	for (i = 0; i < r->nhosts; i++)
 		pattern_release(&r->hosts[i]);
+	for (i = 0; i < r->nproviders; i++)
+		pattern_release(&r->providers[i]);
 	for (i = 0; i < r->ndomain_lists; i++)
 		free(r->domain_lists[i]);
 	free(r->codes);
 	free(r->phrases);
 	free(r->lists);
 	free(r->hosts);
+	free(r->providers);
 	free(r->domain_lists);
 	free(r);
 }
@@ -146,6 +150,35 @@ parse_cause(const struct conf_section *sec, enum cause_code *out, struct error *
 	return 0;
 }
 
+/* The index of provider name among those defined so far, or -1. */
+static int
+find_provider(const struct bounce_rules *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nproviders; i++)
+		if (strcmp(r->providers[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The provider a section is scoped to (name, or its "provider" key) into *out; -1 if it is unknown. */
+static int
+parse_provider(const struct bounce_rules *r, const struct conf_section *sec, const char *name,
+    int *out, struct error *err)
+{
+	if (name == NULL)
+		name = conf_section_get(sec, "provider");
+	*out = -1;
+	if (name == NULL)
+		return 0;
+	if ((*out = find_provider(r, name)) < 0)
+		return conf_error(sec, NULL, err,
+		    "provider '%s' is not defined above: add a [bounce \"provider %s\"] section",
+		    name, name);
+	return 0;
+}
+
 static int
 compile_matches(const struct conf_section *sec, struct bounce_pattern_rule *p, bool need_group,
     struct error *err)
@@ -191,12 +224,14 @@ pattern_slot(struct bounce_pattern_rule **tab, size_t *n, const char *label)
 		if (strcmp((*tab)[i].label, label) == 0) {
 			pattern_release(&(*tab)[i]);
 			(*tab)[i].label = xstrdup(label);
+			(*tab)[i].provider = -1;
 			return &(*tab)[i];
 		}
 	}
 	*tab = xrealloc(*tab, (*n + 1) * sizeof(**tab));
 	memset(&(*tab)[*n], 0, sizeof(**tab));
 	(*tab)[*n].label = xstrdup(label);
+	(*tab)[*n].provider = -1;
 	return &(*tab)[(*n)++];
 }
 
@@ -206,14 +241,24 @@ load_code(struct bounce_rules *r, const struct conf_section *sec, const char *sp
 {
 	static const char *const keys[] = { "meaning", "cause", "strength", NULL };
 	struct bounce_code_rule c;
+	const char *sp = strchr(spec, ' ');
+	char code[24];
 	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	if (conf_section_check_keys(sec, keys, err) < 0)
 		return -1;
-	if (parse_code_label(spec, &c) < 0)
+	if (sp != NULL && (size_t)(sp - spec) >= sizeof(code))
+		return conf_error(sec, NULL, err, "'%s' is not a code", spec);
+	snprintf(code, sizeof(code), "%.*s", sp != NULL ? (int)(sp - spec) : (int)strlen(spec),
+	    spec);
+	if (strlen(spec) >= sizeof(code) && sp == NULL)
+		return conf_error(sec, NULL, err, "'%s' is not a code", spec);
+	if (parse_code_label(code, &c) < 0)
 		return conf_error(sec, NULL, err,
-		    "'%s' is not a code: use X.S.D, 5.S.D, X.S.D1-D2 or a reply code NNN", spec);
+		    "'%s' is not a code: use X.S.D, 5.S.D, X.S.D1-D2 or a reply code NNN", code);
+	if (parse_provider(r, sec, sp != NULL ? sp + 1 : NULL, &c.provider, err) < 0)
+		return -1;
 	c.strength = BOUNCE_STRONG;
 	if (parse_cause(sec, &c.cause, err) < 0 || parse_strength(sec, &c.strength, err) < 0)
 		return -1;
@@ -236,7 +281,8 @@ static int
 load_pattern(struct bounce_rules *r, const struct conf_section *sec, const char *kind,
     struct error *err)
 {
-	static const char *const phrase_keys[] = { "cause", "strength", "match", NULL };
+	static const char *const phrase_keys[] = { "cause", "strength", "match", "provider",
+		NULL };
 	static const char *const list_keys[] = { "name", "kind", "match", NULL };
 	static const char *const host_keys[] = { "match", NULL };
 	struct bounce_pattern_rule *p;
@@ -248,7 +294,8 @@ load_pattern(struct bounce_rules *r, const struct conf_section *sec, const char 
 		p = pattern_slot(&r->phrases, &r->nphrases, sec->label);
 		p->strength = BOUNCE_STRONG;
 		if (parse_cause(sec, &p->cause, err) < 0 ||
-		    parse_strength(sec, &p->strength, err) < 0)
+		    parse_strength(sec, &p->strength, err) < 0 ||
+		    parse_provider(r, sec, NULL, &p->provider, err) < 0)
 			return -1;
 		if (p->cause == CAUSE_NONE)
 			return conf_error(sec, NULL, err, "[bounce \"%s\"] needs a cause",
@@ -277,8 +324,20 @@ load_pattern(struct bounce_rules *r, const struct conf_section *sec, const char 
 		p = pattern_slot(&r->hosts, &r->nhosts, sec->label);
 		return compile_matches(sec, p, true, err);
 	}
+	if (strcmp(kind, "provider") == 0) {
+		if (conf_section_check_keys(sec, host_keys, err) < 0)
+			return -1;
+		if (find_provider(r, sec->label + strlen("provider ")) < 0 &&
+		    r->nproviders == BOUNCE_MAX_PROVIDERS)
+			return conf_error(sec, NULL, err, "more than %d providers",
+			    BOUNCE_MAX_PROVIDERS);
+		p = pattern_slot(&r->providers, &r->nproviders, sec->label);
+		p->name = xstrdup(sec->label + strlen("provider "));
+		return compile_matches(sec, p, false, err);
+	}
 	return conf_error(sec, NULL, err,
-	    "[bounce \"%s\"]: the label starts with code, phrase, list or host", sec->label);
+	    "[bounce \"%s\"]: the label starts with code, phrase, list, host or provider",
+	    sec->label);
 }
 
 int
@@ -308,8 +367,8 @@ bounce_rules_load(struct bounce_rules *r, const struct conf *conf, struct error 
 		klen = sp != NULL ? (size_t)(sp - sec->label) : strlen(sec->label);
 		if (sp == NULL || klen >= sizeof(kind) || sp[1] == '\0')
 			return conf_error(sec, NULL, err,
-			    "[bounce \"%s\"]: a label is 'code SPEC', 'phrase NAME', 'list NAME' "
-			    "or 'host NAME'", sec->label);
+			    "[bounce \"%s\"]: a label is 'code SPEC [PROVIDER]', 'phrase NAME', "
+			    "'list NAME', 'host NAME' or 'provider NAME'", sec->label);
 		memcpy(kind, sec->label, klen);
 		kind[klen] = '\0';
 		if (strcmp(kind, "code") == 0) {
@@ -326,5 +385,6 @@ void
 bounce_rules_describe(const struct bounce_rules *r, struct strbuf *out)
 {
 	strbuf_addf(out, "  %zu status codes, %zu phrase rules, %zu list patterns, "
-	    "%zu host patterns\n", r->ncodes, r->nphrases, r->nlists, r->nhosts);
+	    "%zu host patterns, %zu providers\n", r->ncodes, r->nphrases, r->nlists, r->nhosts,
+	    r->nproviders);
 }

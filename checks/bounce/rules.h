@@ -38,14 +38,16 @@ struct bounce_code_rule {
 	char *meaning;			/* NULL when the section has none */
 	enum cause_code cause;		/* CAUSE_NONE: the code only has a meaning */
 	enum bounce_strength strength;
+	int provider;			/* index in providers whose meaning this is; -1: anyone's */
 };
 
-/* A [bounce "phrase ..."], [bounce "list ..."] or [bounce "host ..."] section. */
+/* A [bounce "phrase ..."], [bounce "list ..."], [bounce "host ..."] or [bounce "provider ..."] section. */
 struct bounce_pattern_rule {
 	char *label;			/* "phrase user_unknown" */
 	enum cause_code cause;		/* phrases */
 	enum bounce_strength strength;	/* phrases */
-	char *name;			/* lists: the fixed zone, or NULL */
+	int provider;			/* phrases: index in providers it is scoped to; -1: none */
+	char *name;			/* lists: the fixed zone, or NULL; providers: NAME */
 	enum bounce_list_kind kind;	/* lists */
 	regex_t *res;			/* POSIX ERE, case ignored; at least one */
 	size_t nres;
@@ -71,6 +73,14 @@ struct bounce_pattern_rule {
  *   [bounce "host NAME"]       match = ERE whose last matching (group) is the
  *                              host that rejected; the first section that
  *                              matches wins
+ *   [bounce "provider NAME"]   match = ERE (repeatable): the text comes from
+ *                              this receiver (its host names, its wording);
+ *                              several providers may match one text
+ *   [bounce "code SPEC NAME"]  a code as above with the meaning provider NAME
+ *                              gives it: used only when NAME matched, and
+ *                              then before the unscoped rule for the code
+ *   phrase ... provider = NAME the phrase counts only when NAME matched
+ * A provider must be defined above the sections that name it.
  * Read-only once loaded: the classifier shares one set between threads.
  */
 struct bounce_rules {
@@ -82,9 +92,14 @@ struct bounce_rules {
 	size_t nlists;
 	struct bounce_pattern_rule *hosts;
 	size_t nhosts;
+	struct bounce_pattern_rule *providers;
+	size_t nproviders;
 	char **domain_lists;		/* lower case suffixes */
 	size_t ndomain_lists;
 };
+
+/* Providers one set of rules may define. */
+#define BOUNCE_MAX_PROVIDERS	64
 
 /* Empty rules: only the structure of the codes is known. NULL never. */
 struct bounce_rules *bounce_rules_new(void);
