@@ -44,11 +44,18 @@ struct acc {
 	size_t nlow;		/* distinct low-confidence signals */
 };
 
+/* The receivers' replies of one target: the bounce's, the SMTP probe's. */
+#define MAX_REPLIES	4
+
 struct build {
 	struct acc *acc;	/* grows: never keep a pointer into it across acc_get() */
 	size_t n;
 	const struct target *t;
 	const struct verdict_rules *rules;	/* may be NULL */
+	const struct finding *replies[MAX_REPLIES];
+	const char *reply_checks[MAX_REPLIES];
+	size_t nreplies;
+	const char *reply_check;	/* the check of the reply being combined */
 };
 
 const char *
@@ -587,12 +594,34 @@ is_bounce(const struct report *rep)
 	return strcmp(report_name(rep), "bounce") == 0;
 }
 
-/* The rule of finding f of check: its own, else for a failure its check's default; NULL: none. */
+/* The SMTP probe's answer: a receiver's reply, read as a pasted bounce is (see verdict.h). */
+static bool
+is_probe_reply(const char *check, const struct finding *f)
+{
+	return strcmp(check, "smtp") == 0 && (strcmp(f->code, "probe_rejected") == 0 ||
+	    strcmp(f->code, "probe_deferred") == 0);
+}
+
+/* A receiver's reply: the bounce's classification or the probe's answer. */
+static bool
+is_reply(const struct report *rep, const struct finding *f)
+{
+	return (is_bounce(rep) && strcmp(f->code, "bounce_classified") == 0) ||
+	    is_probe_reply(report_name(rep), f);
+}
+
+/*
+ * The rule of finding f of check: its own, else (the probe's answer) the
+ * bounce's for the same cause, else for a failure its check's default;
+ * NULL: none.
+ */
 static const struct verdict_rule *
 rule_for(const struct verdict_rules *rules, const char *check, const struct finding *f)
 {
 	const struct verdict_rule *r = find_rule(rules, check, f->code, data_cause(f->data));
 
+	if (r == NULL && is_probe_reply(check, f))
+		r = find_rule(rules, "bounce", "bounce_classified", data_cause(f->data));
 	if (r == NULL && f->severity == SEV_FAIL)
 		r = find_default(rules, check);
 	return r;
@@ -629,7 +658,7 @@ add_finding(struct build *b, const struct report *rep, const struct finding *f, 
 	json_array_append_new(a->c.evidence, ev);
 	acc_offer(a, conf, rule_summary(rule, f->message, f->data, b->t),
 	    rule_remedy(rule, f->data, b->t));
-	if (is_bounce(rep))
+	if (is_bounce(rep) || is_probe_reply(check, f))
 		a->from_bounce = true;
 	else
 		a->from_live = true;
@@ -806,7 +835,7 @@ confirm_listing(struct build *b, const char *named, const json_t *entry,
 	free(msg);
 }
 
-/* Adds a note to the bounce's evidence item of cause (if the verdict has that cause). */
+/* Adds a note to the evidence item of the reply being combined for cause (if the verdict has that cause). */
 static void
 note_bounce(struct build *b, enum cause_code cause, const char *note)
 {
@@ -818,7 +847,7 @@ note_bounce(struct build *b, enum cause_code cause, const char *note)
 		const json_t *old;
 		char *joined;
 
-		if (strcmp(json_string_value(json_object_get(ev, "check")), "bounce") != 0)
+		if (strcmp(json_string_value(json_object_get(ev, "check")), b->reply_check) != 0)
 			continue;
 		old = json_object_get(ev, "note");
 		if (json_is_string(old)) {
@@ -1035,13 +1064,12 @@ error_ignored(const struct verdict_rules *rules, const char *check)
 
 /*
  * Every warn and fail finding of the reports into b, and into errored the
- * checks that could not finish (with why). The bounce's classification
- * finding, or NULL.
+ * checks that could not finish (with why); the receivers' replies into
+ * b->replies.
  */
-static const struct finding *
+static void
 gather(struct build *b, struct report *const *reports, size_t n, struct strbuf *errored)
 {
-	const struct finding *bf = NULL;
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
@@ -1065,11 +1093,12 @@ gather(struct build *b, struct report *const *reports, size_t n, struct strbuf *
 			/* an error is the lack of an answer, never evidence of a cause */
 			if (f->severity == SEV_FAIL || f->severity == SEV_WARN)
 				add_finding(b, rep, f, err);
-			if (is_bounce(rep) && strcmp(f->code, "bounce_classified") == 0)
-				bf = f;
+			if (is_reply(rep, f) && b->nreplies < MAX_REPLIES) {
+				b->reply_checks[b->nreplies] = report_name(rep);
+				b->replies[b->nreplies++] = f;
+			}
 		}
 	}
-	return bf;
 }
 
 /* The final confidences: agreement raises, weak signals add up. True if a cause is high. */
@@ -1100,7 +1129,6 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
     const struct target *t, struct report *const *reports, size_t nreports)
 {
 	static const struct target none;
-	const struct finding *bf;
 	struct strbuf errored;
 	struct build b;
 	bool high;
@@ -1111,9 +1139,11 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 	b.t = t != NULL ? t : &none;
 	b.rules = rules;
 	strbuf_init(&errored);
-	if ((bf = gather(&b, reports, nreports, &errored)) != NULL) {
-		combine_lists(&b, reports, nreports, bf);
-		combine_recipient(&b, reports, nreports, bf);
+	gather(&b, reports, nreports, &errored);
+	for (i = 0; i < b.nreplies; i++) {
+		b.reply_check = b.reply_checks[i];
+		combine_lists(&b, reports, nreports, b.replies[i]);
+		combine_recipient(&b, reports, nreports, b.replies[i]);
 	}
 	high = settle(&b);
 	rank(&b);

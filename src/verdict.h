@@ -84,6 +84,11 @@ const char *verdict_status_name(enum verdict_status st);
  *                                   words replace the bounce's, the confidence
  *                                   is the most it keeps, the cause stays
  *                                   the bounce's; field: {lists}
+ * The answer of the SMTP probe (smtp/probe_rejected, smtp/probe_deferred,
+ * whose data is the bounce classifier's) is a receiver's reply too: without
+ * rules of its own it takes the bounce's (bounce/bounce_classified/CAUSE),
+ * counts as the receiver's words, and is checked against the live lists
+ * and the recipient check as the bounce is.
  * A later section with the same label replaces an earlier one, so a local
  * file sorted after the shipped ones overrides them.
  */
@@ -101,8 +106,9 @@ size_t verdict_rules_count(const struct verdict_rules *rules);
  * its own words, and no warning is a cause). Error findings never make a
  * cause; a check that errored lowers the confidence of its own findings
  * and, without a high cause, makes the verdict inconclusive. The bounce
- * check's classification is combined with the dnsbl/dbl lists and the
- * recipient check. Cannot fail; release v with verdict_release().
+ * check's classification and the SMTP probe's answer are combined with the
+ * dnsbl/dbl lists and the recipient check. Cannot fail; release v with
+ * verdict_release().
  */
 void verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
     const struct target *t, struct report *const *reports, size_t nreports);
