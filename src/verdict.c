@@ -835,7 +835,7 @@ confirm_listing(struct build *b, const char *named, const json_t *entry,
 	free(msg);
 }
 
-/* Adds a note to the evidence item of the reply being combined for cause (if the verdict has that cause). */
+/* Adds a note to the evidence of the reply being combined, for cause (if the verdict has it). */
 static void
 note_bounce(struct build *b, enum cause_code cause, const char *note)
 {

@@ -288,3 +288,24 @@ test_temp_file(const void *data, size_t len)
 	close(fd);
 	return path;
 }
+
+char *
+test_config_dir(const char *text)
+{
+	char *dir = xasprintf("%s/conf-XXXXXX", test_env("WHY550_TMP")), *src, *cmd, *path;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	src = test_path("checks.d");
+	cmd = xasprintf("cp '%s'/*.conf '%s'/", src, dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	path = xasprintf("%s/zz-test.conf", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+	free(path);
+	free(cmd);
+	free(src);
+	return dir;
+}

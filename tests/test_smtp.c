@@ -706,23 +706,10 @@ Test(smtp, bad_configuration_names_file_and_line)
 static char *
 config_dir(const struct server *s)
 {
-	char *dir = xasprintf("%s/smtp-conf-XXXXXX", test_env("WHY550_TMP")), *cmd, *src;
-	FILE *f;
-	char *path;
+	char *text = xasprintf("[smtp]\nport = %d\nconnect_timeout = 1\nbanner_timeout = 1\n"
+	    "command_timeout = 1\n", s->port), *dir = test_config_dir(text);
 
-	cr_assert_not_null(mkdtemp(dir));
-	src = test_path("checks.d");
-	cmd = xasprintf("cp %s/*.conf %s/", src, dir);
-	cr_assert_eq(system(cmd), 0);
-	path = xasprintf("%s/zz-test.conf", dir);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "[smtp]\nport = %d\nconnect_timeout = 1\nbanner_timeout = 1\n"
-	    "command_timeout = 1\n", s->port);
-	fclose(f);
-	free(path);
-	free(cmd);
-	free(src);
+	free(text);
 	return dir;
 }
 

@@ -75,33 +75,12 @@ netns(void)
 	return ns;
 }
 
-/* A checks.d of the shipped files and short connection times, for the port 25 case. */
-static char *
-config_dir(void)
-{
-	char *dir = xasprintf("%s/pf-conf-XXXXXX", test_env("WHY550_TMP")), *src, *cmd, *path;
-	FILE *f;
-
-	cr_assert_not_null(mkdtemp(dir));
-	src = test_path("checks.d");
-	cmd = xasprintf("cp %s/*.conf %s/", src, dir);
-	cr_assert_eq(system(cmd), 0);
-	path = xasprintf("%s/zz-test.conf", dir);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs("[smtp]\nconnect_timeout = 1\ncontrol_timeout = 1\n", f);
-	fclose(f);
-	free(path);
-	free(cmd);
-	free(src);
-	return dir;
-}
-
 /* why550 inside the namespace, its resolver the NSD there, the probe from source (also --ip). */
 static json_t *
 probe(struct test_proc *p, const char *source, const char *from, const char *to)
 {
-	char *dir = config_dir();
+	/* short connection times, for the port 25 case */
+	char *dir = test_config_dir("[smtp]\nconnect_timeout = 1\ncontrol_timeout = 1\n");
 	const char *argv[] = { "/usr/sbin/ip", "netns", "exec", netns(), test_env("WHY550_BIN"),
 	    "--config-dir", dir, "--resolver", "127.0.0.1:53", "--probe", "--probe-source", source,
 	    "--ip", source, "--helo", "mail.example.test", "--from", from, "--to", to,

@@ -42,46 +42,51 @@ enum req_id {
 	REQ_DATE, REQ_MESSAGE_ID, REQ_UNSUB_HTTPS, REQ_UNSUB_POST, REQ_UNSUB_SIGNED, REQ_COUNT,
 };
 
+#define BOTH	"Gmail and Yahoo"
+#define BULK	"bulk senders"
+#define ALL	"all senders"
+#define LISTS	"bulk marketing and subscribed mail"
+
 static const struct requirement reqs[REQ_COUNT] = {
-	[REQ_SPF] = { "spf", "Gmail and Yahoo", "bulk senders", "SPF passes for the envelope sender's domain",
+	[REQ_SPF] = { "spf", BOTH, BULK, "SPF passes for the envelope sender's domain",
 	    GMAIL " (SPF and DKIM); " YAHOO " (implement SPF and DKIM)", "spf_not_passing",
 	    SEV_FAIL, "--ip and --from" },
-	[REQ_DKIM] = { "dkim", "Gmail and Yahoo", "bulk senders", "the message carries a DKIM signature that verifies",
+	[REQ_DKIM] = { "dkim", BOTH, BULK, "the message carries a DKIM signature that verifies",
 	    GMAIL " (SPF and DKIM); " YAHOO " (implement SPF and DKIM)", "dkim_not_passing",
 	    SEV_FAIL, "a signed --message" },
-	[REQ_DMARC_RECORD] = { "dmarc_record", "Gmail and Yahoo", "bulk senders",
+	[REQ_DMARC_RECORD] = { "dmarc_record", BOTH, BULK,
 	    "the From domain publishes a DMARC record (p=none is enough)",
 	    GMAIL " (DMARC, policy none or stronger); " YAHOO " (a valid DMARC policy)",
 	    "dmarc_missing", SEV_FAIL, "--message with a From: field" },
-	[REQ_DMARC_ALIGNED] = { "dmarc_aligned", "Gmail and Yahoo", "bulk senders",
+	[REQ_DMARC_ALIGNED] = { "dmarc_aligned", BOTH, BULK,
 	    "DMARC passes: SPF or DKIM passes with a domain aligned with the From domain",
 	    GMAIL " (From domain aligned with SPF or DKIM); " YAHOO " (DMARC must pass)",
 	    "dmarc_not_aligned", SEV_FAIL, "--ip, --from and a signed --message" },
-	[REQ_PTR] = { "ptr", "Gmail and Yahoo", "all senders",
+	[REQ_PTR] = { "ptr", BOTH, ALL,
 	    "the sending IP has a PTR whose name resolves back to it (forward-confirmed)",
 	    GMAIL " (valid forward and reverse DNS); " YAHOO " (valid reverse DNS)",
 	    "ptr_not_confirmed", SEV_FAIL, "--ip" },
-	[REQ_TLS] = { "tls", "Gmail", "all senders", "mail travels to the receiver over TLS",
+	[REQ_TLS] = { "tls", "Gmail", ALL, "mail travels to the receiver over TLS",
 	    GMAIL " (a TLS connection for transmitting email)", "tls_unavailable", SEV_WARN,
 	    "--probe (and --to at the receiver)" },
-	[REQ_FROM] = { "rfc5322_from", "Gmail and Yahoo", "all senders", "exactly one From: field (RFC 5322 3.6)",
+	[REQ_FROM] = { "rfc5322_from", BOTH, ALL, "exactly one From: field (RFC 5322 3.6)",
 	    GMAIL " (format messages according to RFC 5322); " YAHOO " (RFC 5322)",
 	    "from_not_single", SEV_FAIL, NULL },
-	[REQ_DATE] = { "rfc5322_date", "Gmail and Yahoo", "all senders", "exactly one Date: field (RFC 5322 3.6)",
+	[REQ_DATE] = { "rfc5322_date", BOTH, ALL, "exactly one Date: field (RFC 5322 3.6)",
 	    GMAIL " (RFC 5322); " YAHOO " (RFC 5322)", "date_not_single", SEV_FAIL, NULL },
-	[REQ_MESSAGE_ID] = { "rfc5322_message_id", "Gmail and Yahoo", "all senders",
+	[REQ_MESSAGE_ID] = { "rfc5322_message_id", BOTH, ALL,
 	    "exactly one Message-ID: field (RFC 5322 3.6.4)",
 	    GMAIL " (RFC 5322, a Message-ID header); " YAHOO " (RFC 5322)",
 	    "message_id_not_single", SEV_FAIL, NULL },
-	[REQ_UNSUB_HTTPS] = { "unsubscribe_https", "Gmail and Yahoo", "bulk marketing and subscribed mail",
+	[REQ_UNSUB_HTTPS] = { "unsubscribe_https", BOTH, LISTS,
 	    "List-Unsubscribe offers an https: URI (RFC 2369, RFC 8058 3.1)",
 	    GMAIL " (one-click unsubscribe); " YAHOO " (one-click unsubscribe, RFC 8058)",
 	    "unsubscribe_missing", SEV_FAIL, NULL },
-	[REQ_UNSUB_POST] = { "unsubscribe_one_click", "Gmail and Yahoo", "bulk marketing and subscribed mail",
+	[REQ_UNSUB_POST] = { "unsubscribe_one_click", BOTH, LISTS,
 	    "List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058 3.1)",
 	    GMAIL " (one-click unsubscribe); " YAHOO " (one-click unsubscribe, RFC 8058)",
 	    "unsubscribe_post_missing", SEV_FAIL, NULL },
-	[REQ_UNSUB_SIGNED] = { "unsubscribe_signed", "Gmail and Yahoo", "bulk marketing and subscribed mail",
+	[REQ_UNSUB_SIGNED] = { "unsubscribe_signed", BOTH, LISTS,
 	    "a DKIM signature that verifies covers List-Unsubscribe and List-Unsubscribe-Post "
 	    "(RFC 8058 4)", GMAIL " (one-click unsubscribe); " YAHOO " (RFC 8058)",
 	    "unsubscribe_not_signed", SEV_FAIL, "a signed --message" },
@@ -167,7 +172,7 @@ jstr(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* A result string of a peer: met on "pass", not checked on a lookup failure or none, else failed. */
+/* A result string of a peer: met on "pass", not checked on a lookup failure, else failed. */
 static void
 record_result(struct eval *e, enum req_id id, const char *result, const char *what)
 {

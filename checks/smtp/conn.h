@@ -28,7 +28,10 @@ enum smtp_io {
 	SMTP_IO_ERROR,		/* another local socket error */
 };
 
-/* "ok", "timeout", "refused", "unreachable", "reset", "closed", "malformed", "tls_failed", "source_unusable", "error". */
+/*
+ * "ok", "timeout", "refused", "unreachable", "reset", "closed", "malformed",
+ * "tls_failed", "source_unusable", "error".
+ */
 const char *smtp_io_name(enum smtp_io io);
 
 /* An address to connect to, or to connect from. */

@@ -88,7 +88,7 @@ check_partial(const char *line, size_t n, char *why, size_t whylen)
 	return 0;
 }
 
-/* RFC 3463 2: class "." subject "." detail, subject and detail 1 to 3 digits; then SP or the end. */
+/* RFC 3463 2: class "." subject "." detail, subject and detail of 1 to 3 digits; then SP or end. */
 static void
 find_enhanced(const char *text, size_t n, int code, char *out, size_t outlen)
 {

@@ -137,7 +137,7 @@ exchange(struct dialogue *d, enum smtp_stage stage, const char *command, int ms)
 	return smtp_reply_class(&e->reply);
 }
 
-/* The session ends on the reply of class cls at stage: rejected (5xx), deferred (4xx) or failed (3xx). */
+/* The session ends on a reply of class cls: rejected (5xx), deferred (4xx), failed (3xx). */
 static void
 end_on_reply(struct smtp_session *s, enum smtp_stage stage, int cls)
 {

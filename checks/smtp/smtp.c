@@ -138,7 +138,10 @@ add_control_port(struct smtp_conf *c, const struct conf_section *sec,
 	return 0;
 }
 
-/* The lists of a section: control ports and hosts (a section that names any replaces the earlier lists), the source. */
+/*
+ * The lists of a section (a section that names control ports or hosts
+ * replaces the earlier list), and the source.
+ */
 static int
 read_lists(struct smtp_conf *c, const struct conf_section *sec, struct error *err)
 {
@@ -283,7 +286,7 @@ struct run {
 	struct smtp_probe probe;
 };
 
-/* RFC 5321 4.5.3.1.3: a path is at most 256 octets; CR, LF and controls would end the command early. */
+/* RFC 5321 4.5.3.1.3: a path is at most 256 octets; CR, LF and controls would cut the command. */
 static bool
 sendable(const char *path)
 {
@@ -413,7 +416,7 @@ add_host(struct run *r, const char *name, int pref, const struct dns_result *a,
 	h->naddrs = r->naddrs - start;
 }
 
-/* The recipient domain has no mail server to ask: the recipient check says why, and so does this. */
+/* No mail server to ask: the recipient check says why, and so does this. */
 static void
 report_no_server(struct run *r, const char *why)
 {
@@ -525,7 +528,7 @@ helo_name(const struct smtp_addr *local, void *arg)
 	return xstrdup(r->helo_name);
 }
 
-/* A reply folded onto one line for a message: controls as spaces, at most EXCERPT bytes, whole characters. */
+/* A reply on one line for a message: controls as spaces, at most EXCERPT bytes. */
 static void
 fold(const struct smtp_reply *rep, char *out, size_t outlen)
 {
