@@ -558,8 +558,11 @@ Test(smtp, probe_from_another_address_than_ip_says_so_and_weakens_ip_causes)
 	cr_expect_eq(d->severity, SEV_WARN);
 	cr_expect(strstr(d->message, "127.0.0.1") != NULL && strstr(d->message, "203.0.113.7"),
 	    "%s", d->message);
+	cr_expect_str_eq(report_finding(rep, 0)->code, "source_differs",
+	    "first, so that the check's line in the text report says it");
 	r = report_find(rep, "probe_rejected");
 	cr_expect_str_eq(jstr(r->data, "confidence"), "low", "judged on the probe's address");
+	cr_expect(strstr(r->message, "not from --ip 203.0.113.7") != NULL, "%s", r->message);
 	cr_expect(json_is_true(json_object_get(report_data_const(rep), "source_differs")));
 	report_free(rep);
 	/* a recipient that does not exist does not depend on who asks */

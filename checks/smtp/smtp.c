@@ -684,33 +684,37 @@ report_answer(struct run *r, const struct smtp_session *s, bool differs)
 {
 	const struct smtp_exchange *e = smtp_session_final(s);
 	struct bounce_class cls;
-	char quoted[EXCERPT + 8];
+	char quoted[EXCERPT + 8], asked[INET6_ADDRSTRLEN * 2 + 40] = "";
 	json_t *data;
 
 	fold(&e->reply, quoted, sizeof(quoted));
+	if (differs)
+		snprintf(asked, sizeof(asked), " (asked from %s, not from --ip %s)", s->local.text,
+		    r->t->ip);
 	if (s->outcome == SMTP_OUT_ACCEPTED) {
 		report_add(r->rep, "rcpt_accepted", SEV_INFO,
 		    json_pack("{s:o,s:s,s:i,s:o}", "host", json_str(s->host), "address",
 		    s->addr.text, "code", e->reply.code, "reply", json_text(e->reply.raw,
 		    e->reply.rawlen)),
-		    "%s (%s) accepted RCPT TO:<%s> after MAIL FROM:<%s>: \"%s\"", s->host,
-		    s->addr.text, r->rcpt_to, r->mail_from, quoted);
+		    "%s (%s) accepted RCPT TO:<%s> after MAIL FROM:<%s>%s: \"%s\"", s->host,
+		    s->addr.text, r->rcpt_to, r->mail_from, asked, quoted);
 		return;
 	}
 	data = answer_data(r, s, &cls, differs);
 	if (s->outcome == SMTP_OUT_DEFERRED) {
 		json_object_set_new(data, "retry", json_string(retry_hint(&cls, s->got_421)));
 		report_add(r->rep, "probe_deferred", SEV_WARN, data,
-		    "%s (%s) answered %s with \"%s\": a temporary refusal (%s); %s", s->host,
-		    s->addr.text, stage_words(s->stage), quoted, cause_name(cls.cause) != NULL ?
-		    cause_name(cls.cause) : "no reason given", retry_hint(&cls, s->got_421));
+		    "%s (%s) answered %s with \"%s\"%s: a temporary refusal (%s); %s", s->host,
+		    s->addr.text, stage_words(s->stage), quoted, asked,
+		    cause_name(cls.cause) != NULL ? cause_name(cls.cause) : "no reason given",
+		    retry_hint(&cls, s->got_421));
 	} else {
 		report_add(r->rep, "probe_rejected", SEV_FAIL, data,
-		    "%s (%s) %s \"%s\": %s (%s confidence)", s->host, s->addr.text,
+		    "%s (%s) %s \"%s\"%s: %s (%s confidence)", s->host, s->addr.text,
 		    s->stage == SMTP_STAGE_BANNER ? "greeted the probe with" :
 		    s->stage == SMTP_STAGE_RCPT ? "refused RCPT TO with" :
 		    s->stage == SMTP_STAGE_MAIL ? "refused MAIL FROM with" : "refused EHLO with",
-		    quoted, cause_name(cls.cause), confidence_name(differs &&
+		    quoted, asked, cause_name(cls.cause), confidence_name(differs &&
 		    about_client(cls.cause) ? CONF_LOW : cls.confidence));
 	}
 	bounce_class_release(&cls);
@@ -850,6 +854,12 @@ report_probe(struct run *r)
 	json_object_set_new(data, "source_differs", r->t->ip == NULL || src == NULL ?
 	    json_null() : json_boolean(differs));
 	smtp_probe_json(&r->probe, data);
+	/* first, so that the check's line in the text report says it */
+	if (differs)
+		report_add(r->rep, "source_differs", SEV_WARN,
+		    json_pack("{s:s,s:s}", "source", src->text, "ip", r->t->ip),
+		    "the probe came from %s, not from --ip %s: the receiver may answer the real "
+		    "sender differently", src->text, r->t->ip);
 	if (answer != NULL && (r->probe.result == SMTP_RESULT_ACCEPTED ||
 	    r->probe.result == SMTP_RESULT_REJECTED || r->probe.result == SMTP_RESULT_DEFERRED ||
 	    r->probe.result == SMTP_RESULT_BLOCKED_AT_CONNECT))
@@ -862,11 +872,6 @@ report_probe(struct run *r)
 	else
 		report_failure(r, differs);
 	report_tls(r);
-	if (differs)
-		report_add(r->rep, "source_differs", SEV_WARN,
-		    json_pack("{s:s,s:s}", "source", src->text, "ip", r->t->ip),
-		    "the probe came from %s, not from --ip %s: the receiver may answer the real "
-		    "sender differently", src->text, r->t->ip);
 }
 
 /* The target's deadline, less a margin for the report. */
