@@ -637,6 +637,8 @@ Test(smtp, an_address_that_said_421_is_left_alone_for_its_backoff)
 	cr_expect_str_eq(jstr(skip, "reason"), "backoff_421");
 	cr_expect_gt(json_integer_value(json_object_get(skip, "retry_in_ms")), 50000);
 	cr_expect_str_eq(result_of(rep), "deferred");
+	cr_expect_eq(report_find(rep, "probe_paused")->severity, SEV_ERROR,
+	    "nobody was asked: no answer, so no honest verdict");
 	cr_expect_eq(log_count(&f.srv, "S 127.0.25.5 421"), 1, "one connection, not two");
 	report_free(rep);
 	fx_release(&f);

@@ -865,10 +865,13 @@ report_probe(struct run *r)
 	    r->probe.result == SMTP_RESULT_BLOCKED_AT_CONNECT))
 		report_answer(r, answer, differs);
 	else if (r->probe.result == SMTP_RESULT_DEFERRED)
-		report_add(r->rep, "probe_deferred", SEV_WARN,
-		    json_pack("{s:o,s:s}", "domain", json_str(r->domain), "cause", "rate_limited"),
-		    "every mail server of %s asked to be left alone (421) a short while ago; "
-		    "the probe waits before it asks again", r->domain);
+		/* nobody was asked: the answer to this target is not known */
+		report_add(r->rep, "probe_paused", SEV_ERROR,
+		    json_pack("{s:o,s:I}", "domain", json_str(r->domain), "retry_in_ms",
+		    (json_int_t)r->probe.skipped[0].left_ms),
+		    "every mail server of %s answered 421 to an earlier probe a short while ago: "
+		    "not asked again for %lld s (backoff_421)", r->domain,
+		    (long long)(r->probe.skipped[0].left_ms + 999) / 1000);
 	else
 		report_failure(r, differs);
 	report_tls(r);
