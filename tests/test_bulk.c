@@ -294,6 +294,8 @@ Test(bulk, authentication_and_ptr_come_from_the_other_checks)
 		  "PTR" },
 		{ "From domain without DMARC", good, "192.0.2.1", "news@mailer.test",
 		  "dmarc_record", "dmarc_missing", "no DMARC record" },
+		{ "signed and sent for another domain", good, "192.0.2.1", "news@mailer.test",
+		  "dmarc_aligned", "dmarc_not_aligned", "DMARC gives" },
 	};
 	size_t i;
 
@@ -301,6 +303,8 @@ Test(bulk, authentication_and_ptr_come_from_the_other_checks)
 	cases[3].m.from = "News <news@mailer.test>";
 	cases[3].m.domain = "mailer.test";
 	cases[3].m.selector = "sel2048";
+	cases[4].m.domain = "mailer.test";
+	cases[4].m.selector = "sel2048";
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		expect_failure(&cases[i]);
 }

@@ -754,3 +754,28 @@ Test(smtp, probe_is_opt_in_and_its_document_validates)
 	free(dir);
 	server_stop(&s);
 }
+
+Test(smtp, a_probe_source_that_is_not_an_address_of_this_machine_is_a_usage_error)
+{
+	static const struct {
+		const char *arg;
+		const char *says;
+	} cases[] = {
+		{ "mail.example.test", "is not an IPv4 or IPv6 address" },
+		{ "192.0.2.99", "cannot send from" },
+	};
+	struct test_proc p;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *args[] = { "--to", "alice@ok.smtp.test", "--probe-source", cases[i].arg,
+		    NULL };
+
+		test_why550(&p, "127.0.0.1:9", args);
+		cr_expect_eq(p.status, 64, "%s: exit %d", cases[i].arg, p.status);
+		cr_expect(strstr(p.err, "--probe-source") != NULL &&
+		    strstr(p.err, cases[i].says) != NULL, "%s: %s", cases[i].arg, p.err);
+		cr_expect_str_eq(p.out, "", "no document on bad input");
+		test_proc_release(&p);
+	}
+}
