@@ -1,11 +1,17 @@
-# why550: build, test, demo, sanitizer and fuzz targets.
+# why550: build, test, demo, sanitizer, fuzz, install and package targets.
 # The binary is build/why550; ./why550 is a link to it.
 
-PREFIX     ?= /usr/local
-SYSCONFDIR ?= $(PREFIX)/etc
-BINDIR     ?= $(PREFIX)/bin
-MANDIR     ?= $(PREFIX)/share/man
-DESTDIR    ?=
+# Where make install puts things (DESTDIR is prepended to each, and is not
+# compiled in). The binary reads SYSCONFDIR/why550/checks.d, and also
+# BINDIR/../etc/why550/checks.d, so a tree moved as a whole still works.
+PREFIX      ?= /usr/local
+SYSCONFDIR  ?= $(PREFIX)/etc
+BINDIR      ?= $(PREFIX)/bin
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR      ?= $(DATAROOTDIR)/man
+BASHCOMPDIR ?= $(DATAROOTDIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATAROOTDIR)/zsh/site-functions
+DESTDIR     ?=
 BUILD      ?= build
 VERSION    := 0.1.0
 
@@ -24,7 +30,8 @@ WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wcast-qual -Wwrite-strings -Wvla -Wpointer-arith -Werror
 CFLAGS     ?= -O2 -g
 SANFLAGS   ?=
-ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread -I. $(WARN) $(CFLAGS) $(SANFLAGS) \
+# CPPFLAGS and LDFLAGS as the environment gives them (dpkg-buildflags: hardening)
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -pthread -I. $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) \
               $(PKG_CFLAGS) -DWHY550_VERSION='"$(VERSION)"' \
               -DWHY550_SYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
 LIBS       := $(PKG_LIBS) -lspf2 -lpthread -lm
@@ -39,7 +46,7 @@ TOOL_SRC   := $(sort $(wildcard tests/tool_*.c))
 TOOL_BIN   := $(TOOL_SRC:tests/tool_%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(sort $(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps check test demo asan valgrind fuzz bench install clean
+.PHONY: all deps check test demo asan valgrind fuzz bench install uninstall deb clean FORCE
 
 all: $(BUILD)/why550 why550 $(TOOL_BIN)
 
@@ -48,7 +55,17 @@ why550: $(BUILD)/why550
 
 $(BUILD)/why550: $(BUILD)/src/main.o $(BUILD)/libwhy550.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# What is compiled in besides the code: the files that use it are rebuilt
+# when it changes (make install PREFIX=/opt/x after make), because the
+# stamp is rewritten only then.
+STAMP_TEXT := version=$(VERSION) sysconfdir=$(SYSCONFDIR)
+STAMPED    := $(shell grep -l -r -E 'WHY550_(VERSION|SYSCONFDIR)' --include='*.c' core dns checks output src 2>/dev/null)
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(STAMP_TEXT)' | cmp -s - $@ || echo '$(STAMP_TEXT)' > $@
+$(STAMPED:%.c=$(BUILD)/%.o): $(BUILD)/paths.stamp
 
 $(BUILD)/libwhy550.a: $(LIB_OBJ)
 	@rm -f $@
@@ -62,11 +79,11 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/support.o $(BUILD)/libwhy550.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/tool_%.o $(BUILD)/libwhy550.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 deps:
 	@sh tools/deps.sh
@@ -106,14 +123,38 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(BUILD)
 
+# The binary, checks.d, the man page and the shell completions, under
+# DESTDIR; a checks.d file already there is replaced (keep local changes
+# in files of their own, see checks.d/dnsbl.conf).
+CONF_FILES := $(notdir $(wildcard checks.d/*.conf))
+
 install: $(BUILD)/why550
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/why550/checks.d $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/why550/checks.d \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BUILD)/why550 $(DESTDIR)$(BINDIR)/why550
-	install -m 644 checks.d/*.conf $(DESTDIR)$(SYSCONFDIR)/why550/checks.d/
-	[ ! -f docs/why550.1 ] || install -m 644 docs/why550.1 $(DESTDIR)$(MANDIR)/man1/why550.1
+	install -m 644 $(addprefix checks.d/,$(CONF_FILES)) $(DESTDIR)$(SYSCONFDIR)/why550/checks.d/
+	install -m 644 docs/why550.1 $(DESTDIR)$(MANDIR)/man1/why550.1
+	install -m 644 tools/completion/why550.bash $(DESTDIR)$(BASHCOMPDIR)/why550
+	install -m 644 tools/completion/_why550 $(DESTDIR)$(ZSHCOMPDIR)/_why550
+
+# What install put there, with the same variables; folders only when empty.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/why550 $(DESTDIR)$(MANDIR)/man1/why550.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/why550 $(DESTDIR)$(ZSHCOMPDIR)/_why550 \
+	    $(addprefix $(DESTDIR)$(SYSCONFDIR)/why550/checks.d/,$(CONF_FILES))
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/why550/checks.d $(DESTDIR)$(SYSCONFDIR)/why550 2>/dev/null
+
+# The Debian package (debian/): built from a copy of the sources in a
+# temporary folder, so neither build/ nor an earlier build gets in; the
+# .deb lands in DEBDIR (default build/deb).
+DEBDIR ?= $(BUILD)/deb
+deb:
+	@sh tools/deb.sh "$(DEBDIR)"
 
 clean:
 	rm -rf build why550
+
+FORCE:
 
 .SECONDARY:
 

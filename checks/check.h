@@ -97,6 +97,8 @@ struct check_ops {
 	    struct report *rep);
 	/* Optional: prints its configuration for --list-checks (checks print nothing else). */
 	void (*describe)(const void *ctx, struct strbuf *out);
+	/* Optional: the same as a fresh JSON object, for --list-checks --format json. */
+	json_t *(*describe_json)(const void *ctx);
 	void (*free)(void *ctx);
 };
 
@@ -105,6 +107,15 @@ extern const struct check_ops *const check_registry[];
 extern const size_t check_registry_len;
 /* The check called name, or NULL. */
 const struct check_ops *check_find(const char *name);
+/* The inputs t holds, as enum check_need bits. */
+unsigned check_target_inputs(const struct target *t);
+/* The command-line option that gives one input ("--ip" for NEED_IP); NULL for no single input. */
+const char *check_need_option(unsigned need);
+/*
+ * The option of the first input that ops needs and t lacks, else of its
+ * wanted inputs when t has none of them; NULL when ops can run on t.
+ */
+const char *check_missing_input(const struct check_ops *ops, const struct target *t);
 
 /* Reports: what one check found for one target. */
 

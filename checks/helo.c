@@ -100,6 +100,7 @@ check_literal(const struct target *t, struct report *rep)
 static bool
 check_form(const struct target *t, struct report *rep)
 {
+	char why[256];
 	unsigned char addr[16];
 	int family;
 
@@ -124,6 +125,13 @@ check_form(const struct target *t, struct report *rep)
 		    json_pack("{s:o}", "helo", json_str(t->helo)),
 		    "the HELO '%s' is a bare word, not a fully-qualified domain name",
 		    t->helo);
+		return true;
+	}
+	/* RFC 5321 4.1.2, RFC 1123 2.1: letters, digits and hyphens in labels of 1-63 octets */
+	if (net_name_check(t->helo, false, why, sizeof(why)) < 0) {
+		report_add(rep, "helo_invalid_name", SEV_FAIL,
+		    json_pack("{s:o,s:s}", "helo", json_str(t->helo), "reason", why),
+		    "the HELO '%s' is not a domain name: %s", t->helo, why);
 		return true;
 	}
 	return false;

@@ -43,3 +43,63 @@ check_find(const char *name)
 			return check_registry[i];
 	return NULL;
 }
+
+/* The inputs in the order the runner names a missing one. */
+static const struct {
+	unsigned need;
+	const char *option;
+} inputs[] = {
+	{ NEED_IP, "--ip" },
+	{ NEED_HELO, "--helo" },
+	{ NEED_MAIL_FROM, "--from" },
+	{ NEED_RCPT_TO, "--to" },
+	{ NEED_MESSAGE, "--message" },
+	{ NEED_BOUNCE, "--bounce" },
+};
+
+unsigned
+check_target_inputs(const struct target *t)
+{
+	unsigned have = 0;
+
+	if (t->ip != NULL)
+		have |= NEED_IP;
+	if (t->helo != NULL)
+		have |= NEED_HELO;
+	if (t->mail_from != NULL)
+		have |= NEED_MAIL_FROM;
+	if (t->rcpt_to != NULL)
+		have |= NEED_RCPT_TO;
+	if (t->message != NULL)
+		have |= NEED_MESSAGE;
+	if (t->bounce != NULL)
+		have |= NEED_BOUNCE;
+	return have;
+}
+
+const char *
+check_need_option(unsigned need)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(inputs); i++)
+		if (inputs[i].need == need)
+			return inputs[i].option;
+	return NULL;
+}
+
+const char *
+check_missing_input(const struct check_ops *ops, const struct target *t)
+{
+	unsigned have = check_target_inputs(t);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(inputs); i++)
+		if ((ops->needs & inputs[i].need) && !(have & inputs[i].need))
+			return inputs[i].option;
+	if (ops->wants != 0 && (ops->wants & have) == 0)
+		for (i = 0; i < ARRAY_SIZE(inputs); i++)
+			if (ops->wants & inputs[i].need)
+				return inputs[i].option;
+	return NULL;
+}

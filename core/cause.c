@@ -24,6 +24,11 @@ static const char *const cause_names[CAUSE_END] = {
 	[CAUSE_RATE_LIMITED] = "rate_limited",
 	[CAUSE_GREYLISTED] = "greylisted",
 	[CAUSE_POLICY_OTHER] = "policy_other",
+	[CAUSE_SPF_LOOKUPS_NEAR_LIMIT] = "spf_lookups_near_limit",
+	[CAUSE_DKIM_KEY_WEAK] = "dkim_key_weak",
+	[CAUSE_RDNS_GENERIC] = "rdns_generic",
+	[CAUSE_RECORD_STYLE] = "record_style",
+	[CAUSE_DEFERRED] = "deferred",
 	[CAUSE_RECIPIENT_SERVER_DOWN] = "recipient_server_down",
 	[CAUSE_PORT25_BLOCKED] = "port25_blocked",
 	[CAUSE_CONNECTION_BLOCKED] = "connection_blocked",
@@ -52,6 +57,20 @@ cause_parse(const char *s, enum cause_code *out)
 		return -1;
 	*out = (enum cause_code)i;
 	return 0;
+}
+
+bool
+cause_is_advice(enum cause_code c)
+{
+	switch (c) {
+	case CAUSE_SPF_LOOKUPS_NEAR_LIMIT:
+	case CAUSE_DKIM_KEY_WEAK:
+	case CAUSE_RDNS_GENERIC:
+	case CAUSE_RECORD_STYLE:
+		return true;
+	default:
+		return false;
+	}
 }
 
 const char *

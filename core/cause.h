@@ -2,10 +2,13 @@
 #ifndef WHY550_CAUSE_H
 #define WHY550_CAUSE_H
 
+#include <stdbool.h>
+
 /*
- * The cause codes, in the order DESIGN.md lists them, then those the SMTP
- * probe adds (the receiver's server down, port 25 blocked on the way out,
- * a block at connection). CAUSE_NONE is no
+ * The cause codes: those of DESIGN.md in its order, then the advice codes
+ * and the temporary deferral, then those that only a receiver's own answer
+ * shows (its server down, port 25 blocked on the way out, a block at
+ * connection: the SMTP probe's). CAUSE_NONE is no
  * cause (a zeroed struct holds none); CAUSE_END is one past the last code
  * and no cause either, so
  *     for (c = CAUSE_NONE + 1; c < CAUSE_END; c++)
@@ -32,6 +35,18 @@ enum cause_code {
 	CAUSE_RATE_LIMITED,
 	CAUSE_GREYLISTED,
 	CAUSE_POLICY_OTHER,
+	/*
+	 * Advice: something works today but is close to a limit or is a form
+	 * receivers only tolerate. An advice code never borrows the code of
+	 * the failure it might lead to, and is at most of medium confidence.
+	 */
+	CAUSE_SPF_LOOKUPS_NEAR_LIMIT,	/* SPF passes, with little of its 10 lookups left */
+	CAUSE_DKIM_KEY_WEAK,		/* a valid DKIM key below the recommended size */
+	CAUSE_RDNS_GENERIC,		/* a PTR that exists but names an end-user address */
+	CAUSE_RECORD_STYLE,		/* a record or name in a form receivers tolerate */
+	/* a temporary (4xx) refusal that gives no reason: a retry may succeed */
+	CAUSE_DEFERRED,
+	/* only a receiver's own answer shows these (the SMTP probe, an MTA's report) */
 	CAUSE_RECIPIENT_SERVER_DOWN,
 	CAUSE_PORT25_BLOCKED,
 	CAUSE_CONNECTION_BLOCKED,
@@ -42,6 +57,8 @@ enum cause_code {
 const char *cause_name(enum cause_code c);
 /* 0 with *out set when s names a cause code; -1 (*out untouched) for anything else, NULL included. */
 int cause_parse(const char *s, enum cause_code *out);
+/* True for the advice codes above: a cause of theirs is never of high confidence. */
+bool cause_is_advice(enum cause_code c);
 
 /* How sure the verdict is of a cause; the order is the order of strength. */
 enum confidence {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/textsafe.h"
+#include "core/util.h"
 
 /* RFC 1035 2.3.4: 63 octets a label; 255 on the wire is 253 as text without the final dot. */
 #define NAME_MAX_LABEL	63
@@ -136,4 +137,15 @@ net_name_check(const char *name, bool allow_underscore, char *why, size_t whylen
 			return why_set(why, whylen, "label '%s' ends with a hyphen", shown);
 	}
 	return 0;
+}
+
+char *
+net_name_canonical(const char *name)
+{
+	char *s = xstrdup_lower(name);
+	size_t n = strlen(s);
+
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	return s;
 }

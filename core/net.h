@@ -25,4 +25,7 @@ int net_ip_unmap(int family, const unsigned char **addr);
  */
 int net_name_check(const char *name, bool allow_underscore, char *why, size_t whylen);
 
+/* name in lower case without its final dot, as names are compared (fresh string). */
+char *net_name_canonical(const char *name);
+
 #endif

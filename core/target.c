@@ -19,6 +19,10 @@
 #define BOUNCE_FILE_MAX	(10 * 1024 * 1024)
 /* RFC 5321 4.5.3.1.1 */
 #define LOCAL_MAX	64
+/* RFC 5321 4.5.3.1.4: "EHLO " and CRLF in a line of 512 octets */
+#define HELO_MAX	505
+/* RFC 5321 4.5.3.1.4: "MAIL FROM:<" and ">" CRLF in a line of 512 octets */
+#define PATH_MAX_OCTETS	498
 /* How much of an input a message quotes. */
 #define SHOW_MAX	80
 
@@ -75,39 +79,56 @@ target_set_ip(struct target *t, const char *what, const char *ip, struct error *
 	return 0;
 }
 
-/* RFC 5321 4.1.3: "[1.2.3.4]" or "[IPv6:2001:db8::1]"; the tag is case-insensitive. */
-static bool
-is_address_literal(const char *s)
+/*
+ * The first control character of s (a C0 byte or DEL), or NULL: no SMTP
+ * command can carry one (RFC 5321 2.3.8, 4.1.2), so no receiver sees it.
+ */
+static const char *
+control_char(const char *s)
 {
-	unsigned char addr[16];
-	char inner[64];
-	size_t n = strlen(s);
-
-	if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof(inner))
-		return false;
-	memcpy(inner, s + 1, n - 2);
-	inner[n - 2] = '\0';
-	if (strncasecmp(inner, "IPv6:", 5) == 0)
-		return inet_pton(AF_INET6, inner + 5, addr) == 1;
-	return inet_pton(AF_INET, inner, addr) == 1;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return s;
+	return NULL;
 }
 
+/*
+ * What a receiver can be sent as the argument of a command: not empty, no
+ * control character, at most max octets. -1 with err naming what.
+ */
+static int
+smtp_argument(const char *what, const char *s, size_t max, const char *empty,
+    struct error *err)
+{
+	char shown[4 * SHOW_MAX + 8];
+	const char *c;
+
+	if (s[0] == '\0')
+		return error_set(err, "%s: %s", what, empty);
+	if ((c = control_char(s)) != NULL) {
+		show(shown, sizeof(shown), s);
+		return error_set(err, "%s: '%s' has the control character \\x%02x, which no "
+		    "SMTP command can carry", what, shown, (unsigned char)*c);
+	}
+	if (strlen(s) > max) {
+		show(shown, sizeof(shown), s);
+		return error_set(err, "%s: '%s' is over %zu octets, more than an SMTP command "
+		    "line can carry (RFC 5321 4.5.3.1.4)", what, shown, max);
+	}
+	return 0;
+}
+
+/*
+ * A HELO is kept as the client sent it: a name, an address literal, or
+ * whatever else a receiver can be greeted with (a bare word, a name with
+ * characters no domain has, a malformed literal). The checks diagnose it;
+ * RFC 7208 4.3 gives such an identity SPF "none".
+ */
 int
 target_set_helo(struct target *t, const char *what, const char *helo, struct error *err)
 {
-	char shown[4 * SHOW_MAX + 8], why[256];
-
-	if (helo[0] == '\0')
-		return error_set(err, "%s: the name is empty", what);
-	if (helo[0] == '[') {
-		if (!is_address_literal(helo)) {
-			show(shown, sizeof(shown), helo);
-			return error_set(err, "%s: '%s' is not an address literal "
-			    "like [192.0.2.1] or [IPv6:2001:db8::1]", what, shown);
-		}
-	} else if (net_name_check(helo, false, why, sizeof(why)) == -1) {
-		return error_set(err, "%s: %s", what, why);
-	}
+	if (smtp_argument(what, helo, HELO_MAX, "the name is empty", err) < 0)
+		return -1;
 	free(t->helo);
 	t->helo = xstrdup(helo);
 	return 0;
@@ -256,29 +277,16 @@ address_split(const char *addr, char **local, char **domain, char *why, size_t w
 	return 0;
 }
 
-/* Splits and checks an address: -1 with why; a bare domain only if allowed. */
+/* Splits and checks a recipient address: -1 with why. */
 static int
-parse_address(const char *addr, bool bare_ok, char **local, char **domain,
-    char *why, size_t whylen)
+parse_address(const char *addr, char **local, char **domain, char *why, size_t whylen)
 {
 	char shown[4 * SHOW_MAX + 8];
 	char *l = NULL, *d = NULL;
-	const char *bare;
-	size_t n = strlen(addr);
 	int ret = -1;
 
 	*local = NULL;
 	*domain = NULL;
-	if (bare_ok && strchr(addr, '@') == NULL) {
-		if (n >= 2 && addr[0] == '<' && addr[n - 1] == '>') {
-			d = xstrndup(addr + 1, n - 2);
-			bare = d;
-		} else {
-			bare = addr;
-		}
-		ret = domain_take(bare, domain, why, whylen);
-		goto out;
-	}
 	if (address_split(addr, &l, &d, why, whylen) == -1)
 		goto out;
 	if (strlen(l) > LOCAL_MAX) {
@@ -303,6 +311,71 @@ out:
 	return ret;
 }
 
+/*
+ * The domain of a MAIL FROM as checks ask about it: lower case, A-label
+ * form, no final dot. One that is no domain name (an address literal, an
+ * empty or over-long label, a name libidn2 refuses) is kept, lower case,
+ * as given: a receiver sees it, and the checks diagnose it (RFC 7208 4.3:
+ * SPF "none").
+ */
+static char *
+sender_domain(const char *given, size_t len)
+{
+	char *copy = xstrndup(given, len), *d, why[400];
+
+	if (domain_take(copy, &d, why, sizeof(why)) == -1)
+		d = xstrdup_lower(copy);
+	free(copy);
+	return d;
+}
+
+/*
+ * Splits a MAIL FROM as a receiver reads it: "local@domain" with any local
+ * part (quoted or not, spaces, any length: the receiver decides), a domain
+ * alone ("example.net"), or no local part ("@example.net", which SPF
+ * checks as postmaster, RFC 7208 4.3). *local is NULL when there is none.
+ * -1 with why for what no receiver could parse.
+ */
+static int
+sender_split(const char *addr, char **local, char **domain, char *why, size_t whylen)
+{
+	char shown[4 * SHOW_MAX + 8];
+	const char *s = addr;
+	char *l, *d;
+	size_t n = strlen(addr);
+
+	*local = NULL;
+	if (n > 0 && (addr[0] == '<') != (addr[n - 1] == '>')) {
+		show(shown, sizeof(shown), addr);
+		snprintf(why, whylen, "'%s' has unbalanced angle brackets", shown);
+		return -1;
+	}
+	if (n >= 2 && addr[0] == '<') {
+		s++;
+		n -= 2;
+	}
+	if (memchr(s, '@', n) == NULL || s[0] == '@') {
+		if (s[0] == '@') {
+			s++;
+			n--;
+		}
+		if (n == 0 || memchr(s, '@', n) != NULL) {
+			show(shown, sizeof(shown), addr);
+			snprintf(why, whylen, n == 0 ? "'%s' has no domain" :
+			    "'%s' has more than one '@'", shown);
+			return -1;
+		}
+		*domain = sender_domain(s, n);
+		return 0;
+	}
+	if (address_split(addr, &l, &d, why, whylen) == -1)
+		return -1;
+	*local = l;
+	*domain = sender_domain(d, strlen(d));
+	free(d);
+	return 0;
+}
+
 int
 target_set_mail_from(struct target *t, const char *what, const char *from, struct error *err)
 {
@@ -319,7 +392,9 @@ target_set_mail_from(struct target *t, const char *what, const char *from, struc
 		t->null_sender = true;
 		return 0;
 	}
-	if (parse_address(from, true, &local, &domain, why, sizeof(why)) == -1)
+	if (smtp_argument(what, from, PATH_MAX_OCTETS, "the address is empty", err) < 0)
+		return -1;
+	if (sender_split(from, &local, &domain, why, sizeof(why)) == -1)
 		return error_set(err, "%s: %s", what, why);
 	free(t->mail_from);
 	free(t->mail_local);
@@ -339,7 +414,7 @@ target_set_rcpt_to(struct target *t, const char *what, const char *to, struct er
 
 	if (to[0] == '\0' || strcmp(to, "<>") == 0)
 		return error_set(err, "%s: the null address cannot be a recipient", what);
-	if (parse_address(to, false, &local, &domain, why, sizeof(why)) == -1)
+	if (parse_address(to, &local, &domain, why, sizeof(why)) == -1)
 		return error_set(err, "%s: %s", what, why);
 	free(local);
 	free(t->rcpt_to);
@@ -404,15 +479,16 @@ read_input(const char *what, const char *path, bool stdin_ok, size_t limit,
 	return r == 0 ? 0 : -1;
 }
 
-int
-target_set_message_file(struct target *t, const char *what, const char *path, struct error *err)
+static int
+set_message(struct target *t, const char *what, const char *path, bool stdin_ok,
+    struct error *err)
 {
 	char *data = NULL;
 	size_t len = 0;
 
 	if (path[0] == '\0')
 		return error_set(err, "%s: the file name is empty", what);
-	if (read_input(what, path, false, MESSAGE_MAX, "10 MiB", &data, &len, err) == -1)
+	if (read_input(what, path, stdin_ok, MESSAGE_MAX, "10 MiB", &data, &len, err) == -1)
 		return -1;
 	free(t->message_path);
 	free(t->message);
@@ -420,6 +496,18 @@ target_set_message_file(struct target *t, const char *what, const char *path, st
 	t->message = data;
 	t->message_len = len;
 	return 0;
+}
+
+int
+target_set_message_file(struct target *t, const char *what, const char *path, struct error *err)
+{
+	return set_message(t, what, path, false, err);
+}
+
+int
+target_set_message_arg(struct target *t, const char *what, const char *arg, struct error *err)
+{
+	return set_message(t, what, arg, true, err);
 }
 
 int

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "dns/dkim_adapter.h"
+#include "core/net.h"
 #include "core/util.h"
 
 struct pending {
@@ -28,17 +29,6 @@ struct hook_query {
 	unsigned char *buf;
 	size_t buflen;
 };
-
-static char *
-canonical(const char *name)
-{
-	char *s = xstrdup_lower(name);
-	size_t n = strlen(s);
-
-	if (n > 0 && s[n - 1] == '.')
-		s[n - 1] = '\0';
-	return s;
-}
 
 struct dkim_adapter *
 dkim_adapter_new(struct dns *dns)
@@ -68,7 +58,7 @@ dkim_adapter_free(struct dkim_adapter *ad)
 static size_t
 slot_of(struct dkim_adapter *ad, const char *name)
 {
-	char *c = canonical(name);
+	char *c = net_name_canonical(name);
 	size_t i;
 
 	for (i = 0; i < ad->np; i++) {

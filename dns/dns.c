@@ -1499,6 +1499,12 @@ dns_engine_stats(struct dns_engine *eng, struct dns_counters *c,
 	pthread_mutex_unlock(&eng->lock);
 }
 
+bool
+dns_server_stats_silent(const struct dns_server_stats *s)
+{
+	return s->sent > 0 && s->answered == 0;
+}
+
 /* Sessions and queries */
 
 struct dns *

@@ -152,6 +152,12 @@ struct dns_server_stats {
 	uint64_t sent, answered, timeouts;
 };
 
+/*
+ * True if the server was sent queries and answered none: it is down, or
+ * not at that address (named as "ADDR answered no query").
+ */
+bool dns_server_stats_silent(const struct dns_server_stats *s);
+
 struct dns_engine;
 struct dns;
 struct dns_query;

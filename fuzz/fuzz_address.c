@@ -44,6 +44,7 @@ check_target(const char *s)
 	struct error err;
 	char why[128];
 	char *local = NULL, *domain = NULL;
+	size_t n;
 
 	if (address_split(s, &local, &domain, why, sizeof(why)) == 0) {
 		if (local[0] == '\0' || domain[0] == '\0')
@@ -55,8 +56,13 @@ check_target(const char *s)
 	(void)target_set_ip(&t, "ip", s, &err);
 	(void)target_set_helo(&t, "helo", s, &err);
 	if (target_set_mail_from(&t, "from", s, &err) == 0 &&
-	    t.null_sender != (t.mail_domain == NULL))
+	    (t.null_sender != (t.mail_domain == NULL) ||
+	    (!t.null_sender && t.mail_domain[0] == '\0')))
 		abort();
+	/* what is kept is what an SMTP command can carry: no control character */
+	for (n = 0; t.helo != NULL && t.helo[n] != '\0'; n++)
+		if ((unsigned char)t.helo[n] < 0x20 || t.helo[n] == 0x7f)
+			abort();
 	if (target_set_rcpt_to(&t, "to", s, &err) == 0 && t.rcpt_domain == NULL)
 		abort();
 	(void)target_add_selector(&t, "selector", s, &err);

@@ -68,60 +68,88 @@ paint(struct out *o, const char *color, const char *s)
 }
 
 /*
+ * The length of the piece of text at p: up to and including the next
+ * place a line may break, a space or, in JSON (json), a ',' or ':' outside
+ * a string; *in_str carries whether p is inside a JSON string.
+ */
+static size_t
+piece(const char *p, bool json, bool *in_str)
+{
+	size_t i = 0;
+
+	while (p[i] != '\0') {
+		char c = p[i++];
+
+		if (c == ' ')
+			break;
+		if (!json)
+			continue;
+		if (*in_str) {
+			if (c == '\\' && p[i] != '\0')
+				i++;
+			else if (c == '"')
+				*in_str = false;
+		} else if (c == '"') {
+			*in_str = true;
+		} else if (c == ',' || c == ':') {
+			break;
+		}
+	}
+	return i;
+}
+
+/*
  * Appends hostile text, escaped, wrapped at o->width: the cursor is at
- * column col, continuation lines start at column hang. Ends the line.
+ * column col, continuation lines start at column hang. Lines break only
+ * between pieces (see piece()), never inside a word, a name, a number or
+ * an address: a piece wider than a whole line stands alone and runs over.
+ * Ends the line.
  */
 static void
-wrap(struct out *o, size_t col, size_t hang, const char *text)
+wrap_text(struct out *o, size_t col, size_t hang, const char *text, bool json)
 {
 	char *safe = text_term_escape(text ? text : "", text ? strlen(text) : 0);
 	size_t width = (size_t)o->width;
 	const char *p = safe;
-	bool first = true;
+	bool in_str = false, empty = true, space = false;
 
 	if (hang + 1 >= width)
 		hang = 0;
 	while (*p != '\0') {
-		size_t wlen, wcols;
+		size_t n = piece(p, json, &in_str);
+		bool sep = p[n - 1] == ' ';
+		size_t body = sep ? n - 1 : n, c = cols(p, body);
 
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		wlen = strcspn(p, " ");
-		wcols = cols(p, wlen);
-		if (!first && col + 1 + wcols > width) {
+		if (body == 0) {
+			/* runs of spaces are one */
+			space = space || !empty;
+			p += n;
+			continue;
+		}
+		/* a piece that fits no better on a line of its own stays where it is */
+		if (col + (space ? 1 : 0) + c > width && (!empty || (col > hang &&
+		    hang + c <= width))) {
 			strbuf_add(&o->sb, "\n", 1);
 			spaces(o, hang);
 			col = hang;
-			first = true;
-		}
-		if (!first) {
+		} else if (space) {
 			strbuf_add(&o->sb, " ", 1);
 			col++;
 		}
-		/* a word wider than the line is broken where the line ends */
-		while (col + wcols > width) {
-			size_t room = width > col ? width - col : 0;
-			size_t b = cut(p, wlen, room);
-
-			if (room > 0) {
-				strbuf_add(&o->sb, p, b);
-				p += b;
-				wlen -= b;
-				wcols -= room;
-			}
-			strbuf_add(&o->sb, "\n", 1);
-			spaces(o, hang);
-			col = hang;
-		}
-		strbuf_add(&o->sb, p, wlen);
-		col += wcols;
-		p += wlen;
-		first = false;
+		strbuf_add(&o->sb, p, body);
+		col += c;
+		empty = false;
+		space = sep;
+		p += n;
 	}
 	strbuf_add(&o->sb, "\n", 1);
 	free(safe);
+}
+
+static void
+wrap(struct out *o, size_t col, size_t hang, const char *text)
+{
+	wrap_text(o, col, hang, text, false);
 }
 
 static const char *
@@ -179,8 +207,23 @@ one_line(struct out *o, size_t col, const char *text)
 	free(safe);
 }
 
+/* "127.0.0.1:1 answered no query" for each resolver that answered nothing; "" if none. */
+static char *
+silent_resolvers(const struct run_result *res)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < res->nservers && i < DNS_MAX_SERVERS; i++)
+		if (dns_server_stats_silent(&res->servers[i]))
+			strbuf_addf(&sb, "%s%.*s answered no query", sb.len > 0 ? ", " : "",
+			    (int)sizeof(res->servers[i].label), res->servers[i].label);
+	return strbuf_detach(&sb, NULL);
+}
+
 static void
-verdict_line(struct out *o, const struct verdict *v)
+verdict_line(struct out *o, const struct verdict *v, const char *silent)
 {
 	const char *label = "INCONCLUSIVE";
 	char *rest = NULL;
@@ -202,13 +245,20 @@ verdict_line(struct out *o, const struct verdict *v)
 		    v->ncauses == 1 ? "" : "s");
 		break;
 	case VERDICT_INCONCLUSIVE:
-		rest = xstrdup(v->note ? v->note : "some checks could not finish");
+		/* a dead resolver explains the rest: say it first */
+		rest = xasprintf("%s%s%s", silent, silent[0] != '\0' ? "; " : "",
+		    v->note ? v->note : "some checks could not finish");
 		break;
 	}
 	paint(o, verdict_color(v->status), label);
 	strbuf_addstr(&o->sb, " - ");
 	wrap(o, strlen(label) + 3, 4, rest);
 	free(rest);
+	/* a verdict that stands may still leave lists unchecked: say which, and how to check them */
+	if (v->status != VERDICT_INCONCLUSIVE && v->note != NULL) {
+		strbuf_addstr(&o->sb, "Note: ");
+		wrap(o, 6, 4, v->note);
+	}
 }
 
 static const char *
@@ -425,7 +475,7 @@ findings(struct out *o, const struct run_result *res)
 			wrap(o, 2, 4, line);
 			if (json_object_size(data) > 0) {
 				strbuf_addstr(&o->sb, "    data: ");
-				wrap(o, 10, 10, dump ? dump : "{}");
+				wrap_text(o, 10, 10, dump ? dump : "{}", true);
 			}
 			free(line);
 			free(dump);
@@ -439,7 +489,7 @@ output_text_write(FILE *fp, const struct run_result *res, const struct text_opti
 {
 	const struct verdict *v = &res->verdict;
 	struct out o;
-	char *stats;
+	char *stats, *silent;
 	int ret = -1;
 
 	strbuf_init(&o.sb);
@@ -448,7 +498,8 @@ output_text_write(FILE *fp, const struct run_result *res, const struct text_opti
 	o.width = opt != NULL && opt->width > 0 ? opt->width : 80;
 	if (o.width < 40)
 		o.width = 40;
-	verdict_line(&o, v);
+	silent = silent_resolvers(res);
+	verdict_line(&o, v, silent);
 	if (v->ncauses > 0) {
 		strbuf_addstr(&o.sb, "\n");
 		top_cause(&o, &v->causes[0]);
@@ -458,12 +509,14 @@ output_text_write(FILE *fp, const struct run_result *res, const struct text_opti
 	check_table(&o, res);
 	if (opt != NULL && opt->verbose)
 		findings(&o, res);
-	stats = xasprintf("dns: %llu queries, %llu cache hits, %llu timeouts in %d ms",
+	stats = xasprintf("dns: %llu queries, %llu cache hits, %llu timeouts in %d ms%s%s",
 	    (unsigned long long)res->dns.queries, (unsigned long long)res->dns.cache_hits,
-	    (unsigned long long)res->dns.timeouts, res->duration_ms);
+	    (unsigned long long)res->dns.timeouts, res->duration_ms,
+	    silent[0] != '\0' ? "; " : "", silent);
 	strbuf_addstr(&o.sb, "\n");
 	wrap(&o, 0, 4, stats);
 	free(stats);
+	free(silent);
 	/* rendered in full first, so a write error never leaves half a verdict behind */
 	if (fwrite(o.sb.buf, 1, o.sb.len, fp) != o.sb.len || fflush(fp) != 0)
 		goto out;

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "checks/check.h"
+#include "checks/dnsbl/dnsbl.h"
 #include "core/net.h"
 #include "dns/dns.h"
 #include "output/output.h"
@@ -18,6 +20,7 @@
 #include "core/conf.h"
 #include "src/runner.h"
 #include "core/target.h"
+#include "core/textsafe.h"
 #include "core/util.h"
 
 #define EXIT_USAGE	64
@@ -29,6 +32,17 @@ enum format {
 	FORMAT_JSON,
 	FORMAT_TEXT,
 };
+
+enum color {
+	COLOR_AUTO = 0,		/* on a terminal, unless NO_COLOR is set */
+	COLOR_ALWAYS,
+	COLOR_NEVER,
+};
+
+/* Room in options.seen for every long option's value. */
+#define SEEN_MAX	64
+/* The column count the text report never goes below. */
+#define TEXT_WIDTH_MIN	80
 
 struct options {
 	struct target target;
@@ -44,7 +58,12 @@ struct options {
 	bool verbose;
 	const char *batch;
 	long jobs;
-	bool probe;
+	enum color color;
+	char *dqs_key;			/* --dqs-key, a copy; never shown */
+	const char **skip;		/* --skip-list zones */
+	size_t nskip;
+	bool seen[SEEN_MAX];		/* which single-valued options were given */
+	bool probe;			/* --probe: run the smtp check too */
 	const char *probe_source;
 };
 
@@ -52,7 +71,7 @@ enum {
 	OPT_IP = 256, OPT_HELO, OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_BOUNCE, OPT_SELECTOR,
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
-	OPT_PROBE, OPT_PROBE_SOURCE,
+	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_PROBE, OPT_PROBE_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +92,9 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "dqs-key", required_argument, NULL, OPT_DQS_KEY },
+	{ "skip-list", required_argument, NULL, OPT_SKIP_LIST },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "probe-source", required_argument, NULL, OPT_PROBE_SOURCE },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -85,9 +107,9 @@ static const char usage_text[] =
 "              [--message FILE] [--bounce TEXT|@FILE] [--selector S]...\n"
 "              [--checks NAME,...] [--config-dir DIR] [--resolver ADDR[:PORT]]...\n"
 "              [--timeout SECONDS] [--format json|text] [--fail-on at_risk|blocked]\n"
-"              [--verbose] [--batch FILE|-] [--jobs N] [--probe]\n"
-"              [--probe-source ADDR]\n"
-"              [--list-checks] [--version] [--help]\n";
+"              [--verbose] [--color auto|always|never] [--batch FILE|-] [--jobs N]\n"
+"              [--dqs-key KEY] [--skip-list ZONE]... [--probe] [--probe-source ADDR]\n"
+"              [--list-checks] [-V|--version] [-h|--help]\n";
 
 static const char help_text[] =
 "\n"
@@ -99,7 +121,8 @@ static const char help_text[] =
 "  --helo NAME        the HELO/EHLO name, or an address literal [192.0.2.1]\n"
 "  --from ADDR        the envelope sender (MAIL FROM), a domain, or '<>'\n"
 "  --to ADDR          the recipient (RCPT TO)\n"
-"  --message FILE     a sample message (for DKIM and DMARC)\n"
+"  --message FILE     a sample message (for DKIM and DMARC); '-' reads it from\n"
+"                     standard input\n"
 "  --bounce TEXT      the bounce text received, or @FILE to read it\n"
 "  --selector S       a DKIM selector to check (repeatable)\n"
 "  --checks LIST      run only these checks (see --list-checks)\n"
@@ -110,13 +133,25 @@ static const char help_text[] =
 "  --format FORMAT    json or text (default: text on a terminal, else json)\n"
 "  --fail-on LEVEL    at_risk: exit 1 when at risk; blocked (default): exit 0\n"
 "  --verbose          the text report shows every finding\n"
+"  --color WHEN       auto (default: on a terminal, unless NO_COLOR is set),\n"
+"                     always or never\n"
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --dqs-key KEY      a Spamhaus Data Query Service key: the Spamhaus lists are\n"
+"                     asked as KEY.zen.dq.spamhaus.net and so on, which works\n"
+"                     through public resolvers (also WHY550_DQS_KEY); never shown\n"
+"  --skip-list ZONE   leave this blocklist out (repeatable)\n"
 "  --probe            also ask the recipient's mail servers (check smtp): connects\n"
 "                     to port 25 and goes up to RCPT TO, never DATA\n"
 "  --probe-source ADDR  send the probe from this local address (implies --probe)\n"
-"  --list-checks      print the checks and their configuration\n"
+"  --list-checks      print the checks and their configuration (with\n"
+"                     --format json: as JSON)\n"
+"  -V, --version      print the version\n"
+"  -h, --help         print this help\n"
+"\n"
+"Options that take one value may be given once; --resolver, --selector and\n"
+"--skip-list repeat.\n"
 "\n"
 "Exit status: 0 clean; 1 at risk (only with --fail-on at_risk); 2 blocked\n"
 "likely; 3 inconclusive (DNS or the setup failed: no honest verdict);\n"
@@ -134,6 +169,41 @@ parse_timeout(const char *arg, double *out, struct error *err)
 		return error_set(err, "--timeout: '%s' is not a positive number of seconds (up to 3600)",
 		    arg);
 	*out = v;
+	return 0;
+}
+
+/*
+ * An option that takes one value, given twice, is an error: which of the
+ * two was meant is a guess. --resolver, --selector and --skip-list repeat.
+ */
+static int
+check_once(struct options *o, int c, struct error *err)
+{
+	size_t i;
+
+	if (c == OPT_RESOLVER || c == OPT_SELECTOR || c == OPT_SKIP_LIST)
+		return 0;
+	for (i = 0; longopts[i].name != NULL; i++) {
+		if (longopts[i].val != c || longopts[i].has_arg != required_argument ||
+		    c - OPT_IP >= SEEN_MAX)
+			continue;
+		if (o->seen[c - OPT_IP])
+			return error_set(err, "--%s: given more than once, but it takes one value",
+			    longopts[i].name);
+		o->seen[c - OPT_IP] = true;
+	}
+	return 0;
+}
+
+/* --dqs-key: kept as a copy, and wiped from argv so that ps shows it no longer. */
+static int
+take_dqs_key(struct options *o, char *arg, struct error *err)
+{
+	if (!dnsbl_key_valid(arg))
+		return error_set(err, "--dqs-key: not a Data Query Service key (one label of "
+		    "letters and digits, at most 63); the key is not shown");
+	o->dqs_key = xstrdup(arg);
+	explicit_bzero(arg, strlen(arg));
 	return 0;
 }
 
@@ -172,7 +242,13 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 	char *end;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		if (c == 'h')
+			c = OPT_HELP;
+		else if (c == 'V')
+			c = OPT_VERSION;
+		if (check_once(o, c, err) < 0)
+			return -1;
 		switch (c) {
 		case OPT_IP:
 			if (target_set_ip(&o->target, "--ip", optarg, err) < 0)
@@ -195,7 +271,7 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->any_input = true;
 			break;
 		case OPT_MESSAGE:
-			if (target_set_message_file(&o->target, "--message", optarg, err) < 0)
+			if (target_set_message_arg(&o->target, "--message", optarg, err) < 0)
 				return -1;
 			o->any_input = true;
 			break;
@@ -258,6 +334,25 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return error_set(err, "--jobs: '%s' is not a number from 1 to 256", optarg);
 			o->jobs = v;
 			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				o->color = COLOR_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				o->color = COLOR_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				o->color = COLOR_NEVER;
+			else
+				return error_set(err, "--color: '%s' is not auto, always or never",
+				    optarg);
+			break;
+		case OPT_DQS_KEY:
+			if (take_dqs_key(o, optarg, err) < 0)
+				return -1;
+			break;
+		case OPT_SKIP_LIST:
+			o->skip = xrealloc(o->skip, (o->nskip + 1) * sizeof(*o->skip));
+			o->skip[o->nskip++] = optarg;
+			break;
 		case OPT_PROBE:
 			o->probe = true;
 			break;
@@ -291,55 +386,156 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 	return 0;
 }
 
-/* The checks.d to read: --config-dir, else the installed one, else the one beside the binary's source tree. */
-static char *
-find_config_dir(const char *given)
+static bool
+is_dir(const char *path)
 {
 	struct stat sb;
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-	char *p;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/*
+ * The checks.d to read: --config-dir, else the first folder that exists
+ * of the installed one (SYSCONFDIR/why550/checks.d), the one of the prefix
+ * the binary sits in (BINDIR/../etc/why550/checks.d: a tree installed
+ * with one prefix and moved, or built for another), the source tree's (a
+ * binary in build/) and ./checks.d. NULL with err naming every path
+ * tried.
+ */
+static char *
+find_config_dir(const char *given, struct error *err)
+{
+	char exe[PATH_MAX], *slash, *tried[6];
+	struct strbuf list;
+	size_t n = 0, i;
+	ssize_t len;
+	char *found = NULL;
 
 	if (given != NULL)
 		return xstrdup(given);
-	p = xasprintf("%s/why550/checks.d", WHY550_SYSCONFDIR);
-	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return p;
-	free(p);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
+	tried[n++] = xasprintf("%s/why550/checks.d", WHY550_SYSCONFDIR);
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
-			p = xasprintf("%s/../checks.d", exe);
-			if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-				return p;
-			free(p);
-			p = xasprintf("%s/checks.d", exe);
-			if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-				return p;
-			free(p);
+			tried[n++] = xasprintf("%s/../etc/why550/checks.d", exe);
+			tried[n++] = xasprintf("%s/../checks.d", exe);
+			tried[n++] = xasprintf("%s/checks.d", exe);
 		}
 	}
-	return xstrdup("checks.d");
+	tried[n++] = xstrdup("checks.d");
+	strbuf_init(&list);
+	for (i = 0; i < n; i++) {
+		if (found == NULL && is_dir(tried[i])) {
+			found = tried[i];
+			continue;
+		}
+		strbuf_addf(&list, "%s%s", list.len > 0 ? ", " : "", tried[i]);
+		free(tried[i]);
+	}
+	if (found == NULL)
+		error_set(err, "cannot find checks.d: tried %s; give the folder with --config-dir DIR",
+		    list.buf);
+	strbuf_release(&list);
+	return found;
+}
+
+/*
+ * Colour for the text report: --color always or never as said; auto only
+ * on a terminal and without NO_COLOR (https://no-color.org: an explicit
+ * option wins over the variable).
+ */
+static bool
+use_color(const struct options *o)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (o->color != COLOR_AUTO)
+		return o->color == COLOR_ALWAYS;
+	return isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');
+}
+
+/* The terminal's columns when standard output is one and wider than 80; else 80. */
+static int
+text_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > TEXT_WIDTH_MIN)
+		return ws.ws_col;
+	return TEXT_WIDTH_MIN;
+}
+
+/* The format of the result: --format, else text on a terminal and JSON otherwise. */
+static enum format
+result_format(const struct options *o)
+{
+	if (o->format != FORMAT_AUTO)
+		return o->format;
+	return isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSON;
 }
 
 static int
 print_result(const struct options *o, const struct run_result *res)
 {
 	struct text_options topt;
-	const char *nc = getenv("NO_COLOR");
-	enum format f = o->format;
+	enum format f = result_format(o);
 
-	if (f == FORMAT_AUTO)
-		f = isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSON;
 	if (f == FORMAT_JSON)
 		return output_json_write(stdout, res, false);
-	topt.color = isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');
+	topt.color = use_color(o);
 	topt.verbose = o->verbose;
-	topt.width = 80;
+	topt.width = text_width();
 	return output_text_write(stdout, res, &topt);
+}
+
+/*
+ * The command line's and the environment's settings of checks.d, read
+ * after the files so that they win: the DQS key (--dqs-key, else
+ * WHY550_DQS_KEY) and --skip-list. -1 with err and *usage set for a bad
+ * option (64), clear for a bad environment variable (78).
+ */
+static int
+configure_overrides(const struct options *o, struct conf *conf, bool *usage,
+    struct error *err)
+{
+	const char *env = getenv("WHY550_DQS_KEY");
+	const char *key = o->dqs_key;
+	struct strbuf sb;
+	size_t i;
+	int ret = -1;
+
+	*usage = true;
+	for (i = 0; i < o->nskip; i++)
+		if (!dnsbl_conf_names_list(conf, o->skip[i])) {
+			char *shown = text_term_escape(o->skip[i], strlen(o->skip[i]));
+
+			error_set(err, "--skip-list: no list '%.200s' in checks.d (see --list-checks)",
+			    shown);
+			free(shown);
+			return -1;
+		}
+	if (key == NULL && env != NULL && env[0] != '\0') {
+		*usage = false;
+		if (!dnsbl_key_valid(env))
+			return error_set(err, "WHY550_DQS_KEY: not a Data Query Service key (one "
+			    "label of letters and digits, at most 63); the key is not shown");
+		key = env;
+	}
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, "[dnsbl]\n");
+	for (i = 0; i < o->nskip; i++)
+		strbuf_addf(&sb, "skip_list = %s\n", o->skip[i]);
+	if (key != NULL)
+		strbuf_addf(&sb, "dqs_key = %s\n", key);
+	*usage = false;
+	if (conf_load_file(conf, "the command line", sb.buf, err) == 0)
+		ret = 0;
+	explicit_bzero(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return ret;
 }
 
 /*
@@ -378,16 +574,30 @@ probe_config(const struct options *o, struct conf *conf, char **only, struct err
  * and *ret set: 78 for bad configuration, 64 for an unknown --checks name.
  */
 static struct runner *
-configure(const struct options *o, struct conf **conf, int *ret)
+configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
 {
 	struct error err = { "" };
 	struct runner *r = NULL;
-	char *dir = find_config_dir(o->config_dir), *only = NULL;
+	char *dir = find_config_dir(o->config_dir, &err), *only = NULL;
 	bool usage;
 
 	*ret = EXIT_CONFIG;
 	*conf = conf_new();
-	if (conf_load_dir(*conf, dir, &err) < 0 || probe_config(o, *conf, &only, &err) < 0) {
+	if (dir == NULL) {
+		error("%s", err.msg);
+		goto out;
+	}
+	if (conf_load_dir(*conf, dir, &err) < 0) {
+		error("%s", err.msg);
+		goto out;
+	}
+	if ((o->nskip > 0 || o->dqs_key != NULL || getenv("WHY550_DQS_KEY") != NULL) &&
+	    configure_overrides(o, *conf, &usage, &err) < 0) {
+		error("%s", err.msg);
+		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
+		goto out;
+	}
+	if (probe_config(o, *conf, &only, &err) < 0) {
 		error("%s", err.msg);
 		goto out;
 	}
@@ -397,20 +607,37 @@ configure(const struct options *o, struct conf **conf, int *ret)
 	}
 out:
 	free(only);
-	free(dir);
+	*dirp = dir;
 	return r;
 }
 
+/* --list-checks: text, or with --format json one document (docs/why550.schema.json). */
 static int
-list_checks(struct runner *r)
+list_checks(const struct options *o, struct runner *r, const char *dir)
 {
 	struct strbuf sb;
+	json_t *doc;
+	char *text;
+	int ret = 0;
 
+	if (o->format == FORMAT_JSON) {
+		doc = json_pack("{s:s,s:s,s:o,s:o}", "schema", WHY550_SCHEMA,
+		    "version", WHY550_VERSION, "config_dir", json_str(dir),
+		    "checks", runner_describe_json(r));
+		text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+		json_decref(doc);
+		if (text == NULL || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF ||
+		    fflush(stdout) != 0)
+			ret = EXIT_IOERR;
+		free(text);
+		return ret;
+	}
 	strbuf_init(&sb);
 	runner_describe(r, &sb);
-	fputs(sb.buf != NULL ? sb.buf : "", stdout);
+	if (fputs(sb.buf != NULL ? sb.buf : "", stdout) == EOF || fflush(stdout) != 0)
+		ret = EXIT_IOERR;
 	strbuf_release(&sb);
-	return 0;
+	return ret;
 }
 
 /* The DNS engine on the --resolver servers, else those of /etc/resolv.conf; NULL with the problem printed. */
@@ -442,6 +669,24 @@ engine_start(const struct options *o)
 	return eng;
 }
 
+/*
+ * Names on standard error each resolver that answered no query, so that a
+ * dead one is not taken for slow DNS (the text report names them itself).
+ */
+static void
+warn_silent(struct dns_engine *eng)
+{
+	struct dns_server_stats st[DNS_MAX_SERVERS];
+	size_t n = 0, i;
+
+	dns_engine_stats(eng, NULL, st, DNS_MAX_SERVERS, &n);
+	for (i = 0; i < n; i++)
+		if (dns_server_stats_silent(&st[i]))
+			error("%.*s answered no query (%llu sent): is the resolver running, and at "
+			    "that address?", (int)sizeof(st[i].label), st[i].label,
+			    (unsigned long long)st[i].sent);
+}
+
 static int
 run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 {
@@ -453,7 +698,10 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 		.progress = isatty(STDERR_FILENO),
 	};
 
-	return batch_run(r, eng, &bo);
+	int ret = batch_run(r, eng, &bo);
+
+	warn_silent(eng);
+	return ret;
 }
 
 /* Checks the target of the command line and prints the result; returns the exit code. */
@@ -470,6 +718,8 @@ run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
 	} else {
 		ret = verdict_exit_code(&res.verdict, o->fail_on_at_risk);
 	}
+	if (result_format(o) != FORMAT_TEXT)
+		warn_silent(eng);
 	run_result_release(&res);
 	return ret;
 }
@@ -482,6 +732,7 @@ main(int argc, char **argv)
 	struct conf *conf = NULL;
 	struct runner *r = NULL;
 	struct dns_engine *eng = NULL;
+	char *dir = NULL;
 	int ret = EXIT_USAGE;
 
 	/* out of memory inside jansson ends the program like everywhere else */
@@ -495,10 +746,10 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		goto out;
 	}
-	if ((r = configure(&o, &conf, &ret)) == NULL)
+	if ((r = configure(&o, &conf, &dir, &ret)) == NULL)
 		goto out;
 	if (o.list_checks) {
-		ret = list_checks(r);
+		ret = list_checks(&o, r, dir);
 		goto out;
 	}
 	/* a setup without a usable resolver is a configuration error */
@@ -511,5 +762,10 @@ out:
 	runner_free(r);
 	conf_free(conf);
 	target_release(&o.target);
+	free(dir);
+	free(o.skip);
+	if (o.dqs_key != NULL)
+		explicit_bzero(o.dqs_key, strlen(o.dqs_key));
+	free(o.dqs_key);
 	return ret;
 }

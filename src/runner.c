@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "checks/report_set.h"
+#include "core/textsafe.h"
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
@@ -210,43 +211,47 @@ runner_describe(struct runner *r, struct strbuf *out)
 	}
 }
 
-static const char *
-missing_input(const struct check_ops *ops, const struct target *t)
+/* The inputs of mask by their target field names (fresh array). */
+static json_t *
+inputs_json(unsigned mask)
 {
-	static const struct {
-		unsigned need;
-		const char *option;
-	} inputs[] = {
-		{ NEED_IP, "--ip" },
-		{ NEED_HELO, "--helo" },
-		{ NEED_MAIL_FROM, "--from" },
-		{ NEED_RCPT_TO, "--to" },
-		{ NEED_MESSAGE, "--message" },
-		{ NEED_BOUNCE, "--bounce" },
+	static const char *const names[] = {
+		"ip", "helo", "mail_from", "rcpt_to", "message", "bounce",
 	};
-	unsigned have = 0;
+	json_t *arr = json_array();
 	size_t i;
 
-	if (t->ip != NULL)
-		have |= NEED_IP;
-	if (t->helo != NULL)
-		have |= NEED_HELO;
-	if (t->mail_from != NULL)
-		have |= NEED_MAIL_FROM;
-	if (t->rcpt_to != NULL)
-		have |= NEED_RCPT_TO;
-	if (t->message != NULL)
-		have |= NEED_MESSAGE;
-	if (t->bounce != NULL)
-		have |= NEED_BOUNCE;
-	for (i = 0; i < ARRAY_SIZE(inputs); i++)
-		if ((ops->needs & inputs[i].need) && !(have & inputs[i].need))
-			return inputs[i].option;
-	if (ops->wants != 0 && (ops->wants & have) == 0)
-		for (i = 0; i < ARRAY_SIZE(inputs); i++)
-			if (ops->wants & inputs[i].need)
-				return inputs[i].option;
-	return NULL;
+	/* the bits of enum check_need, in order */
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (mask & (1u << i))
+			json_array_append_new(arr, json_string(names[i]));
+	return arr;
+}
+
+json_t *
+runner_describe_json(const struct runner *r)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++) {
+		const struct slot *s = &r->slots[i];
+		struct strbuf sb;
+		json_t *settings = NULL;
+
+		strbuf_init(&sb);
+		if (s->enabled && s->ops->describe != NULL)
+			s->ops->describe(s->ctx, &sb);
+		if (s->enabled && s->ops->describe_json != NULL)
+			settings = s->ops->describe_json(s->ctx);
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:o,s:o,s:o,s:o}",
+		    "name", s->ops->name, "summary", s->ops->summary, "enabled", s->enabled,
+		    "needs", inputs_json(s->ops->needs), "wants", inputs_json(s->ops->wants),
+		    "settings", settings != NULL ? settings : json_null(),
+		    "description", json_str(sb.buf != NULL ? sb.buf : "")));
+		strbuf_release(&sb);
+	}
+	return arr;
 }
 
 static struct job *
@@ -372,7 +377,7 @@ plan_jobs(struct runner *r, const struct target *t, struct dns *dns, struct run_
 		j->dns = dns;
 		j->st = st;
 		out->reports[out->nreports++] = j->rep;
-		missing = missing_input(s->ops, t);
+		missing = check_missing_input(s->ops, t);
 		if (missing != NULL)
 			report_skip(j->rep, "needs %s", missing);
 	}

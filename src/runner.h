@@ -32,6 +32,12 @@ struct runner *runner_new_checks(const struct check_ops *const *checks, size_t n
 void runner_free(struct runner *r);
 /* Prints the configured checks and their configuration (for --list-checks). */
 void runner_describe(struct runner *r, struct strbuf *out);
+/*
+ * The same as a fresh JSON array, one object per check in run order:
+ * name, summary, enabled, needs and wants (target field names), settings
+ * (the check's describe_json, or null) and description (the text above).
+ */
+json_t *runner_describe_json(const struct runner *r);
 
 /* Everything the output needs about one target's run. */
 struct run_result {

@@ -18,12 +18,21 @@
 /* The remedy of a cause that no rule words: only without any rules loaded. */
 #define BARE_REMEDY	"Read the evidence for what to change."
 
+/* A remedy for when another cause's plan is in force ("smarthost ..."). */
+struct plan_remedy {
+	char *plan;
+	char *remedy;
+};
+
 struct verdict_rule {
-	char *label;		/* "*", "check", "check/code" or "check/code/cause" */
+	char *label;		/* "*", "check", "check/code", "check/code/cause", "reply/NAME" */
 	enum cause_code cause;
 	enum confidence confidence;
 	char *summary;		/* NULL: the finding's own message */
 	char *remedy;
+	char *plan;		/* the plan this remedy sets ("smarthost"), or NULL */
+	struct plan_remedy *under;	/* the remedy under another cause's plan */
+	size_t nunder;
 };
 
 struct verdict_rules {
@@ -39,23 +48,33 @@ struct verdict_rules {
 /* What is known of one cause while the verdict is built. */
 struct acc {
 	struct cause c;
-	bool from_bounce;	/* the receiver's own words point here */
+	const struct verdict_rule *rule;	/* whose words the cause has, or NULL */
+	json_t *data;		/* the fields those words were expanded with, or NULL */
+	bool from_reply;	/* a receiver's reply points here */
+	bool from_refusal;	/* a permanent refusal points here */
 	bool from_live;		/* a live check points here */
+	bool outranked;		/* a reply without a reason that other causes explain */
 	size_t nlow;		/* distinct low-confidence signals */
 };
 
-/* The receivers' replies of one target: the bounce's, the SMTP probe's. */
-#define MAX_REPLIES	4
+/* One receiver reply among the findings: see "Receiver replies" in verdict.h. */
+struct reply {
+	const struct report *rep;
+	const struct finding *f;
+	enum cause_code cause;	/* the reply's own cause, CAUSE_NONE when it gives none */
+	enum cause_code counted;	/* the cause its finding was counted under */
+	bool permanent;		/* a 5xx: the mail was refused */
+	bool transient;		/* a 4xx: deferred, a retry may succeed */
+};
 
 struct build {
 	struct acc *acc;	/* grows: never keep a pointer into it across acc_get() */
 	size_t n;
+	struct reply *replies;
+	size_t nreplies;
+	bool refused;		/* a receiver refused the mail for good */
 	const struct target *t;
 	const struct verdict_rules *rules;	/* may be NULL */
-	const struct finding *replies[MAX_REPLIES];
-	const char *reply_checks[MAX_REPLIES];
-	size_t nreplies;
-	const char *reply_check;	/* the check of the reply being combined */
 };
 
 const char *
@@ -79,9 +98,17 @@ verdict_status_name(enum verdict_status st)
 static void
 rule_release(struct verdict_rule *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nunder; i++) {
+		free(r->under[i].plan);
+		free(r->under[i].remedy);
+	}
+	free(r->under);
 	free(r->label);
 	free(r->summary);
 	free(r->remedy);
+	free(r->plan);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -127,10 +154,16 @@ is_code(const char *s, size_t n)
 	return true;
 }
 
+/* The rules of receiver replies that no single check owns: "reply/NAME". */
+static const char *const reply_rule_names[] = {
+	"refused_unexplained",	/* a permanent refusal without a reason nothing explains */
+	"deferred",		/* a temporary refusal without a reason */
+};
+
 /*
- * "*", "check", "check/code" or "check/code/cause", naming a registered
- * check: a rule for a misspelt check would never fire, and nobody would
- * notice.
+ * "*", "check", "check/code", "check/code/cause" naming a registered check,
+ * or "reply/NAME" naming a rule of reply_rule_names: a rule for a misspelt
+ * check would never fire, and nobody would notice.
  */
 static int
 check_label(const struct conf_section *sec, struct error *err)
@@ -142,6 +175,12 @@ check_label(const struct conf_section *sec, struct error *err)
 
 	if (strcmp(l, "*") == 0)
 		return 0;
+	if (strncmp(l, "reply/", 6) == 0) {
+		if (name_index(reply_rule_names, ARRAY_SIZE(reply_rule_names), l + 6) < 0)
+			return conf_error(sec, NULL, err, "[verdict \"%s\"]: the rules of replies "
+			    "are reply/refused_unexplained and reply/deferred", l);
+		return 0;
+	}
 	s1 = strchr(l, '/');
 	s2 = s1 != NULL ? strchr(s1 + 1, '/') : NULL;
 	n = s1 != NULL ? (size_t)(s1 - l) : strlen(l);
@@ -149,8 +188,8 @@ check_label(const struct conf_section *sec, struct error *err)
 	    !is_code(s1 + 1, s2 != NULL ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1))) ||
 	    (s2 != NULL && cause_parse(s2 + 1, &cause) < 0))
 		return conf_error(sec, NULL, err,
-		    "[verdict \"%s\"]: the label is \"*\", \"check\", \"check/finding_code\" or "
-		    "\"check/finding_code/cause_code\"", l);
+		    "[verdict \"%s\"]: the label is \"*\", \"check\", \"check/finding_code\", "
+		    "\"check/finding_code/cause_code\" or \"reply/NAME\"", l);
 	snprintf(check, sizeof(check), "%.*s", (int)n, l);
 	if (check_find(check) == NULL)
 		return conf_error(sec, NULL, err, "[verdict \"%s\"]: no check is called '%s'",
@@ -158,10 +197,43 @@ check_label(const struct conf_section *sec, struct error *err)
 	return 0;
 }
 
+/* "plan = WORD" and every "remedy_under = WORD TEXT" of sec into r. */
+static int
+load_plans(struct verdict_rule *r, const struct conf_section *sec, struct error *err)
+{
+	const char *plan = conf_section_get(sec, "plan");
+	size_t i, n;
+
+	if (plan != NULL) {
+		if (!is_code(plan, strlen(plan)))
+			return conf_error(sec, NULL, err, "plan '%s' is not one word of a-z, 0-9 "
+			    "and _", plan);
+		r->plan = xstrdup(plan);
+	}
+	for (i = 0; i < sec->nentries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+		const char *text;
+
+		if (strcmp(e->key, "remedy_under") != 0)
+			continue;
+		n = strcspn(e->value, " \t");
+		text = e->value + n + strspn(e->value + n, " \t");
+		if (!is_code(e->value, n) || text[0] == '\0')
+			return conf_error(sec, e, err, "remedy_under is a plan's name and the "
+			    "remedy under it (\"smarthost Authorise ...\")");
+		r->under = xrealloc(r->under, (r->nunder + 1) * sizeof(*r->under));
+		r->under[r->nunder].plan = xstrndup(e->value, n);
+		r->under[r->nunder].remedy = xstrdup(text);
+		r->nunder++;
+	}
+	return 0;
+}
+
 static int
 load_rule(struct verdict_rules *rules, const struct conf_section *sec, struct error *err)
 {
-	static const char *const keys[] = { "cause", "confidence", "summary", "remedy", NULL };
+	static const char *const keys[] = { "cause", "confidence", "summary", "remedy", "plan",
+		"remedy_under", NULL };
 	static const char *const required[] = { "cause", "confidence", "remedy" };
 	struct verdict_rule r;
 	const char *summary = conf_section_get(sec, "summary");
@@ -183,6 +255,14 @@ load_rule(struct verdict_rules *rules, const struct conf_section *sec, struct er
 	if (confidence_parse(conf_section_get(sec, "confidence"), &r.confidence) < 0)
 		return conf_error(sec, NULL, err, "confidence '%s' is not high, medium or low",
 		    conf_section_get(sec, "confidence"));
+	/* advice is never a reason to refuse mail: it cannot make a verdict "blocked" */
+	if (cause_is_advice(r.cause) && r.confidence > CONF_MEDIUM)
+		return conf_error(sec, NULL, err, "cause %s is advice: its confidence is medium "
+		    "or low", cause_name(r.cause));
+	if (load_plans(&r, sec, err) < 0) {
+		rule_release(&r);
+		return -1;
+	}
 	r.label = xstrdup(sec->label);
 	r.summary = summary != NULL && summary[0] != '\0' ? xstrdup(summary) : NULL;
 	r.remedy = xstrdup(conf_section_get(sec, "remedy"));
@@ -527,27 +607,26 @@ acc_get(struct build *b, enum cause_code code)
 	return a;
 }
 
-/* Sets the words and confidence of a cause, whatever it had (summary and remedy are stolen). */
+/*
+ * Gives cause a the words of rule r (NULL: the message and a bare remedy)
+ * expanded with data, at confidence conf: always when force is set, else
+ * only when this is the strongest evidence of the cause so far. The rule
+ * and a copy of data stay with the cause, so a plan can reword it later.
+ */
 static void
-acc_set(struct acc *a, enum confidence conf, char *summary, char *remedy)
+acc_words(struct build *b, struct acc *a, enum confidence conf, const struct verdict_rule *r,
+    const char *message, const json_t *data, bool force)
 {
+	if (!force && a->c.summary != NULL && conf <= a->c.confidence)
+		return;
 	free(a->c.summary);
 	free(a->c.remedy);
-	a->c.summary = summary;
-	a->c.remedy = remedy;
+	json_decref(a->data);
+	a->c.summary = rule_summary(r, message, data, b->t);
+	a->c.remedy = rule_remedy(r, data, b->t);
 	a->c.confidence = conf;
-}
-
-/* Sets the words of a cause when this evidence is the strongest so far (summary and remedy are stolen). */
-static void
-acc_offer(struct acc *a, enum confidence conf, char *summary, char *remedy)
-{
-	if (a->c.summary == NULL || conf > a->c.confidence) {
-		acc_set(a, conf, summary, remedy);
-		return;
-	}
-	free(summary);
-	free(remedy);
+	a->rule = r;
+	a->data = data != NULL ? json_deep_copy(data) : NULL;
 }
 
 static json_t *
@@ -588,43 +667,86 @@ data_cause(const json_t *data)
 	return c;
 }
 
-static bool
-is_bounce(const struct report *rep)
-{
-	return strcmp(report_name(rep), "bounce") == 0;
-}
-
-/* The SMTP probe's answer: a receiver's reply, read as a pasted bounce is (see verdict.h). */
-static bool
-is_probe_reply(const char *check, const struct finding *f)
-{
-	return strcmp(check, "smtp") == 0 && (strcmp(f->code, "probe_rejected") == 0 ||
-	    strcmp(f->code, "probe_deferred") == 0);
-}
-
-/* A receiver's reply: the bounce's classification or the probe's answer. */
-static bool
-is_reply(const struct report *rep, const struct finding *f)
-{
-	return (is_bounce(rep) && strcmp(f->code, "bounce_classified") == 0) ||
-	    is_probe_reply(report_name(rep), f);
-}
-
 /*
- * The rule of finding f of check: its own, else (the probe's answer) the
- * bounce's for the same cause, else for a failure its check's default;
- * NULL: none.
+ * The rule of finding f of check: its own, else (a receiver reply without
+ * rules of its own) the bounce's for the same cause, else for a failure
+ * its check's default; NULL: none.
  */
 static const struct verdict_rule *
 rule_for(const struct verdict_rules *rules, const char *check, const struct finding *f)
 {
 	const struct verdict_rule *r = find_rule(rules, check, f->code, data_cause(f->data));
 
-	if (r == NULL && is_probe_reply(check, f))
+	if (r == NULL && json_object_get(f->data, "basic_code") != NULL)
 		r = find_rule(rules, "bounce", "bounce_classified", data_cause(f->data));
 	if (r == NULL && f->severity == SEV_FAIL)
 		r = find_default(rules, check);
 	return r;
+}
+
+/* Receiver replies. */
+
+/* A reply that names no cause of its own, or only the receiver's unspecified policy. */
+static bool
+gives_no_reason(enum cause_code c)
+{
+	return c == CAUSE_NONE || c == CAUSE_POLICY_OTHER;
+}
+
+/*
+ * True when finding f of rep is a receiver reply (its data is a reply
+ * classification, see verdict.h), with r filled in. Only warnings and
+ * failures count: a success reply is no refusal.
+ */
+static bool
+reply_of(const struct report *rep, const struct finding *f, struct reply *r)
+{
+	const json_t *basic = json_object_get(f->data, "basic_code");
+	const json_t *transient = json_object_get(f->data, "transient");
+	const char *enh = json_string_value(json_object_get(f->data, "enhanced_code"));
+	json_int_t code;
+
+	if (basic == NULL || !json_is_boolean(transient) ||
+	    (f->severity != SEV_WARN && f->severity != SEV_FAIL))
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->rep = rep;
+	r->f = f;
+	r->cause = data_cause(f->data);
+	code = json_is_integer(basic) ? json_integer_value(basic) : 0;
+	/*
+	 * RFC 5321 4.2.1: a 4yz reply is a transient, a 5yz a permanent
+	 * negative completion; RFC 3463 2: so are the classes 4 and 5 of an
+	 * enhanced code, read when there is no basic code.
+	 */
+	r->transient = json_is_true(transient) || (code >= 400 && code < 500) ||
+	    (code == 0 && enh != NULL && enh[0] == '4');
+	r->permanent = !r->transient && ((code >= 500 && code < 600) ||
+	    (code == 0 && enh != NULL && enh[0] == '5'));
+	return true;
+}
+
+/*
+ * The rule of a reply: a temporary refusal that gives no reason is a
+ * deferral (reply/deferred) rather than the policy refusal its words
+ * might suggest; else the finding's own rule.
+ */
+static const struct verdict_rule *
+reply_rule(const struct verdict_rules *rules, const struct reply *r,
+    const struct verdict_rule *own)
+{
+	const struct verdict_rule *d = find_label(rules, "reply/deferred");
+
+	return r->transient && gives_no_reason(r->cause) && d != NULL ? d : own;
+}
+
+static void
+add_reply(struct build *b, const struct reply *r)
+{
+	b->replies = xrealloc(b->replies, (b->nreplies + 1) * sizeof(*b->replies));
+	b->replies[b->nreplies++] = *r;
+	if (r->permanent)
+		b->refused = true;
 }
 
 /* One warn or fail finding of rep turned into evidence for its cause. */
@@ -633,17 +755,25 @@ add_finding(struct build *b, const struct report *rep, const struct finding *f, 
 {
 	const char *check = report_name(rep);
 	const struct verdict_rule *rule = rule_for(b->rules, check, f);
-	enum confidence conf = rule != NULL ? rule->confidence : CONF_HIGH, dconf;
+	enum confidence conf, dconf;
+	struct reply r;
+	bool is_reply = reply_of(rep, f, &r);
 	struct acc *a;
 	json_t *ev;
 
+	if (is_reply)
+		rule = reply_rule(b->rules, &r, rule);
 	/* a warning no rule names stays in the checks table: it is not a cause */
 	if (rule == NULL && f->severity != SEV_FAIL)
 		return;
+	conf = rule != NULL ? rule->confidence : CONF_HIGH;
 	/* a finding may know it is less sure than its rule, never more */
 	if (confidence_parse(json_string_value(json_object_get(f->data, "confidence")),
 	    &dconf) == 0 && dconf < conf)
 		conf = dconf;
+	/* a temporary refusal is not a block: a retry may succeed */
+	if (is_reply && r.transient && conf > CONF_MEDIUM)
+		conf = CONF_MEDIUM;
 	a = acc_get(b, rule != NULL ? rule->cause : CAUSE_POLICY_OTHER);
 	ev = evidence_new(check, f->code, f->message, f->data);
 	if (errored) {
@@ -656,12 +786,15 @@ add_finding(struct build *b, const struct report *rep, const struct finding *f, 
 	if (conf == CONF_LOW && !same_signal(a->c.evidence, check, f->code))
 		a->nlow++;
 	json_array_append_new(a->c.evidence, ev);
-	acc_offer(a, conf, rule_summary(rule, f->message, f->data, b->t),
-	    rule_remedy(rule, f->data, b->t));
-	if (is_bounce(rep) || is_probe_reply(check, f))
-		a->from_bounce = true;
-	else
+	acc_words(b, a, conf, rule, f->message, f->data, false);
+	if (!is_reply) {
 		a->from_live = true;
+		return;
+	}
+	a->from_reply = true;
+	a->from_refusal |= r.permanent;
+	r.counted = a->c.code;
+	add_reply(b, &r);
 }
 
 /* The bounce and the live checks. */
@@ -800,9 +933,9 @@ list_state(struct report *const *reports, size_t n, const char *named, bool name
 	return st;
 }
 
-/* A list the bounce named lists the subject now: that listing is the block. */
+/* A list the reply r named lists the subject now: that listing is the block. */
 static void
-confirm_listing(struct build *b, const char *named, const json_t *entry,
+confirm_listing(struct build *b, const struct reply *r, const char *named, const json_t *entry,
     const struct report *from)
 {
 	enum cause_code kind = entry_is_domain(entry) ? CAUSE_DOMAIN_BLOCKLISTED :
@@ -828,16 +961,16 @@ confirm_listing(struct build *b, const char *named, const json_t *entry,
 	a = acc_get(b, rule != NULL ? rule->cause : kind);
 	json_array_append_new(a->c.evidence, evidence_new(report_name(from),
 	    lf != NULL ? lf->code : "list_status", msg, entry));
-	acc_set(a, rule != NULL ? rule->confidence : CONF_HIGH,
-	    rule_summary(rule, msg, data, b->t), rule_remedy(rule, data, b->t));
-	a->from_bounce = a->from_live = true;
+	acc_words(b, a, rule != NULL ? rule->confidence : CONF_HIGH, rule, msg, data, true);
+	a->from_reply = a->from_live = true;
+	a->from_refusal |= r->permanent;
 	json_decref(data);
 	free(msg);
 }
 
-/* Adds a note to the evidence of the reply being combined, for cause (if the verdict has it). */
+/* Adds a note to the evidence item of reply r in cause (if the verdict has that cause). */
 static void
-note_bounce(struct build *b, enum cause_code cause, const char *note)
+note_reply(struct build *b, enum cause_code cause, const struct reply *r, const char *note)
 {
 	struct acc *a = acc_find(b, cause);
 	size_t i;
@@ -847,7 +980,10 @@ note_bounce(struct build *b, enum cause_code cause, const char *note)
 		const json_t *old;
 		char *joined;
 
-		if (strcmp(json_string_value(json_object_get(ev, "check")), b->reply_check) != 0)
+		if (strcmp(json_string_value(json_object_get(ev, "check")),
+		    report_name(r->rep)) != 0 ||
+		    strcmp(json_string_value(json_object_get(ev, "finding")), r->f->code) != 0 ||
+		    strcmp(json_string_value(json_object_get(ev, "message")), r->f->message) != 0)
 			continue;
 		old = json_object_get(ev, "note");
 		if (json_is_string(old)) {
@@ -862,13 +998,13 @@ note_bounce(struct build *b, enum cause_code cause, const char *note)
 }
 
 /*
- * Looks a list the bounce named up in the live list checks: a listing now
- * confirms the block, anything else but a clear answer is noted on the
- * bounce's evidence for its cause bcause. The state found.
+ * Looks a list the reply r named up in the live list checks: a listing
+ * now confirms the block, anything else but a clear answer is noted on
+ * the reply's evidence. The state found.
  */
 static enum list_state
-ask_named(struct build *b, struct report *const *reports, size_t n, const char *named,
-    enum cause_code bcause)
+ask_named(struct build *b, struct report *const *reports, size_t n, const struct reply *r,
+    const char *named)
 {
 	const struct report *from = NULL;
 	const json_t *entry = NULL;
@@ -880,10 +1016,10 @@ ask_named(struct build *b, struct report *const *reports, size_t n, const char *
 		note = xasprintf("%s cannot be looked up: only the receiver's delisting page or "
 		    "postmaster can tell", named);
 	else
-		st = list_state(reports, n, named, bcause == CAUSE_DOMAIN_BLOCKLISTED, &entry,
+		st = list_state(reports, n, named, r->cause == CAUSE_DOMAIN_BLOCKLISTED, &entry,
 		    &from);
 	if (st == LIST_CONFIRMED)
-		confirm_listing(b, named, entry, from);
+		confirm_listing(b, r, named, entry, from);
 	else if (st == LIST_FAILED)
 		note = xasprintf("%s could not be asked now (the query failed or was refused), "
 		    "so the listing is not confirmed", named);
@@ -893,19 +1029,19 @@ ask_named(struct build *b, struct report *const *reports, size_t n, const char *
 		    xasprintf("%s is not among the lists checked (add it to "
 		    "checks.d/dnsbl.conf to check it)", named);
 	if (note != NULL)
-		note_bounce(b, bcause, note);
+		note_reply(b, r->counted, r, note);
 	free(note);
 	return st;
 }
 
 /*
- * Every list the bounce named was asked and none lists the subject now
+ * Every list the reply r named was asked and none lists the subject now
  * (clear): it was delisted since, or the receiver has a private list of
- * that name. The bounce's cause a keeps its code, with the words of the
+ * that name. The reply's cause a keeps its code, with the words of the
  * lists_clear rule and its confidence at most the rule's.
  */
 static void
-lists_clear(struct build *b, struct acc *a, json_t *clear)
+lists_clear(struct build *b, const struct reply *r, struct acc *a, json_t *clear)
 {
 	const struct verdict_rule *rule = find_rule(b->rules, "bounce", "lists_clear", a->c.code);
 	enum confidence ceiling = rule != NULL ? rule->confidence : CONF_MEDIUM;
@@ -920,6 +1056,9 @@ lists_clear(struct build *b, struct acc *a, json_t *clear)
 	if (rule != NULL) {
 		free(a->c.remedy);
 		a->c.remedy = expand(rule->remedy, data, b->t);
+		a->rule = rule;
+		json_decref(a->data);
+		a->data = json_incref(data);
 	}
 	if (a->c.confidence > ceiling)
 		a->c.confidence = ceiling;
@@ -928,22 +1067,20 @@ lists_clear(struct build *b, struct acc *a, json_t *clear)
 		strbuf_addf(&names, "%s%s", i > 0 ? ", " : "",
 		    json_string_value(json_array_get(clear, i)));
 	strbuf_addstr(&names, " does not list it now");
-	note_bounce(b, a->c.code, names.buf);
+	note_reply(b, a->c.code, r, names.buf);
 	strbuf_release(&names);
 	json_decref(data);
 }
 
 /*
- * The bounce named blocklists: a list that lists the subject now confirms
- * the block; lists that are asked and do not list it mean it was delisted
- * since, or the receiver uses a private list of that name.
+ * The reply r named blocklists: a list that lists the subject now
+ * confirms the block; lists that are asked and do not list it mean it was
+ * delisted since, or the receiver uses a private list of that name.
  */
 static void
-combine_lists(struct build *b, struct report *const *reports, size_t n,
-    const struct finding *bf)
+combine_lists(struct build *b, struct report *const *reports, size_t n, const struct reply *r)
 {
-	const json_t *lists = json_object_get(bf->data, "lists");
-	enum cause_code bcause = data_cause(bf->data);
+	const json_t *lists = json_object_get(r->f->data, "lists");
 	bool confirmed = false, all_clear = json_array_size(lists) > 0;
 	json_t *clear = json_array();
 	struct acc *a;
@@ -955,7 +1092,7 @@ combine_lists(struct build *b, struct report *const *reports, size_t n,
 
 		if (named == NULL)
 			continue;
-		st = ask_named(b, reports, n, named, bcause);
+		st = ask_named(b, reports, n, r, named);
 		if (st == LIST_CONFIRMED)
 			confirmed = true;
 		if (st == LIST_CLEAR)
@@ -963,28 +1100,28 @@ combine_lists(struct build *b, struct report *const *reports, size_t n,
 		else
 			all_clear = false;
 	}
-	if (!confirmed && all_clear && (bcause == CAUSE_IP_BLOCKLISTED ||
-	    bcause == CAUSE_DOMAIN_BLOCKLISTED) && (a = acc_find(b, bcause)) != NULL)
-		lists_clear(b, a, clear);
+	if (!confirmed && all_clear && (r->counted == CAUSE_IP_BLOCKLISTED ||
+	    r->counted == CAUSE_DOMAIN_BLOCKLISTED) && (a = acc_find(b, r->counted)) != NULL)
+		lists_clear(b, r, a, clear);
 	json_decref(clear);
 }
 
 /* "User unknown" is about the recipient, not the IP: say what the recipient check saw. */
 static void
 combine_recipient(struct build *b, struct report *const *reports, size_t n,
-    const struct finding *bf)
+    const struct reply *r)
 {
-	enum cause_code bcause = data_cause(bf->data);
+	enum cause_code rc = r->counted;
 	const struct report *rrep;
 	size_t i;
 	bool problem = false;
 
-	if ((bcause != CAUSE_RECIPIENT_UNKNOWN && bcause != CAUSE_RECIPIENT_DISABLED &&
-	    bcause != CAUSE_MAILBOX_FULL) || acc_find(b, bcause) == NULL)
+	if ((rc != CAUSE_RECIPIENT_UNKNOWN && rc != CAUSE_RECIPIENT_DISABLED &&
+	    rc != CAUSE_MAILBOX_FULL) || acc_find(b, rc) == NULL)
 		return;
 	rrep = report_named(reports, n, "recipient");
 	if (rrep == NULL) {
-		note_bounce(b, bcause, b->t->rcpt_to == NULL ?
+		note_reply(b, rc, r, b->t->rcpt_to == NULL ?
 		    "give --to with the address to check the recipient's domain" :
 		    "the recipient check did not run");
 		return;
@@ -996,8 +1133,99 @@ combine_recipient(struct build *b, struct report *const *reports, size_t n,
 			problem = true;
 	}
 	if (!problem && report_status(rrep) != CHECK_ERROR)
-		note_bounce(b, bcause, "the recipient's domain accepts mail, so it is this mailbox "
+		note_reply(b, rc, r, "the recipient's domain accepts mail, so it is this mailbox "
 		    "the receiver does not take");
+}
+
+/* A refusal without a reason. */
+
+/*
+ * The inputs the target lacks that checks of reports need or could use,
+ * into data: "missing" (["--ip (rdns, dnsbl, spf, dbl)", ...]) and
+ * "missing_options" (["--ip", ...]).
+ */
+static void
+add_missing(json_t *data, struct report *const *reports, size_t n, const struct target *t)
+{
+	static const unsigned order[] = { NEED_IP, NEED_HELO, NEED_MAIL_FROM, NEED_MESSAGE,
+		NEED_RCPT_TO };
+	unsigned have = check_target_inputs(t);
+	json_t *missing = json_array(), *options = json_array();
+	struct strbuf names;
+	size_t k, i;
+
+	for (k = 0; k < ARRAY_SIZE(order); k++) {
+		if (have & order[k])
+			continue;
+		strbuf_init(&names);
+		for (i = 0; i < n; i++) {
+			const struct check_ops *ops = reports[i] != NULL ?
+			    check_find(report_name(reports[i])) : NULL;
+
+			if (ops != NULL && ((ops->needs | ops->wants) & order[k]))
+				strbuf_addf(&names, "%s%s", names.len > 0 ? ", " : "",
+				    ops->name);
+		}
+		if (names.len > 0) {
+			char *item = xasprintf("%s (%s)", check_need_option(order[k]), names.buf);
+
+			json_array_append_new(missing, json_str(item));
+			json_array_append_new(options, json_str(check_need_option(order[k])));
+			free(item);
+		}
+		strbuf_release(&names);
+	}
+	json_object_set_new(data, "missing", missing);
+	json_object_set_new(data, "missing_options", options);
+}
+
+/* Another cause of at least medium confidence that may explain why the mail was refused. */
+static bool
+explained(const struct build *b, const struct acc *a)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct acc *x = &b->acc[i];
+
+		if (x != a && x->c.confidence >= CONF_MEDIUM &&
+		    (x->from_live || !gives_no_reason(x->c.code)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A receiver refused the mail for good and its reply r gives no reason.
+ * When another cause explains it, the reply's cause ranks after them;
+ * else it says so, with the checks that could not run for lack of input
+ * (reply/refused_unexplained).
+ */
+static void
+refusal_without_reason(struct build *b, struct report *const *reports, size_t n,
+    const struct reply *r)
+{
+	const struct verdict_rule *rule = find_label(b->rules, "reply/refused_unexplained");
+	struct acc *a = acc_find(b, r->counted);
+	json_t *data;
+
+	if (a == NULL)
+		return;
+	if (explained(b, a)) {
+		a->outranked = true;
+		note_reply(b, a->c.code, r, "the reply gives no reason: the causes ranked above "
+		    "are what the checks see now");
+		return;
+	}
+	if (rule == NULL)
+		return;
+	data = json_deep_copy(r->f->data);
+	add_missing(data, reports, n, b->t);
+	acc_words(b, a, rule->confidence, rule, r->f->message, data, true);
+	/* the rule may name the cause; it cannot take one another cause already has */
+	if (acc_find(b, rule->cause) == NULL)
+		a->c.code = rule->cause;
+	json_decref(data);
 }
 
 /* Ranking and status. */
@@ -1015,20 +1243,22 @@ precedence_of(const struct verdict_rules *rules, enum cause_code code)
 }
 
 /*
- * Higher confidence first, then what the receiver said, then the causes
- * that decide the others (DMARC is what a receiver enforces; SPF and DKIM
- * explain it), then more evidence.
+ * Higher confidence first, then what a receiver said (unless its reply
+ * gives no reason that other causes explain), then the causes that decide
+ * the others (DMARC is what a receiver enforces; SPF and DKIM explain it),
+ * then more evidence.
  */
 static int
 cmp_acc(const struct verdict_rules *rules, const struct acc *x, const struct acc *y)
 {
 	size_t nx = json_array_size(x->c.evidence), ny = json_array_size(y->c.evidence);
 	size_t px = precedence_of(rules, x->c.code), py = precedence_of(rules, y->c.code);
+	bool rx = x->from_reply && !x->outranked, ry = y->from_reply && !y->outranked;
 
 	if (x->c.confidence != y->c.confidence)
 		return x->c.confidence > y->c.confidence ? -1 : 1;
-	if (x->from_bounce != y->from_bounce)
-		return x->from_bounce ? -1 : 1;
+	if (rx != ry)
+		return rx ? -1 : 1;
 	if (px != py)
 		return px < py ? -1 : 1;
 	if (nx != ny)
@@ -1051,6 +1281,45 @@ rank(struct build *b)
 	}
 }
 
+/* The remedy rule r gives under plan, or NULL. */
+static const char *
+remedy_under(const struct verdict_rule *r, const char *plan)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && i < r->nunder; i++)
+		if (strcmp(r->under[i].plan, plan) == 0)
+			return r->under[i].remedy;
+	return NULL;
+}
+
+/*
+ * One plan, not a list of contradicting fixes: the highest-ranked cause of
+ * at least medium confidence whose rule sets a plan ("plan = smarthost":
+ * do not send from this address, relay) puts every other cause on it, in
+ * the words its rule gives under that plan ("remedy_under = smarthost
+ * ..."). A cause whose rule has none keeps its remedy.
+ */
+static void
+apply_plan(struct build *b)
+{
+	const char *plan = NULL, *under;
+	size_t i;
+
+	for (i = 0; i < b->n && plan == NULL; i++)
+		if (b->acc[i].rule != NULL && b->acc[i].rule->plan != NULL &&
+		    b->acc[i].c.confidence >= CONF_MEDIUM)
+			plan = b->acc[i].rule->plan;
+	for (i = 0; plan != NULL && i < b->n; i++) {
+		struct acc *a = &b->acc[i];
+
+		if ((under = remedy_under(a->rule, plan)) == NULL)
+			continue;
+		free(a->c.remedy);
+		a->c.remedy = expand(under, a->data, b->t);
+	}
+}
+
 static bool
 error_ignored(const struct verdict_rules *rules, const char *check)
 {
@@ -1063,9 +1332,9 @@ error_ignored(const struct verdict_rules *rules, const char *check)
 }
 
 /*
- * Every warn and fail finding of the reports into b, and into errored the
- * checks that could not finish (with why); the receivers' replies into
- * b->replies.
+ * Every warn and fail finding of the reports into b (receiver replies
+ * among them into b->replies), and into errored the checks that could
+ * not finish (with why).
  */
 static void
 gather(struct build *b, struct report *const *reports, size_t n, struct strbuf *errored)
@@ -1093,30 +1362,40 @@ gather(struct build *b, struct report *const *reports, size_t n, struct strbuf *
 			/* an error is the lack of an answer, never evidence of a cause */
 			if (f->severity == SEV_FAIL || f->severity == SEV_WARN)
 				add_finding(b, rep, f, err);
-			if (is_reply(rep, f) && b->nreplies < MAX_REPLIES) {
-				b->reply_checks[b->nreplies] = report_name(rep);
-				b->replies[b->nreplies++] = f;
-			}
 		}
 	}
 }
 
-/* The final confidences: agreement raises, weak signals add up. True if a cause is high. */
-static bool
+/* The final confidences: a refusal a live check explains is raised, weak signals add up. */
+static void
 settle(struct build *b)
 {
 	long combine = b->rules != NULL ? b->rules->combine_low : 2;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct acc *a = &b->acc[i];
+
+		/* a receiver refused for it and a check sees it now */
+		if (a->from_refusal && a->from_live && a->c.confidence < CONF_HIGH)
+			a->c.confidence++;
+		/* several weak signals make a medium one */
+		if (combine > 0 && a->c.confidence == CONF_LOW && a->nlow >= (size_t)combine)
+			a->c.confidence = CONF_MEDIUM;
+	}
+}
+
+/* Advice stays at most medium, whatever raised it. True if a cause is high. */
+static bool
+any_high(struct build *b)
+{
 	bool high = false;
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
 		struct acc *a = &b->acc[i];
 
-		/* the receiver said it and a check sees it now */
-		if (a->from_bounce && a->from_live && a->c.confidence < CONF_HIGH)
-			a->c.confidence++;
-		/* several weak signals make a medium one */
-		if (combine > 0 && a->c.confidence == CONF_LOW && a->nlow >= (size_t)combine)
+		if (cause_is_advice(a->c.code) && a->c.confidence > CONF_MEDIUM)
 			a->c.confidence = CONF_MEDIUM;
 		if (a->c.confidence == CONF_HIGH)
 			high = true;
@@ -1124,12 +1403,87 @@ settle(struct build *b)
 	return high;
 }
 
+/* The replies with the live checks: named lists, the recipient, refusals without a reason. */
+static void
+combine_replies(struct build *b, struct report *const *reports, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < b->nreplies; i++) {
+		combine_lists(b, reports, n, &b->replies[i]);
+		combine_recipient(b, reports, n, &b->replies[i]);
+	}
+}
+
+static void
+unexplained_refusals(struct build *b, struct report *const *reports, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < b->nreplies; i++)
+		if (b->replies[i].permanent && gives_no_reason(b->replies[i].cause))
+			refusal_without_reason(b, reports, n, &b->replies[i]);
+}
+
+/* The string field key of an object, "" when absent. */
+static const char *
+field_or_empty(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* True if the "not_checked" entries a and b say the same but for the zone. */
+static bool
+same_unchecked(const json_t *a, const json_t *b)
+{
+	static const char *const keys[] = { "status", "reason", "fix" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(field_or_empty(a, keys[i]), field_or_empty(b, keys[i])) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * A list that refused the query (or that the user left out) counts for
+ * that list only: the checks name such lists in their data "not_checked"
+ * ({zone, status, reason, fix}) and the verdict says which they are and
+ * how to have them checked, those of one reason and fix together.
+ */
+static void
+unchecked_lists(struct report *const *reports, size_t n, struct strbuf *out)
+{
+	json_t *all = json_array(), *e, *f;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++)
+		if (reports[i] != NULL)
+			json_array_extend(all, json_object_get(report_data_const(reports[i]),
+			    "not_checked"));
+	json_array_foreach(all, i, e) {
+		for (j = 0; j < i && !same_unchecked(json_array_get(all, j), e); j++)
+			;
+		if (j < i)
+			continue;
+		strbuf_addstr(out, out->len == 0 ? "lists not checked: " : "; ");
+		json_array_foreach(all, k, f)
+			if (k >= i && same_unchecked(f, e))
+				strbuf_addf(out, "%s%s", k > i ? ", " : "", field_or_empty(f, "zone"));
+		strbuf_addf(out, " (%s: %s; to check them: %s)", field_or_empty(e, "status"),
+		    field_or_empty(e, "reason"), field_or_empty(e, "fix"));
+	}
+	json_decref(all);
+}
+
 void
 verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
     const struct target *t, struct report *const *reports, size_t nreports)
 {
 	static const struct target none;
-	struct strbuf errored;
+	struct strbuf errored, unchecked;
 	struct build b;
 	bool high;
 	size_t i;
@@ -1139,31 +1493,40 @@ verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
 	b.t = t != NULL ? t : &none;
 	b.rules = rules;
 	strbuf_init(&errored);
+	strbuf_init(&unchecked);
+	unchecked_lists(reports, nreports, &unchecked);
 	gather(&b, reports, nreports, &errored);
-	for (i = 0; i < b.nreplies; i++) {
-		b.reply_check = b.reply_checks[i];
-		combine_lists(&b, reports, nreports, b.replies[i]);
-		combine_recipient(&b, reports, nreports, b.replies[i]);
-	}
-	high = settle(&b);
+	combine_replies(&b, reports, nreports);
+	settle(&b);
+	unexplained_refusals(&b, reports, nreports);
+	high = any_high(&b);
 	rank(&b);
+	apply_plan(&b);
 	v->ncauses = b.n;
 	v->causes = b.n > 0 ? xcalloc(b.n, sizeof(*v->causes)) : NULL;
-	for (i = 0; i < b.n; i++)
+	for (i = 0; i < b.n; i++) {
 		v->causes[i] = b.acc[i].c;
+		json_decref(b.acc[i].data);
+	}
 	free(b.acc);
-	if (high) {
+	free(b.replies);
+	if (high || b.refused) {
+		/* a receiver's permanent refusal is a fact, whatever else is found */
 		v->status = VERDICT_BLOCKED_LIKELY;
 	} else if (errored.len > 0) {
 		/* no honest "clean" or "at risk" when a check that matters did not finish */
 		v->status = VERDICT_INCONCLUSIVE;
-		v->note = xasprintf("checks that could not finish: %s", errored.buf);
+		v->note = xasprintf("checks that could not finish: %s%s%s", errored.buf,
+		    unchecked.len > 0 ? "; " : "", unchecked.len > 0 ? unchecked.buf : "");
 	} else if (v->ncauses > 0) {
 		v->status = VERDICT_AT_RISK;
 	} else {
 		v->status = VERDICT_CLEAN;
 	}
+	if (v->note == NULL && unchecked.len > 0)
+		v->note = strbuf_detach(&unchecked, NULL);
 	strbuf_release(&errored);
+	strbuf_release(&unchecked);
 }
 
 void

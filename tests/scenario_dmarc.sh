@@ -93,7 +93,8 @@ schema = root + "/docs/why550.schema.json"
 
 # The expectation's "result" is the outcome of policy discovery (RFC 7489
 # 6.6.3); why550 reports it as "discovery" and derives the DMARC result.
-RESULT_OF = {"record": ("pass", "fail"), "none": ("none",), "invalid": ("permerror",),
+RESULT_OF = {"record": ("pass", "fail", "not_evaluated"), "none": ("none",),
+             "invalid": ("permerror",),
              "temperror": ("temperror",)}
 
 def error_tag(text):

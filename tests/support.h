@@ -42,7 +42,8 @@ void test_proc_release(struct test_proc *p);
 
 /*
  * Runs build/why550 with args (NULL-terminated) and --resolver <resolver>
- * prepended when resolver is not NULL, --config-dir <repo>/checks.d too.
+ * prepended when resolver is not NULL, --config-dir <repo>/checks.d too
+ * unless args name a --config-dir of their own.
  */
 void test_why550(struct test_proc *p, const char *resolver, const char *const *args);
 

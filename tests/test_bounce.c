@@ -467,9 +467,9 @@ static const struct bcase cases[] = {
 	  "all hosts for 'example.test' have been failing for a long time (and retry time "
 	  "not reached)",
 	  0, "", "recipient_server_down", NULL, NULL },
-	{ "rfc5321_421_closing",
-	  "421 4.3.2 Service not available, closing transmission channel",
-	  421, "4.3.2", "recipient_server_down", NULL, NULL },
+	{ "postfix_no_route",
+	  "connect to mx.example.test[192.0.2.25]:25: No route to host",
+	  0, "", "recipient_server_down", NULL, NULL },
 	{ "postfix_connect_timeout_25",
 	  "connect to mx.example.test[192.0.2.25]:25: Connection timed out",
 	  0, "", "port25_blocked", NULL, NULL },
@@ -574,6 +574,9 @@ Test(bounce, every_cause_code_has_several_real_texts)
 	for (c = CAUSE_NONE + 1; c < CAUSE_END; c++) {
 		size_t n = 0;
 
+		/* advice, and the verdict's reading of a 4xx that gives no reason, are no replies' words */
+		if (cause_is_advice((enum cause_code)c) || c == CAUSE_DEFERRED)
+			continue;
 		for (j = 0; j < ARRAY_SIZE(cases); j++)
 			if (strcmp(cases[j].cause, cause_name(c)) == 0)
 				n++;

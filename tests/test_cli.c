@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pty.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -21,11 +25,11 @@ static const struct bad_case bad_cases[] = {
 	{ "ipv4 octet over 255", { "--ip", "192.0.2.256" }, "--ip" },
 	{ "ipv6 with two double colons", { "--ip", "2001:db8::1::2" }, "--ip" },
 	{ "ip that is a name", { "--ip", "mail.example.test" }, "--ip" },
-	{ "helo over 253 octets", { "--helo", "a123456789a123456789a123456789a123456789a123456789a123456789.a123456789a123456789a123456789a123456789a123456789a123456789.a123456789a123456789a123456789a123456789a123456789a123456789.a123456789a123456789a123456789a123456789a123456789a123456789.a123456789a123456789" }, "--helo" },
-	{ "helo label over 63 octets", { "--helo", "a1234567890123456789012345678901234567890123456789012345678901234.test" }, "--helo" },
-	{ "helo with a space", { "--helo", "mail example.test" }, "--helo" },
+	{ "helo with a line break", { "--helo", "mail.example.test\r\nQUIT" }, "--helo" },
+	{ "helo with a control character", { "--helo", "mail\x01.example.test" }, "--helo" },
 	{ "from without a domain", { "--from", "bob@" }, "--from" },
-	{ "from with a bad domain byte", { "--from", "bob@exa$mple.test" }, "--from" },
+	{ "from with two at signs", { "--from", "bob@exa@mple.test" }, "--from" },
+	{ "from with a control character", { "--from", "bob@example.test\x7f" }, "--from" },
 	{ "to without a domain", { "--to", "alice" }, "--to" },
 	{ "to with empty local part", { "--to", "@example.test" }, "--to" },
 	{ "unreadable message file", { "--ip", "192.0.2.1", "--message", "/nonexistent/msg.eml" }, "--message" },
@@ -44,6 +48,15 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown option", { "--colour" }, "--colour" },
 	{ "nothing to check", { "--format", "json" }, "nothing to check" },
 	{ "stray argument", { "--ip", "192.0.2.1", "extra" }, "extra" },
+	{ "recipient given twice", { "--to", "a@example.test", "--to", "b@example.test" }, "--to" },
+	{ "ip given twice", { "--ip", "192.0.2.1", "--ip", "192.0.2.2" }, "--ip" },
+	{ "format given twice", { "--ip", "192.0.2.1", "--format", "json", "--format", "text" },
+	    "--format" },
+	{ "color unknown", { "--ip", "192.0.2.1", "--color", "sometimes" }, "--color" },
+	{ "dqs key with a dot", { "--ip", "192.0.2.1", "--dqs-key", "secret.key" }, "--dqs-key" },
+	{ "skip of a list checks.d lacks", { "--ip", "192.0.2.1", "--skip-list", "no.such.bl.test" },
+	    "no.such.bl.test" },
+	{ "unknown short option", { "-x" }, "-x" },
 };
 
 Test(cli, every_bad_input_exits_64_and_names_the_argument)
@@ -208,20 +221,27 @@ Test(cli, list_checks_names_every_registered_check)
 	test_proc_release(&p);
 }
 
-Test(cli, version_and_help_exit_0)
+Test(cli, version_and_help_exit_0_long_and_short)
 {
-	const char *v[] = { "--version", NULL };
-	const char *h[] = { "--help", NULL };
-	struct test_proc p;
+	static const char *const forms[][2] = { { "--version", "-V" }, { "--help", "-h" } };
+	size_t i, j;
 
-	test_why550(&p, NULL, v);
-	cr_assert_eq(p.status, 0);
-	cr_assert(strncmp(p.out, "why550 ", 7) == 0, "%s", p.out);
-	test_proc_release(&p);
-	test_why550(&p, NULL, h);
-	cr_assert_eq(p.status, 0);
-	cr_assert(strstr(p.out, "Exit status") != NULL);
-	test_proc_release(&p);
+	for (i = 0; i < ARRAY_SIZE(forms); i++)
+		for (j = 0; j < 2; j++) {
+			const char *args[] = { forms[i][j], NULL };
+			struct test_proc p;
+
+			test_why550(&p, NULL, args);
+			cr_assert_eq(p.status, 0, "%s", forms[i][j]);
+			if (i == 0)
+				cr_assert(strncmp(p.out, "why550 ", 7) == 0, "%s: %s", forms[i][j],
+				    p.out);
+			else
+				cr_assert(strncmp(p.out, "usage: why550", 13) == 0 &&
+				    strstr(p.out, "Exit status") != NULL &&
+				    strstr(p.out, "--skip-list") != NULL, "%s: %s", forms[i][j], p.out);
+			test_proc_release(&p);
+		}
 }
 
 Test(cli, resolver_down_is_inconclusive_never_clean)
@@ -290,4 +310,310 @@ Test(cli, batch_answers_every_line_in_order)
 	cr_assert_eq(n, 5, "5 lines in, %ld out", n);
 	test_proc_release(&p);
 	free(conf);
+}
+
+Test(cli, repeatable_options_repeat_and_single_ones_say_which_was_doubled)
+{
+	const char *args[] = { "--ip", "192.0.2.1", "--checks", "rdns", "--resolver", "127.0.0.1:9",
+	    "--resolver", NULL, NULL };
+	const char *twice[] = { "--ip", "192.0.2.1", "--checks", "rdns", "--checks", "rdns", NULL };
+	struct test_proc p;
+
+	args[7] = test_ns();
+	test_why550(&p, NULL, args);
+	cr_assert_neq(p.status, 64, "--resolver repeats: %s", p.err);
+	test_proc_release(&p);
+	test_why550(&p, test_ns(), twice);
+	cr_assert_eq(p.status, 64);
+	cr_assert(strstr(p.err, "--checks: given more than once") != NULL, "%s", p.err);
+	test_proc_release(&p);
+}
+
+Test(cli, message_dash_reads_standard_input)
+{
+	const char *argv[] = { test_env("WHY550_BIN"), "--config-dir", NULL, "--resolver",
+	    test_ns(), "--checks", "dkim", "--message", "-", NULL };
+	char *conf = test_path("checks.d"), *path = test_path("tests/data/demo.eml");
+	FILE *fp = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+	struct test_proc p;
+	json_t *doc, *dkim;
+
+	cr_assert_not_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	argv[2] = conf;
+	test_proc_run(&p, argv, buf, 60);
+	doc = test_valid_json(&p);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "target"),
+	    "message")), "-");
+	dkim = test_check(doc, "dkim");
+	cr_assert_gt(json_array_size(json_object_get(dkim, "signatures")), 0,
+	    "the signature of the message on stdin was read");
+	json_decref(doc);
+	test_proc_release(&p);
+	free(conf);
+	free(path);
+}
+
+Test(cli, list_checks_as_json_validates_and_names_every_check)
+{
+	const char *args[] = { "--list-checks", "--format", "json", NULL };
+	struct test_proc p;
+	json_t *doc, *checks, *c, *dnsbl = NULL;
+	size_t i, j;
+
+	test_why550(&p, NULL, args);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	doc = test_valid_json(&p);
+	checks = json_object_get(doc, "checks");
+	cr_assert_eq(json_array_size(checks), check_registry_len);
+	for (i = 0; i < check_registry_len; i++) {
+		bool seen = false;
+
+		json_array_foreach(checks, j, c)
+			if (strcmp(json_string_value(json_object_get(c, "name")),
+			    check_registry[i]->name) == 0) {
+				seen = true;
+				if (strcmp(check_registry[i]->name, "dnsbl") == 0)
+					dnsbl = c;
+			}
+		cr_expect(seen, "no '%s'", check_registry[i]->name);
+	}
+	cr_assert_not_null(dnsbl);
+	cr_assert_gt(json_array_size(json_object_get(json_object_get(dnsbl, "settings"), "lists")), 0);
+	cr_assert(strstr(json_string_value(json_object_get(doc, "config_dir")), "checks.d") != NULL);
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+#define DQS_KEY "t3stdqskey4fixture0000000q"
+
+Test(cli, dqs_key_from_option_or_environment_never_appears_in_any_output)
+{
+	const char *opt[] = { "--ip", "203.0.113.7", "--from", "bob@shop.test", "--checks",
+	    "dnsbl,dbl", "--dqs-key", DQS_KEY, NULL };
+	const char *text[] = { "--ip", "203.0.113.7", "--from", "bob@shop.test", "--checks",
+	    "dnsbl,dbl", "--format", "text", "--verbose", NULL };
+	const char *list[] = { "--list-checks", NULL };
+	const char *ljson[] = { "--list-checks", "--format", "json", NULL };
+	struct test_proc p;
+	json_t *doc, *e;
+	size_t i;
+
+	test_why550(&p, test_ns(), opt);
+	doc = test_valid_json(&p);
+	json_array_foreach(json_object_get(test_check(doc, "dnsbl"), "lists"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "zone")), "zen.spamhaus.org") == 0)
+			cr_expect(strstr(json_string_value(json_object_get(e, "query")),
+			    ".zen.dq.spamhaus.net") != NULL, "asked through DQS");
+	cr_expect_null(strstr(p.out, DQS_KEY));
+	cr_expect_null(strstr(p.err, DQS_KEY));
+	json_decref(doc);
+	test_proc_release(&p);
+
+	setenv("WHY550_DQS_KEY", DQS_KEY, 1);
+	test_why550(&p, test_ns(), text);
+	cr_expect(strstr(p.out, "<dqs-key>.zen.dq.spamhaus.net") != NULL, "%s", p.out);
+	cr_expect_null(strstr(p.out, DQS_KEY), "%s", p.out);
+	cr_expect_null(strstr(p.err, DQS_KEY));
+	test_proc_release(&p);
+	test_why550(&p, NULL, list);
+	cr_expect(strstr(p.out, "Data Query Service key is set") != NULL);
+	cr_expect_null(strstr(p.out, DQS_KEY));
+	test_proc_release(&p);
+	test_why550(&p, NULL, ljson);
+	cr_expect(strstr(p.out, "\"dqs_key_set\": true") != NULL);
+	cr_expect_null(strstr(p.out, DQS_KEY));
+	test_proc_release(&p);
+
+	/* a bad key in the environment is a configuration error that does not show it */
+	setenv("WHY550_DQS_KEY", "n0t-" DQS_KEY, 1);
+	test_why550(&p, NULL, list);
+	cr_expect_eq(p.status, 78);
+	cr_expect(strstr(p.err, "WHY550_DQS_KEY") != NULL, "%s", p.err);
+	cr_expect_null(strstr(p.err, DQS_KEY));
+	test_proc_release(&p);
+	unsetenv("WHY550_DQS_KEY");
+
+	/* nor does a bad one on the command line */
+	opt[7] = "bad/" DQS_KEY;
+	test_why550(&p, test_ns(), opt);
+	cr_expect_eq(p.status, 64);
+	cr_expect_null(strstr(p.err, DQS_KEY), "%s", p.err);
+	test_proc_release(&p);
+}
+
+Test(cli, skip_list_leaves_the_list_out_of_the_run)
+{
+	const char *args[] = { "--ip", "198.51.100.254", "--checks", "dnsbl", "--skip-list",
+	    "zen.spamhaus.org", "--skip-list", "psbl.surriel.com", NULL };
+	struct test_proc p;
+	json_t *doc, *e, *dnsbl;
+	size_t i;
+
+	test_why550(&p, test_ns(), args);
+	cr_assert_eq(p.status, 0, "%s", p.err);
+	doc = test_valid_json(&p);
+	dnsbl = test_check(doc, "dnsbl");
+	cr_assert_str_eq(json_string_value(json_object_get(dnsbl, "status")), "pass");
+	json_array_foreach(json_object_get(dnsbl, "lists"), i, e) {
+		const char *z = json_string_value(json_object_get(e, "zone"));
+
+		cr_expect(strcmp(z, "zen.spamhaus.org") != 0 && strcmp(z, "psbl.surriel.com") != 0,
+		    "%s was asked", z);
+	}
+	cr_assert_eq(json_array_size(json_object_get(dnsbl, "not_checked")), 2);
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
+Test(cli, refused_list_is_named_with_its_fix_in_text_and_json)
+{
+	const char *args[] = { "--ip", "198.51.100.254", "--checks", "dnsbl", "--format", "text",
+	    NULL };
+	struct test_proc p;
+
+	test_why550(&p, test_ns(), args);
+	cr_assert_eq(p.status, 0, "one list refused, the others answered: %s", p.err);
+	cr_assert(strncmp(p.out, "CLEAN - ", 8) == 0, "%s", p.out);
+	cr_assert(strstr(p.out, "\nNote: lists not checked: zen.spamhaus.org (refused") != NULL,
+	    "%s", p.out);
+	cr_assert(strstr(p.out, "--dqs-key") != NULL, "%s", p.out);
+	test_proc_release(&p);
+}
+
+Test(cli, dead_resolver_is_named_as_such)
+{
+	const char *text[] = { "--ip", "192.0.2.1", "--checks", "rdns", "--timeout", "1",
+	    "--format", "text", NULL };
+	const char *json[] = { "--ip", "192.0.2.1", "--checks", "rdns", "--timeout", "1", NULL };
+	struct test_proc p;
+
+	test_why550(&p, "127.0.0.1:1", text);
+	cr_assert_eq(p.status, 3);
+	cr_assert(strncmp(p.out, "INCONCLUSIVE - 127.0.0.1:1 answered no query", 44) == 0, "%s",
+	    p.out);
+	test_proc_release(&p);
+	test_why550(&p, "127.0.0.1:1", json);
+	cr_assert_eq(p.status, 3);
+	cr_assert(strstr(p.err, "127.0.0.1:1 answered no query") != NULL, "%s", p.err);
+	test_proc_release(&p);
+	/* a resolver that answers is never named so */
+	test_why550(&p, test_ns(), json);
+	cr_assert_null(strstr(p.err, "answered no query"), "%s", p.err);
+	test_proc_release(&p);
+}
+
+/*
+ * Runs why550 (args after the binary, --config-dir added) on a terminal
+ * of cols columns; its output (CR LF as the terminal gives it) and exit status.
+ */
+static int
+run_on_tty(const char *const *args, unsigned short cols, char **out)
+{
+	struct winsize ws = { .ws_row = 50, .ws_col = cols };
+	const char *argv[32];
+	char *conf = test_path("checks.d"), buf[4096];
+	struct strbuf sb;
+	int fd, wst;
+	size_t n = 0, i;
+	int64_t end = now_ms() + 30000;
+	pid_t pid;
+
+	argv[n++] = test_env("WHY550_BIN");
+	argv[n++] = "--config-dir";
+	argv[n++] = conf;
+	for (i = 0; args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = forkpty(&fd, NULL, NULL, &ws);
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	strbuf_init(&sb);
+	while (now_ms() < end) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		ssize_t r;
+
+		if (poll(&pf, 1, 200) <= 0)
+			continue;
+		/* EIO: the program ended and the terminal closed */
+		if ((r = read(fd, buf, sizeof(buf))) <= 0)
+			break;
+		strbuf_add(&sb, buf, (size_t)r);
+	}
+	close(fd);
+	waitpid(pid, &wst, 0);
+	free(conf);
+	*out = strbuf_detach(&sb, NULL);
+	return WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+}
+
+/* The widest line of text, in bytes (the report here is ASCII). */
+static size_t
+widest(const char *text)
+{
+	size_t max = 0, n;
+
+	for (; *text != '\0'; text += n + (text[n] != '\0')) {
+		n = strcspn(text, "\r\n");
+		if (n > max)
+			max = n;
+		if (text[n] == '\r' && text[n + 1] == '\n')
+			text++;
+	}
+	return max;
+}
+
+Test(cli, text_report_on_a_terminal_uses_its_width_beyond_80)
+{
+	const char *args[] = { "--ip", "203.0.113.7", "--checks", "dnsbl", "--resolver", NULL,
+	    "--color", "never", NULL };
+	char *out;
+
+	args[5] = test_ns();
+	cr_assert_eq(run_on_tty(args, 132, &out), 2);
+	cr_assert(strncmp(out, "BLOCKED LIKELY", 14) == 0, "text on a terminal: %.40s", out);
+	cr_expect(widest(out) > 80 && widest(out) <= 132, "widest line %zu", widest(out));
+	free(out);
+	/* a narrow terminal still gets 80 columns */
+	cr_assert_eq(run_on_tty(args, 60, &out), 2);
+	cr_expect(widest(out) > 60 && widest(out) <= 80, "widest line %zu", widest(out));
+	free(out);
+}
+
+Test(cli, color_follows_the_option_then_no_color_then_the_terminal)
+{
+	const char *args[] = { "--ip", "203.0.113.7", "--checks", "dnsbl", "--resolver", NULL,
+	    "--format", "text", "--color", NULL, NULL };
+	const char *plain[] = { "--ip", "203.0.113.7", "--checks", "dnsbl", "--resolver", NULL,
+	    NULL };
+	struct test_proc p;
+	char *out;
+
+	args[5] = plain[5] = test_ns();
+	args[9] = "always";
+	test_why550(&p, NULL, args);
+	cr_expect_not_null(strchr(p.out, '\x1b'), "always: colour in a pipe too");
+	test_proc_release(&p);
+	setenv("NO_COLOR", "1", 1);
+	test_why550(&p, NULL, args);
+	cr_expect_not_null(strchr(p.out, '\x1b'), "always wins over NO_COLOR");
+	test_proc_release(&p);
+	cr_assert_eq(run_on_tty(plain, 100, &out), 2);
+	cr_expect_null(strchr(out, '\x1b'), "auto on a terminal with NO_COLOR");
+	free(out);
+	unsetenv("NO_COLOR");
+	cr_assert_eq(run_on_tty(plain, 100, &out), 2);
+	cr_expect_not_null(strchr(out, '\x1b'), "auto on a terminal");
+	free(out);
+	args[9] = "never";
+	cr_assert_eq(run_on_tty(args, 100, &out), 2);
+	cr_expect_null(strchr(out, '\x1b'), "never on a terminal");
+	free(out);
 }

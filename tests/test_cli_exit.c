@@ -72,7 +72,7 @@ Test(cli_exit, at_risk_exits_1_only_with_fail_on_at_risk)
 
 	doc = run(&p, test_ns(), plain, EXIT_CLEAN);
 	cr_expect_str_eq(status_of(doc), "at_risk");
-	cr_expect_str_eq(top_cause(doc), "rdns_missing", "the generic PTR name");
+	cr_expect_str_eq(top_cause(doc), "rdns_generic", "the generic PTR name");
 	json_decref(doc);
 	test_proc_release(&p);
 	doc = run(&p, test_ns(), strict, EXIT_AT_RISK);

@@ -92,6 +92,19 @@ one_sig(const char *d, const char *result)
 	    "a", "rsa-sha256", "result", result);
 }
 
+/*
+ * The dmarc check for a message from "from" that carries no DKIM signature
+ * (both mechanisms evaluated: DKIM is known to give no pass), with spf.
+ */
+static struct report *
+run_unsigned(const char *from, json_t *spf)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "From: %s\n\nbody\n", from);
+	return run_dmarc(test_ns(), from, msg, spf, json_array());
+}
+
 static void
 expect_finding(const struct report *rep, const char *code, enum finding_severity sev)
 {
@@ -104,18 +117,36 @@ expect_finding(const struct report *rep, const char *code, enum finding_severity
 
 Test(dmarc, reject_policy_with_unaligned_spf_is_a_failing_reject)
 {
-	struct report *rep = run_dmarc(test_ns(), "u@reject.dmarc.test", NULL,
-	    spf_result("pass", "bounce.other.test"), NULL);
+	struct report *rep = run_unsigned("u@reject.dmarc.test",
+	    spf_result("pass", "bounce.other.test"));
 
 	cr_assert_str_eq(field(rep, "policy_domain"), "reject.dmarc.test");
 	cr_assert_str_eq(field(rep, "p"), "reject");
 	cr_assert_str_eq(field(rep, "result"), "fail");
 	cr_assert_str_eq(field(rep, "disposition"), "reject");
 	cr_assert(json_is_false(json_object_get(report_data_const(rep), "spf_aligned")));
-	cr_assert(json_is_null(json_object_get(report_data_const(rep), "dkim_aligned")),
-	    "no message: DKIM is unknown, not false");
+	cr_assert(json_is_false(json_object_get(report_data_const(rep), "dkim_aligned")));
 	expect_finding(rep, "dmarc_fail", SEV_FAIL);
 	cr_assert_eq(report_status(rep), CHECK_FAIL);
+	report_free(rep);
+}
+
+Test(dmarc, without_a_message_unaligned_spf_is_not_evaluated_not_a_fail)
+{
+	/* an aligned DKIM signature the message may carry would still pass it (RFC 7489 4.2) */
+	struct report *rep = run_dmarc(test_ns(), "u@reject.dmarc.test", NULL,
+	    spf_result("fail", "reject.dmarc.test"), NULL);
+	const struct finding *f = report_find(rep, "alignment_unknown");
+
+	cr_assert_str_eq(field(rep, "result"), "not_evaluated");
+	cr_assert(json_is_null(json_object_get(report_data_const(rep), "disposition")),
+	    "what a receiver does is unknown");
+	cr_assert(json_is_null(json_object_get(report_data_const(rep), "dkim_aligned")),
+	    "no message: DKIM is unknown, not false");
+	cr_assert_null(report_find(rep, "dmarc_fail"));
+	expect_finding(rep, "alignment_unknown", SEV_INFO);
+	cr_assert_not_null(strstr(f->message, "no DKIM signature was checked"), "%s", f->message);
+	cr_assert_neq(report_status(rep), CHECK_FAIL);
 	report_free(rep);
 }
 
@@ -146,8 +177,8 @@ Test(dmarc, relaxed_spf_alignment_passes_for_a_subdomain)
 
 Test(dmarc, strict_spf_alignment_needs_the_exact_domain)
 {
-	struct report *rep = run_dmarc(test_ns(), "u@strict.dmarc.test", NULL,
-	    spf_result("pass", "bounce.strict.dmarc.test"), NULL);
+	struct report *rep = run_unsigned("u@strict.dmarc.test",
+	    spf_result("pass", "bounce.strict.dmarc.test"));
 
 	cr_assert_str_eq(field(rep, "aspf"), "s");
 	cr_assert_str_eq(field(rep, "result"), "fail");
@@ -229,8 +260,8 @@ Test(dmarc, no_spf_or_dkim_results_is_reported_as_unknown_not_fail)
 
 Test(dmarc, subdomain_falls_back_to_org_domain_and_gets_sp)
 {
-	struct report *rep = run_dmarc(test_ns(), "u@a.b.dmarc.test", NULL,
-	    spf_result("fail", "a.b.dmarc.test"), NULL);
+	struct report *rep = run_unsigned("u@a.b.dmarc.test",
+	    spf_result("fail", "a.b.dmarc.test"));
 
 	cr_assert_str_eq(field(rep, "org_domain"), "dmarc.test");
 	cr_assert_str_eq(field(rep, "policy_domain"), "dmarc.test");
@@ -243,8 +274,8 @@ Test(dmarc, subdomain_falls_back_to_org_domain_and_gets_sp)
 
 Test(dmarc, org_domain_itself_gets_p_not_sp)
 {
-	struct report *rep = run_dmarc(test_ns(), "u@dmarc.test", NULL,
-	    spf_result("fail", "dmarc.test"), NULL);
+	struct report *rep = run_unsigned("u@dmarc.test",
+	    spf_result("fail", "dmarc.test"));
 
 	cr_assert_str_eq(field(rep, "applied_policy"), "quarantine");
 	cr_assert_str_eq(field(rep, "disposition"), "quarantine");
@@ -292,8 +323,8 @@ Test(dmarc, bad_p_without_rua_is_permerror)
 
 Test(dmarc, bad_p_with_rua_acts_as_none)
 {
-	struct report *rep = run_dmarc(test_ns(), "u@badprua.dmarc.test", NULL,
-	    spf_result("fail", "badprua.dmarc.test"), NULL);
+	struct report *rep = run_unsigned("u@badprua.dmarc.test",
+	    spf_result("fail", "badprua.dmarc.test"));
 
 	cr_assert_str_eq(field(rep, "discovery"), "record");
 	cr_assert_str_eq(field(rep, "effective_p"), "none");
@@ -321,8 +352,8 @@ Test(dmarc, syntax_errors_are_listed_with_their_tags)
 
 Test(dmarc, pct_below_100_gives_the_milder_policy_for_the_rest)
 {
-	struct report *rep = run_dmarc(test_ns(), "u@pct.dmarc.test", NULL,
-	    spf_result("fail", "pct.dmarc.test"), NULL);
+	struct report *rep = run_unsigned("u@pct.dmarc.test",
+	    spf_result("fail", "pct.dmarc.test"));
 
 	cr_assert_eq(json_integer_value(json_object_get(report_data_const(rep), "pct")), 25);
 	cr_assert_str_eq(field(rep, "disposition"), "reject");

@@ -323,7 +323,20 @@ Test(dnsbl, list_that_lists_the_world_is_ignored_with_a_warning)
 	run_release(&x);
 }
 
-Test(dnsbl, refused_codes_are_a_setup_error_never_a_listing)
+/* The "not_checked" entry of zone in rep's data, or NULL. */
+static const json_t *
+unchecked(const struct report *rep, const char *zone)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(report_data_const(rep), "not_checked"), i, e)
+		if (strcmp(str(e, "zone"), zone) == 0)
+			return e;
+	return NULL;
+}
+
+Test(dnsbl, refused_list_counts_for_that_list_only_while_others_answer)
 {
 	struct run x;
 	const struct report *rep;
@@ -335,14 +348,70 @@ Test(dnsbl, refused_codes_are_a_setup_error_never_a_listing)
 	e = entry(rep, "refusing.bl.test", NULL);
 	cr_assert_str_eq(str(e, "status"), "refused");
 	cr_assert(has_code(e, "127.255.255.254"));
-	cr_assert_null(report_find(rep, "listed"));
+	cr_assert_null(report_find(rep, "listed"), "a refused code is never a listing");
+	cr_assert_str_eq(str(entry(rep, "bl.spamcop.net", NULL), "status"), "not_listed");
 	f = report_find(rep, "query_refused");
 	cr_assert_not_null(f);
-	cr_assert_eq(f->severity, SEV_ERROR);
+	cr_assert_eq(f->severity, SEV_WARN, "another list answered: a warning");
 	cr_assert(strstr(f->message, "your own resolver") != NULL, "%s", f->message);
 	cr_assert_eq(count_findings(rep, "query_refused"), 1, "said once");
+	cr_assert_eq(report_status(rep), CHECK_WARN);
+	/* the list is named with how to have it checked */
+	e = unchecked(rep, "refusing.bl.test");
+	cr_assert_not_null(e);
+	cr_assert_str_eq(str(e, "status"), "refused");
+	cr_assert_str_eq(str(e, "reason"), "refused");
+	cr_assert(strstr(str(e, "fix"), "resolver of your own") != NULL, "%s", str(e, "fix"));
+	cr_assert_null(unchecked(rep, "bl.spamcop.net"));
+	cr_assert_eq(x.res.verdict.status, VERDICT_CLEAN, "the answering list decides");
+	cr_assert_not_null(x.res.verdict.note);
+	cr_expect(strstr(x.res.verdict.note, "refusing.bl.test") != NULL &&
+	    strstr(x.res.verdict.note, "--skip-list") != NULL, "%s", x.res.verdict.note);
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, refusal_by_every_list_that_matters_is_an_error_and_inconclusive)
+{
+	struct run x;
+	const struct report *rep;
+
+	/* a list of weight 0 that answers carries nothing */
+	run_ip(&x, SIMPLE("refusing.bl.test")
+	    "[dnsbl \"bl.spamcop.net\"]\nweight = 0\ncode = 127.0.0.2 listed\n", "198.51.100.10");
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_str_eq(str(entry(rep, "bl.spamcop.net", NULL), "status"), "not_listed");
+	cr_assert_eq(report_find(rep, "query_refused")->severity, SEV_ERROR);
 	cr_assert_eq(report_status(rep), CHECK_ERROR);
 	cr_assert_eq(x.res.verdict.status, VERDICT_INCONCLUSIVE);
+	cr_expect(strstr(x.res.verdict.note, "dnsbl") != NULL &&
+	    strstr(x.res.verdict.note, "lists not checked: refusing.bl.test") != NULL, "%s",
+	    x.res.verdict.note);
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, public_resolver_answer_of_zen_leaves_the_other_shipped_lists_standing)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+	size_t i;
+
+	/* the fixture's zen answers 127.255.255.254 for 198.51.100.254, as Spamhaus does through public resolvers */
+	run_full(&x, NULL, "dnsbl", test_ns(), "198.51.100.254", NULL, NULL);
+	rep = rep_of(&x, "dnsbl");
+	json_array_foreach(json_object_get(report_data_const(rep), "lists"), i, e)
+		cr_expect_str_eq(str(e, "status"), strcmp(str(e, "zone"), "zen.spamhaus.org") == 0 ?
+		    "refused" : "not_listed", "list %s", str(e, "zone"));
+	cr_assert_eq(report_status(rep), CHECK_WARN);
+	cr_assert_eq(x.res.verdict.status, VERDICT_CLEAN);
+	e = unchecked(rep, "zen.spamhaus.org");
+	cr_assert_not_null(e);
+	cr_expect_str_eq(str(e, "reason"), "the query came through a public or open resolver");
+	cr_expect(strstr(str(e, "fix"), "--dqs-key") != NULL, "%s", str(e, "fix"));
+	cr_expect(strstr(x.res.verdict.note, "zen.spamhaus.org") != NULL, "%s",
+	    x.res.verdict.note);
 	assert_schema(&x);
 	run_release(&x);
 }
@@ -651,6 +720,9 @@ Test(dnsbl, bad_list_configuration_names_file_and_line)
 		{ "weight not a number", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nweight = lots\n", "t.conf:3" },
 		{ "bad zone", "[dnsbl \"a..test\"]\ncode = 127.0.0.2 x\n", "zone" },
 		{ "ip test point", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\ntest_listed = 127.0.0.300\n", "test_listed" },
+		{ "dqs zone not a name", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\ndqs_zone = a..dq.test\n", "t.conf:3" },
+		{ "skip of no list", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\n[dnsbl]\nskip_list = b.test\n", "t.conf:4" },
+		{ "dqs key with a dot", "[dnsbl]\ndqs_key = sec.ret\n", "t.conf:2" },
 	};
 	struct error err;
 	size_t i;
@@ -664,6 +736,9 @@ Test(dnsbl, bad_list_configuration_names_file_and_line)
 	}
 	cr_expect_eq(configure_text("[dbl \"d.test\"]\nkind = ip4\ncode = 127.0.0.2 x\n", "dbl", &err),
 	    -1, "an IP list in [dbl]");
+	/* a bad key is a secret all the same: the message never shows it */
+	cr_expect_eq(configure_text("[dnsbl]\ndqs_key = t0psecr3t-key\n", "dnsbl", &err), -1);
+	cr_expect_null(strstr(err.msg, "t0psecr3t"), "%s", err.msg);
 }
 
 Test(dnsbl, shipped_configuration_loads)
@@ -872,13 +947,26 @@ Test(dnsbl, dbl_public_resolver_is_said_once_per_target)
 {
 	struct run x;
 
+	/* both checks have a list that answers: dnsbl says it, as a warning */
 	run_full(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n" MULTI "refuses_public = yes\n"
-	    DOMLIST "refuses_public = yes\n", "dnsbl,dbl", test_fault(),
-	    "198.51.100.99", NULL, "bob@shop.test");
+	    DOMLIST "refuses_public = yes\n" SIMPLE("bl.spamcop.net")
+	    "[dbl \"dbl.spamhaus.org\"]\ncode = 127.0.1.2 spam\ntest_listed = dbltest.com\n",
+	    "dnsbl,dbl", test_fault(), "198.51.100.99", NULL, "bob@shop.test");
 	cr_assert_eq(count_findings(rep_of(&x, "dnsbl"), "public_resolver"), 1);
+	cr_assert_eq(report_find(rep_of(&x, "dnsbl"), "public_resolver")->severity, SEV_WARN);
 	cr_assert_eq(count_findings(rep_of(&x, "dbl"), "public_resolver"), 0);
 	cr_assert(json_is_true(json_object_get(report_data_const(rep_of(&x, "dbl")),
 	    "public_resolver")));
+	cr_assert_not_null(unchecked(rep_of(&x, "dbl"), "dom.bl.test"), "still named");
+	cr_assert_eq(x.res.verdict.status, VERDICT_CLEAN);
+	run_release(&x);
+
+	/* no domain list answered: dbl says it too, as its error */
+	run_full(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n" MULTI "refuses_public = yes\n"
+	    DOMLIST "refuses_public = yes\n" SIMPLE("bl.spamcop.net"), "dnsbl,dbl", test_fault(),
+	    "198.51.100.99", NULL, "bob@shop.test");
+	cr_assert_eq(report_find(rep_of(&x, "dbl"), "public_resolver")->severity, SEV_ERROR);
+	cr_assert_eq(report_status(rep_of(&x, "dbl")), CHECK_ERROR);
 	run_release(&x);
 
 	/* dbl alone says it itself */
@@ -905,5 +993,175 @@ Test(dnsbl, dbl_dkim_signing_domains_are_checked)
 	cr_assert(seen, "domains: %s", json_dumps(doms, 0));
 	cr_assert_str_eq(str(entry(rep_of(&x, "dbl"), "dom.bl.test", "mailer.test"), "status"),
 	    "not_listed");
+	run_release(&x);
+}
+
+/* The shipped checks.d with extra text read after it (a local override). */
+static void
+run_shipped(struct run *x, const char *extra, const char *checks, const char *ip,
+    const char *from)
+{
+	struct error err;
+	char *dir = test_path("checks.d");
+	struct conf *conf = conf_new();
+	bool usage;
+
+	cr_assert_eq(conf_load_dir(conf, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(conf_load_file(conf, "extra.conf", extra, &err), 0, "%s", err.msg);
+	free(dir);
+	memset(x, 0, sizeof(*x));
+	x->conf = conf;
+	x->r = runner_new(x->conf, checks, &usage, &err);
+	cr_assert_not_null(x->r, "%s", err.msg);
+	x->eng = test_engine(test_ns(), 400, 2);
+	target_init(&x->t);
+	if (ip != NULL)
+		cr_assert_eq(target_set_ip(&x->t, "--ip", ip, &err), 0, "%s", err.msg);
+	if (from != NULL)
+		cr_assert_eq(target_set_mail_from(&x->t, "--from", from, &err), 0, "%s", err.msg);
+	runner_run(x->r, x->eng, &x->t, 20000, &x->res);
+}
+
+/* Everything a user may see of a run: the JSON document, the verbose text report, --list-checks. */
+static char *
+everything_shown(struct run *x)
+{
+	struct text_options opt = { .verbose = true, .width = 80 };
+	json_t *doc = output_json_document(&x->res), *desc = runner_describe_json(x->r);
+	char *json = json_dumps(doc, 0), *djson = json_dumps(desc, 0), *text = NULL, *all;
+	struct strbuf sb;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(output_text_write(fp, &x->res, &opt), 0);
+	fclose(fp);
+	strbuf_init(&sb);
+	runner_describe(x->r, &sb);
+	all = xasprintf("%s\n%s\n%s\n%s", json, djson, text, sb.buf);
+	strbuf_release(&sb);
+	free(json);
+	free(djson);
+	free(text);
+	json_decref(doc);
+	json_decref(desc);
+	return all;
+}
+
+#define DQS_KEY		"t3stdqskey4fixture0000000q"
+#define DQS_REJECTED	"r3jectedkey000000000000000"
+
+Test(dnsbl, dqs_key_asks_the_spamhaus_lists_under_the_key_and_never_shows_it)
+{
+	struct run x;
+	const json_t *e;
+	char *all;
+
+	run_shipped(&x, "[dnsbl]\ndqs_key = " DQS_KEY "\n", "dnsbl,dbl", "203.0.113.7",
+	    "bob@shop.test");
+	/* the fixture lists the demo IP under the key in dq.spamhaus.net */
+	e = entry(rep_of(&x, "dnsbl"), "zen.spamhaus.org", NULL);
+	cr_assert_str_eq(str(e, "status"), "listed");
+	cr_assert_str_eq(str(e, "query"), "7.113.0.203." DNSBL_KEY_SHOWN ".zen.dq.spamhaus.net");
+	cr_assert_str_eq(str(e, "selftest"), "ok", "the test point is asked under the key too");
+	e = entry(rep_of(&x, "dbl"), "dbl.spamhaus.org", NULL);
+	cr_assert_str_eq(str(e, "query"), "shop.test." DNSBL_KEY_SHOWN ".dbl.dq.spamhaus.net");
+	cr_assert_str_eq(str(e, "status"), "not_listed");
+	cr_assert_str_eq(str(e, "selftest"), "ok");
+	all = everything_shown(&x);
+	cr_assert_null(strstr(all, DQS_KEY), "the key is shown: %s", all);
+	cr_assert_not_null(strstr(all, "Data Query Service key is set"));
+	free(all);
+	run_release(&x);
+}
+
+Test(dnsbl, dqs_key_is_not_refused_through_a_public_resolver)
+{
+	struct run x;
+	const struct report *rep;
+
+	/* the loopback server plays a public resolver, which zen refuses without a key */
+	run_shipped(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\n", "dnsbl", "198.51.100.99", NULL);
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_str_eq(str(entry(rep, "zen.spamhaus.org", NULL), "status"), "refused");
+	cr_assert_not_null(unchecked(rep, "zen.spamhaus.org"));
+	run_release(&x);
+
+	run_shipped(&x, "[dnsbl]\npublic_resolver = 127.0.0.1\ndqs_key = " DQS_KEY "\n",
+	    "dnsbl", "198.51.100.99", NULL);
+	rep = rep_of(&x, "dnsbl");
+	cr_assert_str_eq(str(entry(rep, "zen.spamhaus.org", NULL), "status"), "not_listed");
+	cr_assert_null(unchecked(rep, "zen.spamhaus.org"));
+	/* Barracuda has no key form: it stays unchecked, the others carry the check */
+	cr_assert_str_eq(str(entry(rep, "b.barracudacentral.org", NULL), "status"), "refused");
+	cr_assert_eq(report_find(rep, "public_resolver")->severity, SEV_WARN);
+	cr_assert_eq(x.res.verdict.status, VERDICT_CLEAN);
+	run_release(&x);
+}
+
+Test(dnsbl, dqs_key_the_service_rejects_is_refused_with_a_fix_for_the_key)
+{
+	struct run x;
+	const struct report *rep;
+	const json_t *e;
+	char *all;
+
+	run_shipped(&x, "[dnsbl]\ndqs_key = " DQS_REJECTED "\n", "dnsbl", "198.51.100.99", NULL);
+	rep = rep_of(&x, "dnsbl");
+	e = entry(rep, "zen.spamhaus.org", NULL);
+	cr_assert_str_eq(str(e, "status"), "refused");
+	cr_assert(has_code(e, "127.255.255.250"));
+	e = unchecked(rep, "zen.spamhaus.org");
+	cr_assert_not_null(e);
+	cr_assert_str_eq(str(e, "reason"), "the Data Query Service did not accept the key");
+	cr_assert(strstr(str(e, "fix"), "check the Data Query Service key") != NULL, "%s",
+	    str(e, "fix"));
+	cr_assert_eq(x.res.verdict.status, VERDICT_CLEAN, "the other lists answered");
+	all = everything_shown(&x);
+	cr_assert_null(strstr(all, DQS_REJECTED), "a rejected key is shown");
+	free(all);
+	run_release(&x);
+}
+
+Test(dnsbl, skip_list_leaves_a_list_out_and_names_it)
+{
+	struct run x;
+	struct dns_counters c;
+	const struct report *rep;
+	const json_t *e;
+	size_t i;
+
+	/* by its zone, or by its DQS zone, in any case */
+	run_shipped(&x, "[dnsbl]\nskip_list = ZEN.dq.spamhaus.net.\nskip_list = bl.spamcop.net\n",
+	    "dnsbl", "198.51.100.254", NULL);
+	rep = rep_of(&x, "dnsbl");
+	json_array_foreach(json_object_get(report_data_const(rep), "lists"), i, e) {
+		cr_expect_str_neq(str(e, "zone"), "zen.spamhaus.org");
+		cr_expect_str_neq(str(e, "zone"), "bl.spamcop.net");
+	}
+	dns_engine_stats(x.eng, &c, NULL, 0, NULL);
+	/* 7 lists left, each: A and TXT, and two test points */
+	cr_expect_eq(c.queries, 7 * 4, "queries %llu", (unsigned long long)c.queries);
+	e = unchecked(rep, "zen.spamhaus.org");
+	cr_assert_not_null(e);
+	cr_assert_str_eq(str(e, "status"), "skipped");
+	cr_assert_not_null(unchecked(rep, "bl.spamcop.net"));
+	cr_assert_eq(report_status(rep), CHECK_PASS, "zen's refusal is never asked for");
+	cr_assert_eq(x.res.verdict.status, VERDICT_CLEAN);
+	cr_expect(strstr(x.res.verdict.note, "zen.spamhaus.org, bl.spamcop.net (skipped") != NULL,
+	    "%s", x.res.verdict.note);
+	assert_schema(&x);
+	run_release(&x);
+}
+
+Test(dnsbl, skip_list_of_every_list_skips_the_check)
+{
+	struct run x;
+
+	run_full(&x, SIMPLE("bl.spamcop.net") "[dnsbl]\nskip_list = bl.spamcop.net\n", "dnsbl",
+	    test_ns(), "198.51.100.10", NULL, NULL);
+	cr_assert_eq(report_status(rep_of(&x, "dnsbl")), CHECK_SKIPPED);
+	cr_assert(strstr(report_reason(rep_of(&x, "dnsbl")), "--skip-list") != NULL);
+	cr_assert_not_null(unchecked(rep_of(&x, "dnsbl"), "bl.spamcop.net"));
 	run_release(&x);
 }

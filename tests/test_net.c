@@ -193,3 +193,22 @@ Test(net, ip_unmap_sees_a_mapped_address_as_its_ipv4_host)
 	cr_assert_eq(net_ip_unmap(family, &p), AF_INET);
 	cr_assert_eq(p, a);
 }
+
+Test(net, name_canonical_is_lower_case_without_the_final_dot)
+{
+	static const char *const cases[][2] = {
+		{ "ZEN.SpamHaus.org.", "zen.spamhaus.org" },
+		{ "zen.spamhaus.org", "zen.spamhaus.org" },
+		{ "a.", "a" },
+		{ ".", "" },
+		{ "", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *c = net_name_canonical(cases[i][0]);
+
+		cr_expect_str_eq(c, cases[i][1], "'%s'", cases[i][0]);
+		free(c);
+	}
+}

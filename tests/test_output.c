@@ -382,6 +382,73 @@ Test(output, text_verbose_lists_findings_with_data)
 	fixture_release(&fx);
 }
 
+Test(output, text_verbose_data_lines_break_between_tokens_never_inside)
+{
+	static const char url[] = "https://lists.example.test/removal/request?ip=192.0.2.1"
+	    "&reference=0123456789abcdef0123456789abcdef";
+	struct fixture fx;
+	json_t *data;
+	char *text, *line, *save = NULL;
+
+	fixture_init(&fx);
+	data = json_pack("{s:s,s:s,s:s,s:i}", "zone", "a-rather-long-zone-name.lists.example.test",
+	    "delist_url", url, "reason", "a sentence with words that wraps at spaces", "weight",
+	    1234567);
+	report_add(fx.reps[0], "long_data", SEV_INFO, data, "data longer than a line");
+	text = render_text(&fx.res, false, true, 60);
+	/* the URL is wider than the line: whole, on a line of its own */
+	cr_assert_not_null(strstr(text, url), "the URL was cut:\n%s", text);
+	cr_assert_not_null(strstr(text, "\"a-rather-long-zone-name.lists.example.test\""));
+	cr_assert_not_null(strstr(text, "1234567"));
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(line);
+
+		/* only a line that is one token (after its indent) may run over */
+		if (n > 60)
+			cr_expect(strchr(line + strspn(line, " "), ' ') == NULL, "line over 60: %s",
+			    line);
+	}
+	free(text);
+	fixture_release(&fx);
+}
+
+/* text with each line break and the indent after it made one space: the words as a reader reads them. */
+static void
+unwrap(char *text)
+{
+	char *r = text, *w = text;
+
+	while (*r != '\0') {
+		if (*r == '\n') {
+			while (r[1] == ' ')
+				r++;
+			*w++ = ' ';
+			r++;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+Test(output, text_names_a_resolver_that_answered_nothing)
+{
+	struct fixture fx;
+	char *text;
+
+	fixture_init(&fx);
+	fx.res.servers[0].answered = 0;
+	text = render_text(&fx.res, false, false, 80);
+	unwrap(text);
+	cr_expect_not_null(strstr(text, "; 127.0.0.1:5353 answered no query"), "%s", text);
+	free(text);
+	fx.res.servers[0].answered = 8;
+	text = render_text(&fx.res, false, false, 80);
+	cr_expect_null(strstr(text, "answered no query"), "%s", text);
+	free(text);
+	fixture_release(&fx);
+}
+
 Test(output, text_color_only_when_asked)
 {
 	struct fixture fx;

@@ -68,7 +68,7 @@ struct fx {
 	struct conf *conf;
 	struct verdict_rules *rules;
 	struct target t;
-	struct report *reps[8];
+	struct report *reps[16];
 	size_t n;
 	struct verdict v;
 	void *bctx;
@@ -94,10 +94,30 @@ fx_init(struct fx *f, const char *extra)
 	free(path);
 }
 
+/* Rules: every shipped checks.d file, as the program reads them. */
+static void
+fx_init_shipped(struct fx *f)
+{
+	char *dir = test_path("checks.d");
+	struct error err;
+
+	memset(f, 0, sizeof(*f));
+	f->conf = conf_new();
+	cr_assert_eq(conf_load_dir(f->conf, dir, &err), 0, "%s", err.msg);
+	f->rules = verdict_rules_load(f->conf, &err);
+	cr_assert_not_null(f->rules, "%s", err.msg);
+	cr_assert_eq(check_bounce.configure(&f->bctx, f->conf, &err), 0, "%s", err.msg);
+	target_init(&f->t);
+	free(dir);
+}
+
 static struct report *
 fx_report(struct fx *f, const struct check_ops *ops)
 {
-	struct report *rep = report_new(ops);
+	struct report *rep;
+
+	cr_assert_lt(f->n, ARRAY_SIZE(f->reps), "too many reports for the fixture");
+	rep = report_new(ops);
 
 	f->reps[f->n++] = rep;
 	return rep;
@@ -428,6 +448,54 @@ Test(verdict, refused_lists_are_never_a_listing_nor_clean)
 	fx_release(&f);
 }
 
+/* A "not_checked" entry in rep's data. */
+static void
+not_checked(struct report *rep, const char *zone, const char *status, const char *reason,
+    const char *fix)
+{
+	json_t *arr = json_object_get(report_data(rep), "not_checked");
+
+	if (arr == NULL) {
+		arr = json_array();
+		json_object_set_new(report_data(rep), "not_checked", arr);
+	}
+	json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "zone", zone, "status", status,
+	    "reason", reason, "fix", fix));
+}
+
+Test(verdict, lists_not_checked_are_named_with_their_fix_whatever_the_status)
+{
+	struct fx f;
+	struct report *dnsbl, *dbl;
+
+	fx_init(&f, NULL);
+	dnsbl = fx_report(&f, &ops_dnsbl);
+	report_add(dnsbl, "query_refused", SEV_WARN, NULL, "refused");
+	not_checked(dnsbl, "zen.example", "refused", "public resolver", "use your own");
+	not_checked(dnsbl, "b.example", "refused", "over quota", "wait");
+	dbl = fx_report(&f, &ops_dkim);
+	not_checked(dbl, "dbl.example", "refused", "public resolver", "use your own");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_CLEAN, "a warning of a list not checked is no cause");
+	cr_assert_not_null(f.v.note);
+	/* one reason and fix, one group: the zones together */
+	cr_expect_str_eq(f.v.note, "lists not checked: zen.example, dbl.example (refused: "
+	    "public resolver; to check them: use your own); b.example (refused: over quota; "
+	    "to check them: wait)");
+	fx_release(&f);
+
+	/* inconclusive for another reason: both said */
+	fx_init(&f, NULL);
+	dnsbl = fx_report(&f, &ops_dnsbl);
+	not_checked(dnsbl, "zen.example", "skipped", "--skip-list", "drop it");
+	report_set_deadline(fx_report(&f, &ops_rdns));
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_INCONCLUSIVE);
+	cr_expect_str_eq(f.v.note, "checks that could not finish: rdns (deadline); lists not "
+	    "checked: zen.example (skipped: --skip-list; to check them: drop it)");
+	fx_release(&f);
+}
+
 Test(verdict, high_cause_stays_blocked_despite_errors_and_ignore_error)
 {
 	struct fx f;
@@ -514,7 +582,7 @@ expect_not_listed_now(const struct verdict *v, const char *list)
 	cr_expect_not_null(strstr(c->summary, said), "%s", c->summary);
 	cr_expect_not_null(strstr(c->summary, "private list"), "%s", c->summary);
 	cr_expect_not_null(strstr(bounce_note(c), said), "%s", bounce_note(c));
-	cr_expect_eq(v->status, VERDICT_AT_RISK);
+	cr_expect_eq(v->status, VERDICT_BLOCKED_LIKELY, "the 554 itself is a fact");
 	free(said);
 }
 
@@ -588,21 +656,23 @@ Test(verdict, user_unknown_points_at_recipient_not_at_ip)
 	fx_release(&f);
 }
 
-Test(verdict, bounce_corroborated_by_a_live_check_is_raised)
+Test(verdict, a_refusal_corroborated_by_a_live_check_is_raised)
 {
 	static const char extra[] =
 	    "[verdict \"spf/fail_weak\"]\ncause = spf_fail\nconfidence = medium\n"
-	    "summary = s.\nremedy = r.\n";
+	    "summary = s.\nremedy = r.\n"
+	    "[verdict \"bounce/bounce_classified/spf_fail\"]\ncause = spf_fail\n"
+	    "confidence = medium\nsummary = s.\nremedy = r.\n";
 	struct fx f;
 
 	fx_init(&f, extra);
-	fx_bounce(&f, "450 4.7.23 SPF validation failed");
+	fx_bounce(&f, "550 5.7.23 SPF validation failed");
 	fx_build(&f);
 	cr_expect_eq(find_cause(&f.v, "spf_fail")->confidence, CONF_MEDIUM);
 	report_add(fx_report(&f, &ops_spf), "fail_weak", SEV_FAIL, NULL, "spf fails");
 	fx_build(&f);
 	cr_expect_eq(find_cause(&f.v, "spf_fail")->confidence, CONF_HIGH,
-	    "the receiver said it and the check sees it");
+	    "the receiver refused for it and the check sees it");
 	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
 	fx_release(&f);
 }
@@ -642,69 +712,338 @@ Test(verdict, unrecognized_bounce_is_a_low_cause_and_success_is_clean)
 	fx_release(&f);
 }
 
-/* Every cause of DESIGN.md and of the SMTP probe from some input, through the shipped rules. */
+/* Input for one cause: a receiver's reply, or a finding of a check that a shipped rule maps. */
+struct cause_input {
+	const char *cause;
+	const char *bounce;	/* NULL: the finding below */
+	const char *check;
+	const char *finding;
+	enum finding_severity sev;
+	const char *data;	/* the finding's data, JSON */
+};
+
+static const struct cause_input cause_inputs[] = {
+	{ .cause = "ip_blocklisted",
+	  .bounce = "554 5.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org" },
+	{ .cause = "domain_blocklisted",
+	  .bounce = "554 5.7.1 Service unavailable; Sender address "
+	  "[a@example.test] blocked using dbl.spamhaus.org" },
+	{ .cause = "rdns_missing",
+	  .bounce = "550 5.7.25 Client host rejected: cannot find your reverse hostname" },
+	{ .cause = "helo_invalid",
+	  .bounce = "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified "
+	  "hostname" },
+	{ .cause = "spf_fail",
+	  .bounce = "550 5.7.23 SPF validation failed for 192.0.2.2" },
+	{ .cause = "dkim_fail",
+	  .bounce = "550 5.7.20 No passing DKIM signature found" },
+	{ .cause = "dmarc_fail",
+	  .bounce = "550 5.7.1 rejected by DMARC policy for example.test" },
+	{ .cause = "unauthenticated",
+	  .bounce = "550 5.7.26 This mail is unauthenticated" },
+	{ .cause = "sender_domain_invalid",
+	  .bounce = "553 5.1.8 <a@nx.test>... Domain of sender address "
+	  "a@nx.test does not exist" },
+	{ .cause = "sender_verify_failed",
+	  .bounce = "550 Sender verify failed" },
+	{ .cause = "recipient_unknown",
+	  .bounce = "550 5.1.1 <a@example.test>: user unknown" },
+	{ .cause = "recipient_disabled",
+	  .bounce = "550 5.2.1 The email account that you tried to reach is "
+	  "disabled" },
+	{ .cause = "mailbox_full",
+	  .bounce = "552 5.2.2 Mailbox full" },
+	{ .cause = "relay_denied",
+	  .bounce = "554 5.7.1 <a@example.test>: Relay access denied" },
+	{ .cause = "content_rejected",
+	  .bounce = "550 5.7.350 Remote server returned message detected as spam" },
+	{ .cause = "message_too_large",
+	  .bounce = "552 5.3.4 Message size exceeds fixed limit" },
+	{ .cause = "rate_limited",
+	  .bounce = "421 4.7.0 Error: too many connections from 192.0.2.2" },
+	{ .cause = "greylisted",
+	  .bounce = "451 4.7.1 Greylisting in action, please come back later" },
+	{ .cause = "policy_other",
+	  .bounce = "550 5.7.1 Message rejected due to local policy" },
+	{ .cause = "deferred",
+	  .bounce = "421 4.3.2 Service not available, closing transmission channel" },
+	{ .cause = "spf_lookups_near_limit",
+	  .check = "spf", .finding = "spf_lookups_near_limit", .sev = SEV_WARN,
+	  .data = 	  "{\"domain\": \"near.spf.test\", \"lookups\": 8, \"limit\": 10}" },
+	{ .cause = "dkim_key_weak",
+	  .check = "dkim", .finding = "key_weak", .sev = SEV_WARN,
+	  .data = 	  "{\"name\": \"sel1024._domainkey.mailer.test\", \"key_bits\": 1024, "
+	  "\"recommended\": 2048}" },
+	{ .cause = "rdns_generic",
+	  .check = "rdns", .finding = "ptr_generic", .sev = SEV_WARN,
+	  .data = 	  "{\"ptr\": \"dsl-192-0-2-4.pool.isp.test\"}" },
+	{ .cause = "record_style",
+	  .check = "spf", .finding = "spf_ptr_used", .sev = SEV_WARN,
+	  .data = 	  "{\"domain\": \"ptr.spf.test\"}" },	{ .cause = "recipient_server_down",
+	  .bounce = "connect to mx.example.test[192.0.2.25]:25: Connection refused" },
+	{ .cause = "port25_blocked",
+	  .bounce = "550 5.7.1 Outbound port 25 is blocked for this network" },
+	{ .cause = "connection_blocked",
+	  .bounce = "554 No SMTP service here" },
+};
+
+/* Every cause code from some input, through the shipped rules, in words without holes. */
 Test(verdict, every_cause_code_is_producible)
 {
-	static const struct {
-		const char *cause;
-		const char *bounce;
-	} each[] = {
-		{ "ip_blocklisted", "554 5.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org" },
-		{ "domain_blocklisted", "554 5.7.1 Service unavailable; Sender address "
-		  "[a@example.test] blocked using dbl.spamhaus.org" },
-		{ "rdns_missing", "550 5.7.25 Client host rejected: cannot find your reverse hostname" },
-		{ "helo_invalid", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified "
-		  "hostname" },
-		{ "spf_fail", "550 5.7.23 SPF validation failed for 192.0.2.2" },
-		{ "dkim_fail", "550 5.7.20 No passing DKIM signature found" },
-		{ "dmarc_fail", "550 5.7.1 rejected by DMARC policy for example.test" },
-		{ "unauthenticated", "550 5.7.26 This mail is unauthenticated" },
-		{ "sender_domain_invalid", "553 5.1.8 <a@nx.test>... Domain of sender address "
-		  "a@nx.test does not exist" },
-		{ "sender_verify_failed", "550 Sender verify failed" },
-		{ "recipient_unknown", "550 5.1.1 <a@example.test>: user unknown" },
-		{ "recipient_disabled", "550 5.2.1 The email account that you tried to reach is "
-		  "disabled" },
-		{ "mailbox_full", "552 5.2.2 Mailbox full" },
-		{ "relay_denied", "554 5.7.1 <a@example.test>: Relay access denied" },
-		{ "content_rejected", "550 5.7.350 Remote server returned message detected as spam" },
-		{ "message_too_large", "552 5.3.4 Message size exceeds fixed limit" },
-		{ "rate_limited", "421 4.7.0 Error: too many connections from 192.0.2.2" },
-		{ "greylisted", "451 4.7.1 Greylisting in action, please come back later" },
-		{ "policy_other", "550 5.7.1 Message rejected due to local policy" },
-		{ "recipient_server_down", "connect to mx.example.test[192.0.2.25]:25: "
-		  "Connection refused" },
-		{ "port25_blocked", "550 5.7.1 Outbound port 25 is blocked for this network" },
-		{ "connection_blocked", "554 No SMTP service here" },
-	};
 	size_t j;
 	int i;
 
 	for (i = CAUSE_NONE + 1; i < CAUSE_END; i++) {
 		bool found = false;
 
-		for (j = 0; j < ARRAY_SIZE(each); j++) {
+		for (j = 0; j < ARRAY_SIZE(cause_inputs); j++) {
+			const struct cause_input *in = &cause_inputs[j];
 			struct fx f;
 
-			if (strcmp(each[j].cause, cause_name(i)) != 0)
+			if (strcmp(in->cause, cause_name(i)) != 0)
 				continue;
 			found = true;
-			fx_init(&f, NULL);
-			fx_bounce(&f, each[j].bounce);
+			fx_init_shipped(&f);
+			cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+			if (in->bounce != NULL)
+				fx_bounce(&f, in->bounce);
+			else
+				report_add(fx_report(&f, check_find(in->check)), in->finding, in->sev,
+				    test_json(in->data), "%s", in->finding);
 			fx_build(&f);
-			cr_assert_geq(f.v.ncauses, 1, "%s: no cause", each[j].cause);
-			cr_expect_str_eq(code_of(&f.v, 0), each[j].cause);
-			cr_expect_neq(f.v.status, VERDICT_CLEAN, "%s", each[j].cause);
-			cr_expect_neq(f.v.status, VERDICT_INCONCLUSIVE, "%s", each[j].cause);
+			cr_assert_geq(f.v.ncauses, 1, "%s: no cause", in->cause);
+			cr_expect_str_eq(code_of(&f.v, 0), in->cause);
+			cr_expect_neq(f.v.status, VERDICT_CLEAN, "%s", in->cause);
+			cr_expect_neq(f.v.status, VERDICT_INCONCLUSIVE, "%s", in->cause);
+			if (cause_is_advice((enum cause_code)i))
+				cr_expect_leq(f.v.causes[0].confidence, CONF_MEDIUM, "%s", in->cause);
 			cr_expect(strlen(f.v.causes[0].summary) > 20 &&
-			    strstr(f.v.causes[0].summary, "{") == NULL, "%s: summary '%s'",
-			    each[j].cause, f.v.causes[0].summary);
+			    strstr(f.v.causes[0].summary, "{") == NULL &&
+			    strstr(f.v.causes[0].summary, "(unknown)") == NULL, "%s: summary '%s'",
+			    in->cause, f.v.causes[0].summary);
 			cr_expect(strlen(f.v.causes[0].remedy) > 20 &&
-			    strstr(f.v.causes[0].remedy, "{") == NULL, "%s: remedy '%s'",
-			    each[j].cause, f.v.causes[0].remedy);
+			    strstr(f.v.causes[0].remedy, "{") == NULL &&
+			    strstr(f.v.causes[0].remedy, "(unknown)") == NULL, "%s: remedy '%s'",
+			    in->cause, f.v.causes[0].remedy);
 			fx_release(&f);
 		}
 		cr_expect(found, "no input for cause %s", cause_name(i));
+	}
+}
+
+/* Each reply alone: a 5xx is blocked (exit 2), a 4xx never is. */
+Test(verdict, a_permanent_refusal_is_blocked_and_a_temporary_one_never)
+{
+	static const struct {
+		const char *reply;
+		enum verdict_status status;
+	} each[] = {
+		{ "550 Blocked", VERDICT_BLOCKED_LIKELY },
+		{ "554 5.7.1 Service unavailable", VERDICT_BLOCKED_LIKELY },
+		{ "550 sorry, no", VERDICT_BLOCKED_LIKELY },
+		{ "552 5.2.2 Mailbox full", VERDICT_BLOCKED_LIKELY },
+		{ "451 4.7.1 Client host [192.0.2.2] blocked using zen.spamhaus.org",
+		  VERDICT_AT_RISK },
+		{ "450 4.7.1 Blocked", VERDICT_AT_RISK },
+		{ "421 4.3.2 Service not available, closing transmission channel", VERDICT_AT_RISK },
+		{ "451 4.7.1 Greylisting in action, please come back later", VERDICT_AT_RISK },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(each); i++) {
+		struct fx f;
+
+		fx_init_shipped(&f);
+		fx_bounce(&f, each[i].reply);
+		fx_build(&f);
+		cr_expect_eq(f.v.status, each[i].status, "'%s': %s", each[i].reply,
+		    verdict_status_name(f.v.status));
+		cr_expect_eq(verdict_exit_code(&f.v, false),
+		    each[i].status == VERDICT_BLOCKED_LIKELY ? 2 : 0, "'%s'", each[i].reply);
+		if (each[i].status == VERDICT_AT_RISK)
+			cr_expect_leq(f.v.causes[0].confidence, CONF_MEDIUM, "'%s'", each[i].reply);
+		fx_release(&f);
+	}
+}
+
+/* Skipped reports for every registered check but the bounce, as the runner makes them. */
+static void
+fx_skip_all(struct fx *f)
+{
+	size_t i;
+
+	for (i = 0; i < check_registry_len; i++) {
+		const char *missing = check_missing_input(check_registry[i], &f->t);
+
+		if (strcmp(check_registry[i]->name, "bounce") != 0 && missing != NULL)
+			report_skip(fx_report(f, check_registry[i]), "needs %s", missing);
+	}
+}
+
+Test(verdict, a_refusal_without_reason_says_so_and_what_would_run)
+{
+	struct fx f;
+	const struct cause *c;
+
+	fx_init_shipped(&f);
+	fx_bounce(&f, "550 Blocked");
+	fx_skip_all(&f);
+	fx_build(&f);
+	cr_assert_eq(f.v.ncauses, 1);
+	c = &f.v.causes[0];
+	cr_expect_str_eq(code_of(&f.v, 0), "policy_other");
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	cr_expect_not_null(strstr(c->summary, "gives no reason"), "%s", c->summary);
+	cr_expect_not_null(strstr(c->summary, "\"550 Blocked\""), "%s", c->summary);
+	/* the checks that could not run, by the option that runs them */
+	cr_expect_not_null(strstr(c->summary, "--ip (rdns, dnsbl"), "%s", c->summary);
+	cr_expect_not_null(strstr(c->summary, "--from ("), "%s", c->summary);
+	cr_expect_not_null(strstr(c->summary, "--helo ("), "%s", c->summary);
+	cr_expect_not_null(strstr(c->summary, "--message ("), "%s", c->summary);
+	cr_expect_not_null(strstr(c->remedy, "--ip, --helo, --from, --message"), "%s", c->remedy);
+	fx_release(&f);
+
+	/* with every input given and nothing found, no input is asked for */
+	fx_init_shipped(&f);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.1", &(struct error){ "" }), 0);
+	fx_bounce(&f, "550 Blocked");
+	report_add(fx_report(&f, &ops_rdns), "fcrdns_ok", SEV_INFO, NULL, "ok");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	cr_expect_null(strstr(f.v.causes[0].summary, "--ip"), "%s", f.v.causes[0].summary);
+	fx_release(&f);
+}
+
+Test(verdict, a_refusal_without_reason_ranks_after_what_explains_it)
+{
+	struct fx f;
+
+	fx_init_shipped(&f);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.4", &(struct error){ "" }), 0);
+	fx_bounce(&f, "550 Blocked");
+	report_add(fx_report(&f, &ops_rdns), "ptr_generic", SEV_WARN,
+	    json_pack("{s:s}", "ptr", "dsl-192-0-2-4.pool.isp.test"), "generic");
+	fx_build(&f);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY, "the refusal is a fact");
+	cr_assert_eq(f.v.ncauses, 2);
+	cr_expect_str_eq(code_of(&f.v, 0), "rdns_generic", "what the checks see explains it");
+	cr_expect_str_eq(code_of(&f.v, 1), "policy_other");
+	cr_expect_null(strstr(f.v.causes[1].summary, "no check that ran"), "%s",
+	    f.v.causes[1].summary);
+	cr_expect_not_null(strstr(bounce_note(&f.v.causes[1]), "gives no reason"));
+	fx_release(&f);
+}
+
+Test(verdict, a_temporary_reply_is_not_raised_by_a_live_check)
+{
+	static const char extra[] =
+	    "[verdict \"spf/fail_weak\"]\ncause = spf_fail\nconfidence = medium\n"
+	    "summary = s.\nremedy = r.\n";
+	struct fx f;
+
+	fx_init(&f, extra);
+	fx_bounce(&f, "450 4.7.23 SPF validation failed");
+	report_add(fx_report(&f, &ops_spf), "fail_weak", SEV_FAIL, NULL, "spf fails");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "spf_fail")->confidence, CONF_MEDIUM);
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK, "a retry may succeed");
+	fx_release(&f);
+}
+
+Test(verdict, a_plan_rewords_the_other_causes_remedies)
+{
+	static const char plan[] =
+	    "[verdict \"rdns/relay\"]\ncause = ip_blocklisted\nconfidence = high\n"
+	    "summary = end-user space.\nremedy = Relay through the smarthost.\nplan = smarthost\n"
+	    "[verdict \"spf/direct\"]\ncause = spf_fail\nconfidence = medium\n"
+	    "summary = s.\nremedy = Add ip4:{ip} to SPF.\n"
+	    "remedy_under = smarthost Authorise the smarthost's include for {ip|you}.\n"
+	    "[verdict \"dkim/other\"]\ncause = dkim_fail\nconfidence = medium\n"
+	    "summary = d.\nremedy = Fix the key.\n";
+	struct fx f;
+
+	fx_init(&f, plan);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.7", &(struct error){ "" }), 0);
+	report_add(fx_report(&f, &ops_spf), "direct", SEV_FAIL, NULL, "spf");
+	report_add(fx_report(&f, &ops_dkim), "other", SEV_FAIL, NULL, "dkim");
+	fx_build(&f);
+	cr_expect_str_eq(find_cause(&f.v, "spf_fail")->remedy, "Add ip4:192.0.2.7 to SPF.",
+	    "no plan: the cause's own remedy");
+
+	report_add(fx_report(&f, &ops_rdns), "relay", SEV_FAIL, NULL, "relay");
+	fx_build(&f);
+	cr_expect_str_eq(code_of(&f.v, 0), "ip_blocklisted");
+	cr_expect_str_eq(find_cause(&f.v, "spf_fail")->remedy,
+	    "Authorise the smarthost's include for 192.0.2.7.");
+	cr_expect_str_eq(find_cause(&f.v, "dkim_fail")->remedy, "Fix the key.",
+	    "a cause with nothing under the plan keeps its remedy");
+	fx_release(&f);
+}
+
+Test(verdict, a_plan_of_a_low_cause_is_no_plan)
+{
+	static const char plan[] =
+	    "[verdict \"rdns/relay\"]\ncause = rdns_generic\nconfidence = low\n"
+	    "summary = maybe end-user space.\nremedy = Relay.\nplan = smarthost\n"
+	    "[verdict \"spf/direct\"]\ncause = spf_fail\nconfidence = high\n"
+	    "summary = s.\nremedy = Add ip4:{ip} to SPF.\n"
+	    "remedy_under = smarthost Authorise the smarthost.\n";
+	struct fx f;
+
+	fx_init(&f, plan);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.7", &(struct error){ "" }), 0);
+	report_add(fx_report(&f, &ops_spf), "direct", SEV_FAIL, NULL, "spf");
+	report_add(fx_report(&f, &ops_rdns), "relay", SEV_WARN, NULL, "relay");
+	fx_build(&f);
+	cr_expect_str_eq(find_cause(&f.v, "spf_fail")->remedy, "Add ip4:192.0.2.7 to SPF.");
+	fx_release(&f);
+}
+
+Test(verdict, advice_never_goes_above_medium)
+{
+	/* a refusal for it and a live check seeing it would raise any other cause to high */
+	static const char extra[] =
+	    "[verdict \"bounce/bounce_classified/helo_invalid\"]\ncause = record_style\n"
+	    "confidence = medium\nsummary = s.\nremedy = r.\n"
+	    "[verdict \"spf/style\"]\ncause = record_style\nconfidence = medium\n"
+	    "summary = s.\nremedy = r.\n";
+	struct fx f;
+
+	fx_init(&f, extra);
+	fx_bounce(&f, "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified "
+	    "hostname");
+	report_add(fx_report(&f, &ops_spf), "style", SEV_WARN, NULL, "style");
+	fx_build(&f);
+	cr_expect_eq(find_cause(&f.v, "record_style")->confidence, CONF_MEDIUM);
+	fx_release(&f);
+}
+
+Test(verdict, bad_plan_reply_and_advice_rules_name_the_file_and_line)
+{
+	static const struct {
+		const char *text;
+		const char *says;
+	} each[] = {
+		{ "[verdict \"rdns/x\"]\ncause = rdns_generic\nconfidence = high\nremedy = r\n",
+		  "rdns_generic is advice" },
+		{ "[verdict \"reply/refused\"]\ncause = policy_other\nconfidence = low\n"
+		  "remedy = r\n", "reply/refused_unexplained and reply/deferred" },
+		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = low\nremedy = r\n"
+		  "remedy_under = smarthost\n", "remedy_under is a plan's name and the remedy" },
+		{ "[verdict \"rdns/x\"]\ncause = rdns_missing\nconfidence = low\nremedy = r\n"
+		  "plan = smart host\n", "plan 'smart host' is not one word" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(each); i++) {
+		struct conf *conf = conf_new();
+		struct error err = { "" };
+
+		cr_assert_eq(conf_load_file(conf, "bad.conf", each[i].text, &err), 0, "%s", err.msg);
+		cr_expect_null(verdict_rules_load(conf, &err), "case %zu loaded", i);
+		cr_expect_not_null(strstr(err.msg, "bad.conf:"), "case %zu: %s", i, err.msg);
+		cr_expect_not_null(strstr(err.msg, each[i].says), "case %zu: %s", i, err.msg);
+		conf_free(conf);
 	}
 }
 

@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev libssl-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
-postfix nftables openssl"
+dpkg-dev debhelper lintian bash-completion zsh postfix nftables openssl"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

@@ -660,6 +660,24 @@ check_signatures(struct run *r, const struct target *t, struct dkim_msg *msg)
 	free(v);
 }
 
+/*
+ * The domain whose keys are looked up: the From: domain of the message,
+ * else the envelope sender's; one that is not a DNS name cannot have keys
+ * (NULL when neither is one).
+ */
+static const char *
+key_domain(const struct dkim_msg *msg, const struct target *t)
+{
+	char why[128];
+
+	if (msg->from_domain != NULL &&
+	    net_name_check(msg->from_domain, false, why, sizeof(why)) == 0)
+		return msg->from_domain;
+	if (t->mail_domain != NULL && net_name_check(t->mail_domain, false, why, sizeof(why)) == 0)
+		return t->mail_domain;
+	return NULL;
+}
+
 static void
 dkim_run(const void *ctx, const struct target *t, struct dns *dns, struct report *rep)
 {
@@ -667,18 +685,12 @@ dkim_run(const void *ctx, const struct target *t, struct dns *dns, struct report
 	struct dkim_msg msg;
 	const char *domain;
 	bool found = false, probing = false;
-	char why[128];
 	size_t i;
 
 	memset(&msg, 0, sizeof(msg));
 	if (t->message != NULL)
 		dkim_msg_parse(t->message, t->message_len, &msg);
-	/* a From: domain that is not a DNS name cannot have keys: use the envelope's */
-	if (msg.from_domain != NULL &&
-	    net_name_check(msg.from_domain, false, why, sizeof(why)) == 0)
-		domain = msg.from_domain;
-	else
-		domain = t->mail_domain;
+	domain = key_domain(&msg, t);
 	json_object_set_new(report_data(rep), "domain", json_str(domain));
 	json_object_set_new(report_data(rep), "selectors", json_array());
 	json_object_set_new(report_data(rep), "signatures", json_array());
@@ -697,7 +709,7 @@ dkim_run(const void *ctx, const struct target *t, struct dns *dns, struct report
 		json_object_set_new(report_data(rep), "probed", json_integer((json_int_t)r.nsel));
 	}
 	if (r.nsel == 0 && msg.nsig == 0) {
-		report_skip(rep, "no domain to look up DKIM keys for (give --mail-from or --message)");
+		report_skip(rep, "no domain to look up DKIM keys for (give --from or --message)");
 		goto out;
 	}
 

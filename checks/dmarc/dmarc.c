@@ -500,9 +500,15 @@ evaluate(struct run *r, const struct dmarc_record *rec, enum dmarc_policy applie
 		result = "pass";
 	else if (al.temp)
 		result = "temperror";
+	/* one mechanism not evaluated (no --ip, no --message) may still pass: not a fail */
+	else if (al.spf == TRI_UNKNOWN || al.dkim == TRI_UNKNOWN)
+		result = "not_evaluated";
 	else
 		result = "fail";
 	set(r, "result", json_string(result));
+	/* what a receiver does depends on the mechanism not evaluated: unknown */
+	if (strcmp(result, "not_evaluated") == 0)
+		set(r, "disposition", json_null());
 	if (strcmp(result, "fail") == 0) {
 		set(r, "disposition", json_string(dmarc_policy_name(applied)));
 		if (rec->pct < 100)
@@ -524,9 +530,9 @@ evaluate(struct run *r, const struct dmarc_record *rec, enum dmarc_policy applie
 		report_add(r->rep, "alignment_temperror", SEV_ERROR, d,
 		    "DMARC for '%s' ends in a temporary error: %s; %s", r->domain,
 		    al.why_spf, al.why_dkim);
-	} else if (al.spf == TRI_UNKNOWN && al.dkim == TRI_UNKNOWN) {
+	} else if (strcmp(result, "not_evaluated") == 0) {
 		report_add(r->rep, "alignment_unknown", SEV_INFO, d,
-		    "no SPF or DKIM result to align with '%s': %s; %s. Unless one passes "
+		    "DMARC for '%s' is not evaluated: %s; %s. Unless one of them passes "
 		    "aligned, receivers apply p=%s", r->domain, al.why_spf, al.why_dkim,
 		    dmarc_policy_name(applied));
 	} else {

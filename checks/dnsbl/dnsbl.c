@@ -16,6 +16,7 @@
 #define NAME_MAX_LEN	300	/* room for any name the engine can encode */
 #define MAX_DOMAINS	32	/* domains the dbl check asks about per target */
 #define TXT_MAX		1024	/* bytes of TXT reason kept per list */
+#define DQS_KEY_MAX	63	/* a key is one DNS label */
 
 /* A well-known public resolver: blocklists refuse or ignore queries from them. */
 struct public_resolver {
@@ -32,6 +33,9 @@ struct bl_conf {
 	struct public_resolver *pub;
 	size_t npub;
 	struct psl_service *psl;	/* dbl: for registered_domain lists */
+	char *dqs_key;			/* Spamhaus Data Query Service key or NULL: never shown */
+	char **skip;			/* zones left out (skip_list) */
+	size_t nskip;
 };
 
 /* How a list did on its RFC 5782 section 5 test points. */
@@ -55,6 +59,7 @@ struct probe {
 	const struct dnsbl_list *l;
 	unsigned kind;
 	char pos[NAME_MAX_LEN], neg[NAME_MAX_LEN];
+	char shown_pos[NAME_MAX_LEN], shown_neg[NAME_MAX_LEN];	/* with a key hidden */
 	struct dns_query *qpos, *qneg;
 	struct dns_result *rpos, *rneg;
 	enum selftest state;
@@ -68,12 +73,13 @@ struct item {
 	const char *source;		/* dbl: where the domain came from */
 	unsigned kind;
 	char qname[NAME_MAX_LEN];
+	char shown[NAME_MAX_LEN];	/* qname with a key hidden */
 	struct dns_query *qa, *qtxt;
 	struct dns_result *ra, *rtxt;
 };
 
 static const char *const settings_keys[] = {
-	"threshold", "public_resolver", NULL,
+	"threshold", "public_resolver", "dqs_key", "skip_list", NULL,
 };
 
 static const char *const outcome_names[] = {
@@ -119,6 +125,12 @@ bl_free(void *ctx)
 		free(c->pub[i].text);
 	free(c->pub);
 	psl_service_free(c->psl);
+	if (c->dqs_key != NULL)
+		explicit_bzero(c->dqs_key, strlen(c->dqs_key));
+	free(c->dqs_key);
+	for (i = 0; i < c->nskip; i++)
+		free(c->skip[i]);
+	free(c->skip);
 	free(c);
 }
 
@@ -140,6 +152,77 @@ add_public(struct bl_conf *c, const struct conf_section *sec, const struct conf_
 			return 0;
 	p->text = xstrdup(e->value);
 	c->npub++;
+	return 0;
+}
+
+bool
+dnsbl_key_valid(const char *key)
+{
+	size_t n = strlen(key), i;
+
+	if (n == 0 || n > DQS_KEY_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A' && key[i] <= 'Z') ||
+		    (key[i] >= '0' && key[i] <= '9')))
+			return false;
+	return true;
+}
+
+bool
+dnsbl_conf_names_list(const struct conf *conf, const char *zone)
+{
+	static const char *const names[] = { "dnsbl", "dbl" };
+	const struct conf_section *sec;
+	char *want = net_name_canonical(zone), *have;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names) && !found; i++) {
+		for (sec = NULL; !found && (sec = conf_next(conf, sec, names[i])) != NULL;) {
+			const char *dqs = conf_section_get(sec, "dqs_zone");
+
+			if (sec->label == NULL)
+				continue;
+			have = net_name_canonical(sec->label);
+			found = strcmp(have, want) == 0;
+			free(have);
+			if (!found && dqs != NULL) {
+				have = net_name_canonical(dqs);
+				found = strcmp(have, want) == 0;
+				free(have);
+			}
+		}
+	}
+	free(want);
+	return found;
+}
+
+/* One entry of a settings section: public_resolver, dqs_key, skip_list; others are skipped. */
+static int
+read_setting(struct bl_conf *c, const struct conf *conf, const struct conf_section *sec,
+    const struct conf_entry *e, struct error *err)
+{
+	if (strcmp(e->key, "public_resolver") == 0)
+		return add_public(c, sec, e, err);
+	if (strcmp(e->key, "dqs_key") == 0) {
+		/* the key is a secret: the message never quotes it */
+		if (e->value[0] != '\0' && !dnsbl_key_valid(e->value))
+			return conf_error(sec, e, err, "dqs_key is not a Data Query Service key "
+			    "(one label of letters and digits, at most %d)", DQS_KEY_MAX);
+		if (c->dqs_key != NULL)
+			explicit_bzero(c->dqs_key, strlen(c->dqs_key));
+		free(c->dqs_key);
+		c->dqs_key = e->value[0] != '\0' ? xstrdup(e->value) : NULL;
+		return 0;
+	}
+	if (strcmp(e->key, "skip_list") == 0) {
+		if (!dnsbl_conf_names_list(conf, e->value))
+			return conf_error(sec, e, err, "skip_list: no list '%s' in checks.d "
+			    "(see --list-checks)", e->value);
+		c->skip = xrealloc(c->skip, (c->nskip + 1) * sizeof(*c->skip));
+		c->skip[c->nskip++] = net_name_canonical(e->value);
+	}
 	return 0;
 }
 
@@ -181,8 +264,7 @@ read_sections(struct bl_conf *c, const struct conf *conf, const char *name,
 		    conf_section_get_int(sec, "threshold", 1, 1000, &c->threshold, err) < 0))
 			return -1;
 		for (i = 0; i < sec->nentries; i++)
-			if (strcmp(sec->entries[i].key, "public_resolver") == 0 &&
-			    add_public(c, sec, &sec->entries[i], err) < 0)
+			if (read_setting(c, conf, sec, &sec->entries[i], err) < 0)
 				return -1;
 	}
 	return 0;
@@ -192,6 +274,7 @@ static int
 configure(void **ctx, const struct conf *conf, bool domains, struct error *err)
 {
 	struct bl_conf *c = xcalloc(1, sizeof(*c));
+	size_t i, j;
 
 	c->domains = domains;
 	c->threshold = 3;
@@ -202,6 +285,13 @@ configure(void **ctx, const struct conf *conf, bool domains, struct error *err)
 		goto fail;
 	if (domains && (c->psl = psl_service_new(conf, err)) == NULL)
 		goto fail;
+	for (i = 0; i < c->nlists; i++) {
+		if (c->dqs_key != NULL)
+			dnsbl_list_set_key(c->lists[i], c->dqs_key);
+		for (j = 0; j < c->nskip; j++)
+			if (dnsbl_list_is_named(c->lists[i], c->skip[j]))
+				c->lists[i]->skipped = true;
+	}
 	*ctx = c;
 	return 0;
 fail:
@@ -253,11 +343,14 @@ probe_submit(struct dns *dns, struct probe *p)
 		pos = p->l->test_listed != NULL ? p->l->test_listed : "test";
 		neg = p->l->test_unlisted != NULL ? p->l->test_unlisted : "invalid";
 	}
-	if (query_name(pos, p->kind, p->l->zone, p->pos, sizeof(p->pos)) < 0 ||
-	    query_name(neg, p->kind, p->l->zone, p->neg, sizeof(p->neg)) < 0) {
+	if (query_name(pos, p->kind, dnsbl_list_query_zone(p->l), p->pos, sizeof(p->pos)) < 0 ||
+	    query_name(neg, p->kind, dnsbl_list_query_zone(p->l), p->neg, sizeof(p->neg)) < 0) {
 		p->state = SELFTEST_UNKNOWN;
 		return;
 	}
+	/* what reports show: fits, as the real names did, for the shown zone is no longer */
+	query_name(pos, p->kind, dnsbl_list_shown_zone(p->l), p->shown_pos, sizeof(p->shown_pos));
+	query_name(neg, p->kind, dnsbl_list_shown_zone(p->l), p->shown_neg, sizeof(p->shown_neg));
 	p->qpos = dns_query_submit(dns, p->pos, DNS_T_A);
 	p->qneg = dns_query_submit(dns, p->neg, DNS_T_A);
 }
@@ -344,10 +437,15 @@ probe_release(struct probe *p)
 static void
 item_submit(struct dns *dns, struct item *it)
 {
-	if (query_name(it->subject, it->kind, it->l->zone, it->qname, sizeof(it->qname)) < 0) {
+	if (query_name(it->subject, it->kind, dnsbl_list_query_zone(it->l), it->qname,
+	    sizeof(it->qname)) < 0) {
 		/* too long to ask: the engine answers such names with MALFORMED */
 		snprintf(it->qname, sizeof(it->qname), "%.*s", (int)sizeof(it->qname) - 1,
 		    it->subject);
+		snprintf(it->shown, sizeof(it->shown), "%s", it->qname);
+	} else {
+		query_name(it->subject, it->kind, dnsbl_list_shown_zone(it->l), it->shown,
+		    sizeof(it->shown));
 	}
 	/* A and TXT in the same round: the reason costs no extra round trip */
 	it->qa = dns_query_submit(dns, it->qname, DNS_T_A);
@@ -391,6 +489,8 @@ struct outcome {
 	bool policy;
 	long weight;
 	json_t *codes, *meanings;
+	const char *refusal;		/* the meaning of the refused code answered, or NULL */
+	bool by_public;			/* refused: the list refuses the public resolver asked */
 };
 
 static void
@@ -424,6 +524,9 @@ judge(struct item *it, struct outcome *o)
 			json_array_append_new(o->codes, json_str(it->ra->rr[i].text));
 			add_meaning(o->meanings, matched[k] >= 0 ?
 			    l->codes[matched[k]].meaning : "undocumented return code");
+			if (o->refusal == NULL && matched[k] >= 0 &&
+			    l->codes[matched[k]].cls == DNSBL_CODE_REFUSED)
+				o->refusal = l->codes[matched[k]].meaning;
 			k++;
 		}
 	}
@@ -493,53 +596,6 @@ public_resolvers(const struct bl_conf *c, struct dns *dns)
 	return found;
 }
 
-static void
-report_public(const struct bl_conf *c, struct dns *dns, struct report *rep,
-    struct item *items, size_t nitems)
-{
-	json_t *found = public_resolvers(c, dns), *refusing = json_array();
-	const struct report *peer;
-	const struct finding *said;
-	size_t i, j;
-
-	json_object_set_new(report_data(rep), "public_resolver",
-	    json_boolean(json_array_size(found) > 0));
-	if (json_array_size(found) == 0)
-		goto out;
-	for (i = 0; i < nitems; i++) {
-		bool seen = false;
-
-		if (!items[i].l->refuses_public)
-			continue;
-		for (j = 0; j < json_array_size(refusing); j++)
-			if (strcmp(json_string_value(json_array_get(refusing, j)),
-			    items[i].l->zone) == 0)
-				seen = true;
-		if (!seen)
-			json_array_append_new(refusing, json_str(items[i].l->zone));
-	}
-	/* said once per target: the dbl check stays quiet when dnsbl said as much */
-	if (c->domains && (peer = report_peer(rep, "dnsbl")) != NULL &&
-	    (said = report_find(peer, "public_resolver")) != NULL &&
-	    (said->severity == SEV_ERROR || json_array_size(refusing) == 0))
-		goto out;
-	if (json_array_size(refusing) > 0)
-		report_add(rep, "public_resolver", SEV_ERROR,
-		    json_pack("{s:O,s:O}", "resolvers", found, "lists", refusing),
-		    "the resolver %s is a public one, and %zu of the lists refuse or silently "
-		    "ignore queries from public resolvers: their answers say nothing; query "
-		    "through your own resolver (a local unbound, for example)",
-		    json_string_value(json_array_get(found, 0)), json_array_size(refusing));
-	else
-		report_add(rep, "public_resolver", SEV_INFO,
-		    json_pack("{s:O,s:O}", "resolvers", found, "lists", refusing),
-		    "the resolver %s is a public one; none of the configured lists is known "
-		    "to refuse it", json_string_value(json_array_get(found, 0)));
-out:
-	json_decref(found);
-	json_decref(refusing);
-}
-
 /* What one sweep of queries (every list, every subject, at once) gathered, for the findings. */
 struct sweep {
 	const struct bl_conf *c;
@@ -549,8 +605,10 @@ struct sweep {
 	size_t nprobes;
 	struct outcome *out;		/* per item */
 	json_t **entries;		/* per item: its "lists" entry */
+	json_t *public_found;		/* the resolvers asked that are public ones */
 	long score;
 	size_t nlisted, nanswered;
+	size_t nanswered_matter;	/* answers of lists with a weight: the check stands on them */
 };
 
 /* One round: every probe and every A and TXT query in flight together. */
@@ -583,7 +641,7 @@ entry_json(const struct item *it, const struct outcome *o)
 	delist = dnsbl_delist_url(it->l, it->subject);
 	e = json_pack("{s:o,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:b,s:s}",
 	    "zone", json_str(it->l->zone), "kind", dnsbl_kind_name(it->kind),
-	    "query", json_str(it->qname), "subject", json_str(it->subject),
+	    "query", json_str(it->shown), "subject", json_str(it->subject),
 	    "status", dnsbl_status_name(o->status), "codes", json_incref(o->codes),
 	    "meanings", json_incref(o->meanings), "txt", txt,
 	    "txt_url", json_str(url),
@@ -600,6 +658,30 @@ entry_json(const struct item *it, const struct outcome *o)
 	return e;
 }
 
+/*
+ * Through a public resolver, a list that refuses such resolvers is not
+ * checked whatever it answered but a listing: its "not listed" may be the
+ * silence it gives them.
+ */
+static void
+judge_public(struct outcome *o, const struct dnsbl_list *l, bool public)
+{
+	if (!public || !l->refuses_public || o->status == DNSBL_STATUS_LISTED ||
+	    o->status == DNSBL_STATUS_ERROR || o->status == DNSBL_STATUS_UNEXPECTED)
+		return;
+	if (o->status != DNSBL_STATUS_REFUSED)
+		o->reason = "the resolver is a public one, which the list refuses or ignores";
+	o->status = DNSBL_STATUS_REFUSED;
+	o->by_public = true;
+}
+
+/* True if a listing on l counts: a list of weight 0 is there to be read, not to decide. */
+static bool
+list_matters(const struct dnsbl_list *l)
+{
+	return l->weight > 0 || l->policy_weight > 0;
+}
+
 /* Judges every item into its outcome and entry; the entries and the score go into the report data. */
 static void
 judge_all(struct sweep *sw, struct report *rep)
@@ -611,6 +693,10 @@ judge_all(struct sweep *sw, struct report *rep)
 		struct outcome *o = &sw->out[i];
 
 		judge(&sw->items[i], o);
+		judge_public(o, sw->items[i].l, json_array_size(sw->public_found) > 0);
+		if ((o->status == DNSBL_STATUS_NOT_LISTED || o->status == DNSBL_STATUS_LISTED) &&
+		    list_matters(sw->items[i].l))
+			sw->nanswered_matter++;
 		sw->entries[i] = entry_json(&sw->items[i], o);
 		json_array_append(lists, sw->entries[i]);
 		if (o->status == DNSBL_STATUS_LISTED) {
@@ -637,18 +723,18 @@ report_selftests(struct report *rep, const struct probe *probes, size_t n)
 		if (p->state == SELFTEST_WORLD)
 			report_add(rep, "lists_everything", SEV_WARN,
 			    json_pack("{s:o,s:o}", "zone", json_str(p->l->zone),
-			    "test_point", json_str(p->neg)),
+			    "test_point", json_str(p->shown_neg)),
 			    "the list '%s' lists its test point '%s' that must not be listed: "
 			    "it lists the whole internet, so its answers are ignored; remove it "
-			    "from checks.d", p->l->zone, p->neg);
+			    "from checks.d", p->l->zone, p->shown_neg);
 		else if (p->state == SELFTEST_NOT_LISTING)
 			report_add(rep, "selftest_failed", SEV_WARN,
 			    json_pack("{s:o,s:o,s:s}", "zone", json_str(p->l->zone),
-			    "test_point", json_str(p->pos),
+			    "test_point", json_str(p->shown_pos),
 			    "status", dns_status_name(p->rpos->status)),
 			    "the list '%s' does not list its test point '%s' (%s): it is not "
 			    "answering properly (dead, or blocking this resolver), so its "
-			    "\"not listed\" answers mean nothing", p->l->zone, p->pos,
+			    "\"not listed\" answers mean nothing", p->l->zone, p->shown_pos,
 			    dns_status_name(p->rpos->status));
 	}
 }
@@ -695,7 +781,9 @@ report_items(struct report *rep, const struct sweep *sw, json_t *refused)
 			report_listed(rep, sw, i);
 			break;
 		case DNSBL_STATUS_REFUSED:
-			json_array_append(refused, sw->entries[i]);
+			/* what the public resolver explains is said once, by report_public */
+			if (!o->by_public)
+				json_array_append(refused, sw->entries[i]);
 			break;
 		case DNSBL_STATUS_UNEXPECTED:
 			report_add(rep, "unexpected_answer", SEV_ERROR, json_deep_copy(sw->entries[i]),
@@ -707,7 +795,7 @@ report_items(struct report *rep, const struct sweep *sw, json_t *refused)
 		case DNSBL_STATUS_ERROR:
 			report_add(rep, "lookup_failed", SEV_ERROR, json_deep_copy(sw->entries[i]),
 			    "the query '%s' to the list '%s' failed (%s), so %s is unchecked there",
-			    it->qname, it->l->zone, o->reason, it->subject);
+			    it->shown, it->l->zone, o->reason, it->subject);
 			break;
 		case DNSBL_STATUS_NOT_LISTED:
 		case DNSBL_STATUS_IGNORED:
@@ -716,9 +804,19 @@ report_items(struct report *rep, const struct sweep *sw, json_t *refused)
 	}
 }
 
+/*
+ * How much a list not checked weighs: a warning while lists that matter
+ * answered (the verdict stands on them), an error when none did.
+ */
+static enum finding_severity
+unchecked_severity(const struct sweep *sw)
+{
+	return sw->nanswered_matter > 0 ? SEV_WARN : SEV_ERROR;
+}
+
 /* One finding for every list that refused the queries. */
 static void
-report_refused(struct report *rep, json_t *refused)
+report_refused(struct report *rep, const struct sweep *sw, json_t *refused)
 {
 	const json_t *first = json_array_get(refused, 0), *codes;
 	json_t *zones;
@@ -731,17 +829,123 @@ report_refused(struct report *rep, json_t *refused)
 		add_meaning(zones, json_string_value(json_object_get(
 		    json_array_get(refused, k), "zone")));
 	codes = json_object_get(first, "codes");
-	report_add(rep, "query_refused", SEV_ERROR,
+	report_add(rep, "query_refused", unchecked_severity(sw),
 	    json_pack("{s:O,s:O}", "zones", zones, "lists", refused),
 	    "%zu list%s refused the queries (%s: %s%s%s): a setup problem, not a "
 	    "listing; query through your own resolver instead of a public or shared "
-	    "one, or with the operator's registered key",
+	    "one, or with the operator's registered key (--dqs-key for Spamhaus), or "
+	    "leave the list out with --skip-list",
 	    json_array_size(zones), json_array_size(zones) == 1 ? "" : "s",
 	    json_string_value(json_object_get(first, "zone")),
 	    json_string_value(json_object_get(first, "reason")),
 	    json_array_size(codes) > 0 ? ", " : "",
 	    json_array_size(codes) > 0 ? json_string_value(json_array_get(codes, 0)) : "");
 	json_decref(zones);
+}
+
+/* The zones of the items refused because of the public resolver, each once (fresh array). */
+static json_t *
+public_refusing(const struct sweep *sw)
+{
+	json_t *zones = json_array();
+	size_t i;
+
+	for (i = 0; i < sw->nitems; i++)
+		if (sw->out[i].by_public)
+			add_meaning(zones, sw->items[i].l->zone);
+	return zones;
+}
+
+static void
+report_public(const struct sweep *sw, struct report *rep)
+{
+	json_t *found = sw->public_found, *refusing = public_refusing(sw);
+	enum finding_severity sev = json_array_size(refusing) == 0 ? SEV_INFO :
+	    unchecked_severity(sw);
+	const struct report *peer;
+	const struct finding *said;
+	struct strbuf zones;
+	size_t i;
+
+	json_object_set_new(report_data(rep), "public_resolver",
+	    json_boolean(json_array_size(found) > 0));
+	if (json_array_size(found) == 0)
+		goto out;
+	/*
+	 * Said once per target: the dbl check stays quiet when dnsbl said it,
+	 * unless none of its own lists answered, which makes it an error here.
+	 */
+	if (sw->c->domains && (peer = report_peer(rep, "dnsbl")) != NULL &&
+	    (said = report_find(peer, "public_resolver")) != NULL && sev != SEV_ERROR &&
+	    (said->severity != SEV_INFO || sev == SEV_INFO))
+		goto out;
+	if (sev == SEV_INFO) {
+		report_add(rep, "public_resolver", SEV_INFO,
+		    json_pack("{s:O,s:O}", "resolvers", found, "lists", refusing),
+		    "the resolver %s is a public one; none of the configured lists is known "
+		    "to refuse it", json_string_value(json_array_get(found, 0)));
+		goto out;
+	}
+	strbuf_init(&zones);
+	for (i = 0; i < json_array_size(refusing); i++)
+		strbuf_addf(&zones, "%s%s", i > 0 ? ", " : "",
+		    json_string_value(json_array_get(refusing, i)));
+	report_add(rep, "public_resolver", sev,
+	    json_pack("{s:O,s:O}", "resolvers", found, "lists", refusing),
+	    "the resolver %s is a public one, and %zu of the lists (%s) refuse or silently "
+	    "ignore queries from public resolvers: they are not checked; query through "
+	    "your own resolver (a local unbound, for example)",
+	    json_string_value(json_array_get(found, 0)), json_array_size(refusing), zones.buf);
+	strbuf_release(&zones);
+out:
+	json_decref(refusing);
+}
+
+/* How to get a list that was not checked asked after all. */
+static const char *
+unchecked_fix(const struct dnsbl_list *l)
+{
+	if (l->query_zone != NULL)
+		return "check the Data Query Service key (the list did not accept it), or "
+		    "leave the list out with --skip-list";
+	if (l->dqs_zone != NULL)
+		return "give a Spamhaus Data Query Service key (--dqs-key or WHY550_DQS_KEY), "
+		    "or query through a resolver of your own (a local unbound, not a public "
+		    "one), or leave the list out with --skip-list";
+	return "query through a resolver of your own (a local unbound, not a public or "
+	    "shared one), or leave the list out with --skip-list";
+}
+
+/* One "not_checked" entry per list (see dnsbl.h), unless the list is there already. */
+static void
+add_unchecked(json_t *arr, const struct dnsbl_list *l, const char *status, const char *reason,
+    const char *fix)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(arr); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(arr, i), "zone")),
+		    l->zone) == 0)
+			return;
+	json_array_append_new(arr, json_pack("{s:o,s:s,s:o,s:o}", "zone", json_str(l->zone),
+	    "status", status, "reason", json_str(reason), "fix", json_str(fix)));
+}
+
+/* The lists of the sweep that were refused, into the report's "not_checked". */
+static void
+report_unchecked(const struct sweep *sw, struct report *rep)
+{
+	json_t *arr = json_object_get(report_data(rep), "not_checked");
+	size_t i;
+
+	for (i = 0; i < sw->nitems; i++) {
+		const struct outcome *o = &sw->out[i];
+
+		if (o->status != DNSBL_STATUS_REFUSED)
+			continue;
+		add_unchecked(arr, sw->items[i].l, "refused", o->refusal != NULL ? o->refusal :
+		    o->reason, unchecked_fix(sw->items[i].l));
+	}
 }
 
 static void
@@ -777,11 +981,13 @@ run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
 	json_t *refused = json_array();
 
 	ask_all(dns, &sw);
+	sw.public_found = public_resolvers(c, dns);
 	judge_all(&sw, rep);
 	report_selftests(rep, probes, nprobes);
 	report_items(rep, &sw, refused);
-	report_refused(rep, refused);
-	report_public(c, dns, rep, items, nitems);
+	report_refused(rep, &sw, refused);
+	report_public(&sw, rep);
+	report_unchecked(&sw, rep);
 	if (sw.nlisted == 0 && sw.nanswered > 0)
 		report_add(rep, "not_listed", SEV_INFO,
 		    json_pack("{s:I,s:I}", "answered", (json_int_t)sw.nanswered,
@@ -789,7 +995,28 @@ run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
 		    "not listed: %zu of %zu queries answered \"not listed\"", sw.nanswered,
 		    nitems);
 	json_decref(refused);
+	json_decref(sw.public_found);
 	sweep_release(&sw);
+}
+
+/*
+ * The lists left out by skip_list go into "not_checked" of the report data
+ * (created here, so it is there whatever the run finds); true if l is one.
+ */
+static bool
+skipped(struct report *rep, const struct dnsbl_list *l)
+{
+	json_t *arr = json_object_get(report_data(rep), "not_checked");
+
+	if (arr == NULL) {
+		arr = json_array();
+		json_object_set_new(report_data(rep), "not_checked", arr);
+	}
+	if (l == NULL || !l->skipped)
+		return false;
+	add_unchecked(arr, l, "skipped", "left out by --skip-list (or skip_list in checks.d)",
+	    "drop it from --skip-list to check it");
+	return true;
 }
 
 static void
@@ -812,8 +1039,9 @@ dnsbl_run(const void *ctx, const struct target *t, struct dns *dns, struct repor
 			kind = DNSBL_IP6;
 		snprintf(ip, sizeof(ip), "%s", t->ip);
 	}
+	skipped(rep, NULL);
 	for (i = 0; i < c->nlists; i++) {
-		if (!(c->lists[i]->kinds & kind))
+		if (!(c->lists[i]->kinds & kind) || skipped(rep, c->lists[i]))
 			continue;
 		probes[n].l = c->lists[i];
 		probes[n].kind = kind;
@@ -825,8 +1053,10 @@ dnsbl_run(const void *ctx, const struct target *t, struct dns *dns, struct repor
 	}
 	json_object_set_new(report_data(rep), "subject", json_str(ip));
 	if (n == 0)
-		report_skip(rep, "no list in checks.d takes %s addresses",
-		    kind == DNSBL_IP6 ? "IPv6" : "IPv4");
+		report_skip(rep, "no list in checks.d takes %s addresses%s",
+		    kind == DNSBL_IP6 ? "IPv6" : "IPv4",
+		    json_array_size(json_object_get(report_data(rep), "not_checked")) > 0 ?
+		    " but those left out by --skip-list" : "");
 	else
 		run_items(c, dns, rep, items, n, probes, n);
 	free(items);
@@ -897,8 +1127,9 @@ dbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report 
 	struct item *items = NULL;
 	struct probe *probes = xcalloc(c->nlists + 1, sizeof(*probes));
 	json_t *jd = json_array();
-	size_t nd = 0, ni = 0, i, j, k;
+	size_t nd = 0, ni = 0, np = 0, i, j, k;
 
+	skipped(rep, NULL);
 	add_domain(doms, &nd, t->mail_domain, "mail_from");
 	add_domain(doms, &nd, t->helo, "helo");
 	peer_domains(rep, doms, &nd);
@@ -915,8 +1146,10 @@ dbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report 
 	for (i = 0; i < c->nlists; i++) {
 		size_t first = ni;
 
-		probes[i].l = c->lists[i];
-		probes[i].kind = DNSBL_DOMAIN;
+		if (skipped(rep, c->lists[i]))
+			continue;
+		probes[np].l = c->lists[i];
+		probes[np].kind = DNSBL_DOMAIN;
 		for (j = 0; j < nd; j++) {
 			const char *subject = doms[j].name;
 			bool dup = false;
@@ -934,14 +1167,18 @@ dbl_run(const void *ctx, const struct target *t, struct dns *dns, struct report 
 			if (dup)
 				continue;
 			items[ni].l = c->lists[i];
-			items[ni].probe = &probes[i];
+			items[ni].probe = &probes[np];
 			items[ni].subject = subject;
 			items[ni].source = doms[j].source;
 			items[ni].kind = DNSBL_DOMAIN;
 			ni++;
 		}
+		np++;
 	}
-	run_items(c, dns, rep, items, ni, probes, c->nlists);
+	if (np == 0)
+		report_skip(rep, "every domain list is left out by --skip-list");
+	else
+		run_items(c, dns, rep, items, ni, probes, np);
 out:
 	for (i = 0; i < nd; i++)
 		free(doms[i].name);
@@ -949,13 +1186,50 @@ out:
 	free(probes);
 }
 
+/* The SPEC of a code as checks.d writes it: 127.0.0.2, a range, or bitmask:N. */
+static void
+code_spec(const struct dnsbl_code *cd, char *out, size_t len)
+{
+	if (cd->mask != 0)
+		snprintf(out, len, "bitmask:%u", cd->mask);
+	else if (cd->hi != cd->lo)
+		snprintf(out, len, "%u.%u.%u.%u-%u.%u.%u.%u", cd->lo >> 24, (cd->lo >> 16) & 0xff,
+		    (cd->lo >> 8) & 0xff, cd->lo & 0xff, cd->hi >> 24, (cd->hi >> 16) & 0xff,
+		    (cd->hi >> 8) & 0xff, cd->hi & 0xff);
+	else
+		snprintf(out, len, "%u.%u.%u.%u", cd->lo >> 24, (cd->lo >> 16) & 0xff,
+		    (cd->lo >> 8) & 0xff, cd->lo & 0xff);
+}
+
+static const char *const code_class_names[] = {
+	[DNSBL_CODE_LISTED] = "listed",
+	[DNSBL_CODE_POLICY] = "policy",
+	[DNSBL_CODE_REFUSED] = "refused",
+};
+
+/* How queries to l go, for --list-checks: the key itself is never shown. */
+static void
+describe_route(const struct dnsbl_list *l, struct strbuf *out)
+{
+	if (l->skipped)
+		strbuf_addstr(out, "      left out (--skip-list)\n");
+	if (l->query_zone != NULL)
+		strbuf_addf(out, "      asked as %s (Data Query Service key set)\n",
+		    dnsbl_list_shown_zone(l));
+	else if (l->dqs_zone != NULL)
+		strbuf_addf(out, "      with a Data Query Service key: asked as %s.%s\n",
+		    DNSBL_KEY_SHOWN, l->dqs_zone);
+}
+
 static void
 describe(const void *ctx, struct strbuf *out)
 {
 	const struct bl_conf *c = ctx;
+	char spec[64];
 	size_t i, j;
 
-	strbuf_addf(out, "  threshold %ld; %zu public resolvers known\n", c->threshold, c->npub);
+	strbuf_addf(out, "  threshold %ld; %zu public resolvers known%s\n", c->threshold, c->npub,
+	    c->dqs_key != NULL ? "; a Data Query Service key is set" : "");
 	for (i = 0; i < c->nlists; i++) {
 		const struct dnsbl_list *l = c->lists[i];
 
@@ -967,24 +1241,58 @@ describe(const void *ctx, struct strbuf *out)
 			strbuf_addf(out, " (policy %ld)", l->policy_weight);
 		strbuf_addf(out, "%s%s\n", l->refuses_public ? ", refuses public resolvers" : "",
 		    l->selftest ? "" : ", no self-test");
+		describe_route(l, out);
 		for (j = 0; j < l->ncodes; j++) {
 			const struct dnsbl_code *cd = &l->codes[j];
-			const char *cls = cd->cls == DNSBL_CODE_POLICY ? "policy " :
-			    cd->cls == DNSBL_CODE_REFUSED ? "refused " : "";
 
-			if (cd->mask != 0)
-				strbuf_addf(out, "      %sbitmask:%u", cls, cd->mask);
-			else
-				strbuf_addf(out, "      %s%u.%u.%u.%u", cls, cd->lo >> 24,
-				    (cd->lo >> 16) & 0xff, (cd->lo >> 8) & 0xff, cd->lo & 0xff);
-			if (cd->mask == 0 && cd->hi != cd->lo)
-				strbuf_addf(out, "-%u.%u.%u.%u", cd->hi >> 24,
-				    (cd->hi >> 16) & 0xff, (cd->hi >> 8) & 0xff, cd->hi & 0xff);
-			strbuf_addf(out, "  %s\n", cd->meaning);
+			code_spec(cd, spec, sizeof(spec));
+			strbuf_addf(out, "      %s%s%s  %s\n", cd->cls == DNSBL_CODE_LISTED ? "" :
+			    code_class_names[cd->cls], cd->cls == DNSBL_CODE_LISTED ? "" : " ", spec,
+			    cd->meaning);
 		}
 		if (l->delist_url != NULL)
 			strbuf_addf(out, "      delisting: %s\n", l->delist_url);
 	}
+}
+
+/* One list for --list-checks --format json. */
+static json_t *
+list_json(const struct dnsbl_list *l)
+{
+	json_t *kinds = json_array(), *codes = json_array();
+	char spec[64];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (l->kinds & (1u << i))
+			json_array_append_new(kinds, json_string(dnsbl_kind_name(1u << i)));
+	for (i = 0; i < l->ncodes; i++) {
+		code_spec(&l->codes[i], spec, sizeof(spec));
+		json_array_append_new(codes, json_pack("{s:s,s:s,s:o}", "code", spec,
+		    "class", code_class_names[l->codes[i].cls], "meaning",
+		    json_str(l->codes[i].meaning)));
+	}
+	return json_pack("{s:o,s:o,s:I,s:I,s:b,s:b,s:o,s:o,s:b,s:o,s:o}",
+	    "zone", json_str(l->zone), "kinds", kinds, "weight", (json_int_t)l->weight,
+	    "policy_weight", (json_int_t)l->policy_weight, "refuses_public", l->refuses_public,
+	    "selftest", l->selftest, "dqs_zone", json_str(l->dqs_zone),
+	    "query_zone", json_str(dnsbl_list_shown_zone(l)), "skipped", l->skipped,
+	    "codes", codes, "delist_url", json_str(l->delist_url));
+}
+
+static json_t *
+describe_json(const void *ctx)
+{
+	const struct bl_conf *c = ctx;
+	json_t *lists = json_array(), *pub = json_array();
+	size_t i;
+
+	for (i = 0; i < c->npub; i++)
+		json_array_append_new(pub, json_str(c->pub[i].text));
+	for (i = 0; i < c->nlists; i++)
+		json_array_append_new(lists, list_json(c->lists[i]));
+	return json_pack("{s:I,s:o,s:b,s:o}", "threshold", (json_int_t)c->threshold,
+	    "public_resolvers", pub, "dqs_key_set", c->dqs_key != NULL, "lists", lists);
 }
 
 const struct check_ops check_dnsbl = {
@@ -994,6 +1302,7 @@ const struct check_ops check_dnsbl = {
 	.configure = dnsbl_configure,
 	.run = dnsbl_run,
 	.describe = describe,
+	.describe_json = describe_json,
 	.free = bl_free,
 };
 
@@ -1007,5 +1316,6 @@ const struct check_ops check_dbl = {
 	.configure = dbl_configure,
 	.run = dbl_run,
 	.describe = describe,
+	.describe_json = describe_json,
 	.free = bl_free,
 };

@@ -6,6 +6,10 @@
 #ifndef WHY550_DNSBL_H
 #define WHY550_DNSBL_H
 
+#include <stdbool.h>
+
+#include "core/conf.h"
+
 /*
  * What one subject's query to one list came to. In the report data the
  * status is the name dnsbl_status_name() gives; readers parse it back with
@@ -24,6 +28,20 @@ enum dnsbl_status {
 const char *dnsbl_status_name(enum dnsbl_status st);
 /* 0 with *out set when s is a status's name; -1 (*out untouched) for anything else, NULL included. */
 int dnsbl_status_parse(const char *s, enum dnsbl_status *out);
+
+/*
+ * True if key can be a Spamhaus Data Query Service key: one DNS label of
+ * letters and digits (what [dnsbl] dqs_key, --dqs-key and WHY550_DQS_KEY
+ * take). A caller that rejects a key never shows it.
+ */
+bool dnsbl_key_valid(const char *key);
+
+/*
+ * True if conf has a list (a [dnsbl "ZONE"] or [dbl "ZONE"] section) that
+ * zone names, by its zone or its dqs_zone, in any case, with or without a
+ * final dot: what skip_list and --skip-list accept.
+ */
+bool dnsbl_conf_names_list(const struct conf *conf, const char *zone);
 
 /*
  * The report data of both checks holds "lists": an array with one entry

@@ -15,7 +15,7 @@
 static const char *const list_keys[] = {
 	"kind", "weight", "policy_weight", "code", "policy_code", "refused_code",
 	"delist_url", "refuses_public", "selftest", "test_listed", "test_unlisted",
-	"registered_domain", NULL,
+	"registered_domain", "dqs_zone", NULL,
 };
 
 /* Parses a dotted-quad IPv4 address of exactly len bytes into host order. */
@@ -125,7 +125,42 @@ dnsbl_list_free(struct dnsbl_list *l)
 	free(l->delist_url);
 	free(l->test_listed);
 	free(l->test_unlisted);
+	free(l->dqs_zone);
+	free(l->query_zone);
+	free(l->shown_zone);
 	free(l);
+}
+
+void
+dnsbl_list_set_key(struct dnsbl_list *l, const char *key)
+{
+	if (l->dqs_zone == NULL)
+		return;
+	free(l->query_zone);
+	free(l->shown_zone);
+	l->query_zone = xasprintf("%s.%s", key, l->dqs_zone);
+	l->shown_zone = xasprintf("%s.%s", DNSBL_KEY_SHOWN, l->dqs_zone);
+	/* the key, not the resolver, is what the operator counts queries by */
+	l->refuses_public = false;
+}
+
+const char *
+dnsbl_list_query_zone(const struct dnsbl_list *l)
+{
+	return l->query_zone != NULL ? l->query_zone : l->zone;
+}
+
+const char *
+dnsbl_list_shown_zone(const struct dnsbl_list *l)
+{
+	return l->shown_zone != NULL ? l->shown_zone : l->zone;
+}
+
+bool
+dnsbl_list_is_named(const struct dnsbl_list *l, const char *name)
+{
+	return strcmp(l->zone, name) == 0 ||
+	    (l->dqs_zone != NULL && strcmp(l->dqs_zone, name) == 0);
 }
 
 static const struct {
@@ -209,20 +244,39 @@ check_test_point(const struct conf_section *sec, const struct conf_entry *e,
 	return 0;
 }
 
+/* dqs_zone: a name under which the list answers with a key label in front. */
+static int
+read_dqs_zone(struct dnsbl_list *l, const struct conf_section *sec, struct error *err)
+{
+	const char *v = conf_section_get(sec, "dqs_zone");
+	char why[160];
+
+	if (v == NULL)
+		return 0;
+	l->dqs_zone = net_name_canonical(v);
+	if (net_name_check(l->dqs_zone, true, why, sizeof(why)) < 0 ||
+	    strchr(l->dqs_zone, '.') == NULL) {
+		/* the last dqs_zone entry is the one read: name its line */
+		size_t i;
+
+		for (i = sec->nentries; i-- > 0;)
+			if (strcmp(sec->entries[i].key, "dqs_zone") == 0)
+				return conf_error(sec, &sec->entries[i], err,
+				    "dqs_zone '%s' is not a domain name", v);
+	}
+	return 0;
+}
+
 /* The list's zone from the section's label, and the settings that are one key each. */
 static int
 read_settings(struct dnsbl_list *l, const struct conf_section *sec, struct error *err)
 {
 	char why[160];
-	size_t n;
 
 	if (sec->label == NULL || sec->label[0] == '\0')
 		return conf_error(sec, NULL, err,
 		    "a list section needs the zone as its label: [%s \"zone\"]", sec->name);
-	l->zone = xstrdup_lower(sec->label);
-	n = strlen(l->zone);
-	if (l->zone[n - 1] == '.')
-		l->zone[n - 1] = '\0';
+	l->zone = net_name_canonical(sec->label);
 	if (net_name_check(l->zone, true, why, sizeof(why)) < 0)
 		return conf_error(sec, NULL, err, "zone '%s': %s", sec->label, why);
 	if (conf_section_check_keys(sec, list_keys, err) < 0 ||
@@ -234,7 +288,7 @@ read_settings(struct dnsbl_list *l, const struct conf_section *sec, struct error
 		return -1;
 	if (l->policy_weight == -1)
 		l->policy_weight = l->weight;
-	return 0;
+	return read_dqs_zone(l, sec, err);
 }
 
 /* One code, policy_code or refused_code entry appended to the list's codes. */

@@ -56,8 +56,13 @@ struct dnsbl_list {
 	char *test_listed;		/* NULL: the RFC 5782 default of the kind */
 	char *test_unlisted;
 	bool registered_domain;		/* domain lists: ask for the registered domain */
+	char *dqs_zone;			/* the Spamhaus Data Query Service form, or NULL */
 	const char *file;		/* where the section is, for messages */
 	int line;
+	/* set by the check after reading, see dnsbl_list_set_key() */
+	char *query_zone;		/* where queries go: NULL for zone */
+	char *shown_zone;		/* query_zone with the key hidden, for output */
+	bool skipped;			/* left out (skip_list, --skip-list) */
 };
 
 /*
@@ -81,6 +86,23 @@ bool dnsbl_code_match(const struct dnsbl_code *c, const unsigned char *addr);
 struct dnsbl_list *dnsbl_list_from_section(const struct conf_section *sec,
     unsigned default_kinds, struct error *err);
 void dnsbl_list_free(struct dnsbl_list *l);
+
+/* What replaces a Data Query Service key wherever a name is shown. */
+#define DNSBL_KEY_SHOWN	"<dqs-key>"
+
+/*
+ * Sends the list's queries to KEY.dqs_zone, the Spamhaus Data Query
+ * Service form of the list, when it has a dqs_zone (no-op otherwise). key
+ * is one DNS label of letters and digits. A list asked with a key answers
+ * through public resolvers too, so refuses_public is cleared.
+ */
+void dnsbl_list_set_key(struct dnsbl_list *l, const char *key);
+/* The zone the queries go to: zone, or KEY.dqs_zone. */
+const char *dnsbl_list_query_zone(const struct dnsbl_list *l);
+/* The same for output: the key replaced by DNSBL_KEY_SHOWN. */
+const char *dnsbl_list_shown_zone(const struct dnsbl_list *l);
+/* True if name (lower case, no final dot) is the list's zone or its dqs_zone. */
+bool dnsbl_list_is_named(const struct dnsbl_list *l, const char *name);
 
 /* What the A answers of one query say about the subject. */
 enum dnsbl_verdict {

@@ -5,6 +5,7 @@
 
 #include "checks/check.h"
 #include "checks/domain/mx.h"
+#include "core/net.h"
 #include "core/psl.h"
 #include "core/textsafe.h"
 
@@ -150,8 +151,17 @@ sender_domain_run(const void *ctx, const struct target *t, struct dns *dns, stru
 	const char *d = t->mail_domain, *org;
 	json_t *data, *dj;
 
+	char why[256];
+
 	if (t->null_sender || d == NULL) {
 		report_skip(rep, "the null sender has no domain");
+		return;
+	}
+	/* a receiver sees such a sender too; DNS cannot be asked about it */
+	if (net_name_check(d, true, why, sizeof(why)) < 0) {
+		report_add(rep, "domain_malformed", SEV_FAIL,
+		    json_pack("{s:o,s:s}", "domain", json_str(d), "reason", why),
+		    "the sender domain '%s' is not a domain name: %s", d, why);
 		return;
 	}
 	/* a public suffix has no registrable part: ask about the name itself */

@@ -923,7 +923,7 @@ spf_evaluate(struct dns *dns, const struct spf_eval_opts *o, int family,
     struct spf_outcome *out)
 {
 	struct ev ev;
-	const char *at;
+	const char *at, *why;
 	struct spf_node *n;
 
 	memset(out, 0, sizeof(*out));
@@ -950,6 +950,7 @@ spf_evaluate(struct dns *dns, const struct spf_eval_opts *o, int family,
 	out->domain = xstrdup(domain);
 	out->tree = node_add(NULL, domain, NULL);
 	out->result = check_host(&ev, domain, out->tree, true);
+	out->malformed = !domain_ok(domain, &why);
 	out->record = out->tree->record != NULL ? xstrdup(out->tree->record) : NULL;
 	out->reason = out->tree->reason != NULL ? xstrdup(out->tree->reason) : NULL;
 	/* the decisive term, through the redirects */

@@ -72,6 +72,7 @@ struct spf_outcome {
 	size_t nnets;
 	struct spf_node *tree;	/* never NULL after spf_evaluate() */
 	bool deadline;		/* a lookup was cut by the session deadline */
+	bool malformed;		/* the domain is none SPF can check (RFC 7208 4.3): "none" */
 };
 
 void spf_outcome_release(struct spf_outcome *out);

@@ -206,6 +206,16 @@ result_finding(struct report *rep, const struct target *t, const struct identity
 
 	for (i = 0; i < ARRAY_SIZE(map) && map[i].r != out->result; i++)
 		;
+	if (out->malformed) {
+		/* no record to miss: other checks say what is wrong with the name */
+		report_add(rep, "spf_identity_malformed", SEV_INFO,
+		    json_pack("{s:s,s:o,s:s,s:s,s:o}", "ip", t->ip, "domain", json_str(out->domain),
+		    "identity", identity, "result", spf_result_name(out->result),
+		    "reason", json_str(out->reason)),
+		    "SPF %s for %s '%s': %s", spf_result_name(out->result), identity,
+		    out->domain, out->reason != NULL ? out->reason : "not a domain SPF can check");
+		return;
+	}
 	strbuf_init(&msg);
 	strbuf_addf(&msg, "SPF %s for %s '%s': %s is %s", spf_result_name(out->result),
 	    identity, out->domain, t->ip, result_words(out->result));
@@ -238,7 +248,7 @@ spf_split(const void *ctx, const struct target *t, struct report *rep, size_t *n
 	bool mail_from = !t->null_sender && t->mail_domain != NULL;
 	struct spf_state *st;
 
-	if (!mail_from && !helo_ok) {
+	if (!mail_from && t->helo == NULL) {
 		report_skip(rep, "no MAIL FROM domain and no HELO name to check SPF for");
 		return NULL;
 	}
@@ -250,7 +260,11 @@ spf_split(const void *ctx, const struct target *t, struct report *rep, size_t *n
 		    xasprintf("postmaster@%s", t->mail_domain);
 		st->main.domain = t->mail_domain;
 	} else {
-		/* RFC 7208 2.4: with the null sender the HELO identity is checked as postmaster@HELO */
+		/*
+		 * RFC 7208 2.4: with the null sender the HELO identity is checked
+		 * as postmaster@HELO; an address literal or a malformed name is
+		 * "none" (RFC 7208 2.3, 4.3), which the evaluator says itself.
+		 */
 		st->identity = "helo";
 		st->main.sender = xasprintf("postmaster@%s", t->helo);
 		st->main.domain = t->helo;
@@ -341,7 +355,8 @@ side_findings(struct report *rep, const struct target *t, const struct spf_state
 	const struct spf_outcome *out = &st->main.out, *helo = &st->helo.out;
 	const struct spf_receiver_view *rv = &st->rv;
 
-	if (st->have_rv && strcmp(rv->result, spf_result_name(out->result)) != 0)
+	/* views of a name that is no domain differ in how they refuse it, not in a record */
+	if (st->have_rv && !out->malformed && strcmp(rv->result, spf_result_name(out->result)) != 0)
 		report_add(rep, "spf_views_differ", SEV_WARN,
 		    json_pack("{s:o,s:s,s:s,s:o,s:o}", "domain", json_str(out->domain),
 		    "result", spf_result_name(out->result), "receiver_result", rv->result,
