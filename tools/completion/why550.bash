@@ -69,7 +69,8 @@ _why550()
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return
 		;;
-	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key)
+	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
+	    --probe-source)
 		return
 		;;
 	esac
