@@ -723,6 +723,9 @@ reply_of(const struct report *rep, const struct finding *f, struct reply *r)
 	    (code == 0 && enh != NULL && enh[0] == '4');
 	r->permanent = !r->transient && ((code >= 500 && code < 600) ||
 	    (code == 0 && enh != NULL && enh[0] == '5'));
+	/* a refusal of another client (a probe not sent from --ip) is no fact about the sender */
+	if (json_is_true(json_object_get(f->data, "source_differs")))
+		r->permanent = false;
 	return true;
 }
 

@@ -119,6 +119,9 @@ struct verdict_rules;
  *   "lists"          the blocklists it names, each looked up in the dnsbl/dbl
  *                    reports ([verdict "bounce/list_confirmed/..."] etc. above)
  *   "host", "reply", "recipient"  for the words of the rules
+ *   "source_differs" true when the reply answered another client than the
+ *                    sender (a probe not sent from --ip), about that client:
+ *                    it is then no fact about the sender (below)
  * The bounce check makes one from --bounce; a check that talks SMTP to the
  * receiver (the smtp probe) makes one for the reply that refused it, with
  * the same classifier, and its rules are [verdict "CHECK/CODE/CAUSE"] like

@@ -1300,3 +1300,22 @@ Test(verdict, the_probes_temporary_answer_is_at_risk_not_blocked)
 	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
 	fx_release(&f);
 }
+
+Test(verdict, a_refusal_of_another_client_than_the_sender_is_no_fact)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	fx_probe_answer(&f, "probe_rejected", SEV_FAIL,
+	    "554 5.7.1 Service unavailable; Client host [198.51.100.9] blocked using "
+	    "zen.spamhaus.org");
+	/* the smtp check marks an answer about the probe's own address so */
+	json_object_set_new(report_finding(f.reps[0], 0)->data, "source_differs", json_true());
+	json_object_set_new(report_finding(f.reps[0], 0)->data, "confidence", json_string("low"));
+	fx_build(&f);
+	cr_expect_str_eq(code_of(&f.v, 0), "ip_blocklisted");
+	cr_expect_eq(f.v.causes[0].confidence, CONF_LOW);
+	cr_expect_neq(f.v.status, VERDICT_BLOCKED_LIKELY, "the sender's own IP was not refused");
+	fx_release(&f);
+}
