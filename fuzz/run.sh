@@ -6,7 +6,8 @@ set -u
 build=${1:-build/fuzz}
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 secs=${FUZZ_SECONDS:-30}
-flags="-std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$root $(pkg-config --cflags ldns jansson opendkim libpsl libidn2 gmime-3.0 libssl libcrypto)"
+version=$(sed -n 's/^VERSION *:= *//p' "$root/Makefile")
+flags="-std=c11 -D_DEFAULT_SOURCE -DWHY550_VERSION=\"$version\" -g -O1 -fsanitize=fuzzer,address,undefined -I$root $(pkg-config --cflags ldns jansson opendkim libpsl libidn2 gmime-3.0 libssl libcrypto)"
 libs="$(pkg-config --libs ldns jansson opendkim libpsl libidn2 gmime-3.0 libssl libcrypto) -lspf2 -lpthread -lm"
 mkdir -p "$build/bin" "$build/corpus"
 # the library once, instrumented, without main()

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/textsafe.h"
+#include "output/stream.h"
 
 /*
  * Keys of a check object that belong to the envelope. A check-specific key
@@ -160,9 +161,13 @@ json_t *
 output_json_document(const struct run_result *res)
 {
 	json_t *doc = json_object(), *checks = json_array();
+	char now[32];
 	size_t i;
 
+	output_time_utc(time(NULL), true, now, sizeof(now));
 	json_object_set_new(doc, "schema", json_string(WHY550_SCHEMA));
+	json_object_set_new(doc, "version", json_string(WHY550_VERSION));
+	json_object_set_new(doc, "generated_at", json_string(now));
 	json_object_set_new(doc, "target", target_json(res->target));
 	json_object_set_new(doc, "verdict", verdict_json(&res->verdict));
 	for (i = 0; i < res->nreports; i++)

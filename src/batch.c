@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/textsafe.h"
 #include "output/output.h"
 
 #define EXIT_USAGE 64
+#define EXIT_IOERR 74
+/* Invalid lines named on standard error one by one; the rest are counted. */
+#define INVALID_SHOWN 20
 
 struct batch {
 	struct runner *r;
@@ -24,9 +28,10 @@ struct batch {
 	long next_line;		/* number of the next line to read, from 1 */
 	long next_write;	/* number of the next line to write */
 	size_t window;
-	char **ring;		/* finished lines waiting for their turn */
-	int worst;
-	bool bad_input;
+	struct output_item **ring;	/* finished lines waiting for their turn */
+	struct output_stream *out;
+	enum verdict_status worst;	/* over the valid lines */
+	long nvalid, ninvalid;
 	long done;
 	int64_t started, shown;
 };
@@ -113,21 +118,6 @@ out:
 	return ret;
 }
 
-static int
-code_rank(int code)
-{
-	switch (code) {
-	case 2:
-		return 3;
-	case 3:
-		return 2;
-	case 1:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static void
 progress(struct batch *b, bool final)
 {
@@ -145,23 +135,43 @@ progress(struct batch *b, bool final)
 	fflush(stderr);
 }
 
-/* Puts line n's output in its place and writes every line whose turn has come. */
+/* Names an invalid line on standard error (the first few; the rest are counted). */
 static void
-deliver(struct batch *b, long n, char *out, int code, bool bad)
+invalid_line(struct batch *b, long n, const char *why)
+{
+	char *safe;
+
+	if (++b->ninvalid > INVALID_SHOWN) {
+		if (b->ninvalid == INVALID_SHOWN + 1)
+			error("--batch: more lines are not targets; they are counted at the end");
+		return;
+	}
+	safe = text_term_escape(why, strlen(why));
+	error("--batch: line %ld is not a target: %s", n, safe);
+	free(safe);
+}
+
+/*
+ * Puts line n's result in its place and hands on every result whose turn
+ * has come; why is NULL for a valid line, else why it is not a target.
+ */
+static void
+deliver(struct batch *b, long n, struct output_item *out, enum verdict_status st,
+    const char *why)
 {
 	pthread_mutex_lock(&b->lock);
 	b->ring[(size_t)(n - 1) % b->window] = out;
-	if (bad)
-		b->bad_input = true;
-	else if (code_rank(code) > code_rank(b->worst))
-		b->worst = code;
+	if (why != NULL) {
+		invalid_line(b, n, why);
+	} else {
+		b->nvalid++;
+		b->worst = gate_worse(b->worst, st);
+	}
 	while (b->next_write < b->next_line &&
 	    b->ring[(size_t)(b->next_write - 1) % b->window] != NULL) {
-		char **slot = &b->ring[(size_t)(b->next_write - 1) % b->window];
+		struct output_item **slot = &b->ring[(size_t)(b->next_write - 1) % b->window];
 
-		fputs(*slot, stdout);
-		fputc('\n', stdout);
-		free(*slot);
+		output_stream_put(b->out, *slot);
 		*slot = NULL;
 		b->next_write++;
 		b->done++;
@@ -185,8 +195,8 @@ worker(void *arg)
 		struct target t;
 		struct error err = { "" };
 		struct run_result res;
-		char *out;
-		int code = 0;
+		struct output_item *out;
+		enum verdict_status st = VERDICT_CLEAN;
 		bool bad = false;
 
 		pthread_mutex_lock(&b->lock);
@@ -213,16 +223,16 @@ worker(void *arg)
 			line[--len] = '\0';
 		target_init(&t);
 		if (batch_parse_line(line, (size_t)len, &t, &err) < 0) {
-			out = output_ndjson_error(n, err.msg);
+			out = output_stream_render_error(b->out, n, err.msg);
 			bad = true;
 		} else {
 			runner_run(b->r, b->eng, &t, b->opt->timeout_ms, &res);
-			out = output_ndjson_line(&res, n);
-			code = verdict_exit_code(&res.verdict, b->opt->fail_on_at_risk);
+			out = output_stream_render(b->out, &res, n);
+			st = res.verdict.status;
 			run_result_release(&res);
 		}
 		target_release(&t);
-		deliver(b, n, out, code, bad);
+		deliver(b, n, out, st, bad ? err.msg : NULL);
 	}
 	free(line);
 	return NULL;
@@ -231,9 +241,13 @@ worker(void *arg)
 int
 batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *opt)
 {
+	struct output_options ndjson = { .format = OUTPUT_JSON, .batch = true };
+	struct output_stream *own = NULL;
+	struct error err = { "" };
 	struct batch b;
 	pthread_t *threads;
 	size_t i, started = 0;
+	bool write_failed;
 	int ret;
 
 	memset(&b, 0, sizeof(b));
@@ -246,6 +260,13 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	if (b.in == NULL)
 		return error("--batch: cannot read '%s': %s", opt->path, strerror(errno)),
 		    EXIT_USAGE;
+	b.out = opt->out;
+	if (b.out == NULL && (b.out = own = output_stream_new(&ndjson, stdout, &err)) == NULL) {
+		error("%s", err.msg);
+		if (b.in != stdin)
+			fclose(b.in);
+		return EXIT_IOERR;
+	}
 	b.ring = xcalloc(b.window, sizeof(*b.ring));
 	b.started = now_ms();
 	pthread_mutex_init(&b.lock, NULL);
@@ -262,14 +283,24 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 		pthread_join(threads[i], NULL);
 	progress(&b, true);
 
+	/* what was read is answered whole, even when reading stopped on an error */
+	write_failed = output_stream_finish(b.out, &err) < 0;
+	if (write_failed)
+		error("%s", err.msg);
+	if (b.ninvalid > 0)
+		error("--batch: %ld of %ld lines %s not a target", b.ninvalid,
+		    b.ninvalid + b.nvalid, b.ninvalid == 1 ? "was" : "were");
 	if (b.read_error) {
 		error("--batch: error reading '%s'", opt->path);
 		ret = EXIT_USAGE;
-	} else if (b.bad_input) {
+	} else if (write_failed) {
+		ret = EXIT_IOERR;
+	} else if (b.ninvalid > 0 && (b.nvalid == 0 || opt->strict_input)) {
 		ret = EXIT_USAGE;
 	} else {
-		ret = b.worst;
+		ret = gate_exit_code(b.worst, opt->fail_on);
 	}
+	output_stream_free(own);
 	if (b.in != stdin)
 		fclose(b.in);
 	free(threads);

@@ -27,12 +27,6 @@
 #define EXIT_IOERR	74
 #define EXIT_CONFIG	78
 
-enum format {
-	FORMAT_AUTO = 0,
-	FORMAT_JSON,
-	FORMAT_TEXT,
-};
-
 enum color {
 	COLOR_AUTO = 0,		/* on a terminal, unless NO_COLOR is set */
 	COLOR_ALWAYS,
@@ -52,8 +46,10 @@ struct options {
 	struct dns_server servers[DNS_MAX_SERVERS];
 	size_t nservers;
 	double timeout;
-	enum format format;
-	bool fail_on_at_risk;
+	bool format_given;	/* else text on a terminal, json otherwise */
+	enum output_format format;
+	enum fail_on fail_on;
+	bool strict_input;
 	bool list_checks;
 	bool verbose;
 	const char *batch;
@@ -71,7 +67,7 @@ enum {
 	OPT_IP = 256, OPT_HELO, OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_BOUNCE, OPT_SELECTOR,
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
-	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_PROBE, OPT_PROBE_SOURCE,
+	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_STRICT_INPUT, OPT_PROBE, OPT_PROBE_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -95,6 +91,7 @@ static const struct option longopts[] = {
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "dqs-key", required_argument, NULL, OPT_DQS_KEY },
 	{ "skip-list", required_argument, NULL, OPT_SKIP_LIST },
+	{ "strict-input", no_argument, NULL, OPT_STRICT_INPUT },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "probe-source", required_argument, NULL, OPT_PROBE_SOURCE },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -106,9 +103,11 @@ static const char usage_text[] =
 "usage: why550 [--ip ADDR] [--helo NAME] [--from ADDR|DOMAIN] [--to ADDR]\n"
 "              [--message FILE] [--bounce TEXT|@FILE] [--selector S]...\n"
 "              [--checks NAME,...] [--config-dir DIR] [--resolver ADDR[:PORT]]...\n"
-"              [--timeout SECONDS] [--format json|text] [--fail-on at_risk|blocked]\n"
-"              [--verbose] [--color auto|always|never] [--batch FILE|-] [--jobs N]\n"
-"              [--dqs-key KEY] [--skip-list ZONE]... [--probe] [--probe-source ADDR]\n"
+"              [--timeout SECONDS] [--format json|text|junit|github|openmetrics]\n"
+"              [--fail-on at_risk|inconclusive|blocked|never] [--verbose]\n"
+"              [--color auto|always|never] [--batch FILE|-] [--jobs N]\n"
+"              [--strict-input] [--dqs-key KEY] [--skip-list ZONE]...\n"
+"              [--probe] [--probe-source ADDR]\n"
 "              [--list-checks] [-V|--version] [-h|--help]\n";
 
 static const char help_text[] =
@@ -130,14 +129,19 @@ static const char help_text[] =
 "  --resolver ADDR    a DNS resolver, ADDR[:PORT] or [IPv6]:PORT (repeatable);\n"
 "                     default: the nameservers of /etc/resolv.conf\n"
 "  --timeout SECONDS  deadline for one target (default 10)\n"
-"  --format FORMAT    json or text (default: text on a terminal, else json)\n"
-"  --fail-on LEVEL    at_risk: exit 1 when at risk; blocked (default): exit 0\n"
+"  --format FORMAT    json, text, junit, github or openmetrics (default: text on\n"
+"                     a terminal, else json); junit: JUnit XML; github: GitHub\n"
+"                     Actions annotations and job summary; openmetrics: for\n"
+"                     node_exporter's textfile collector\n"
+"  --fail-on LEVEL    the least verdict that fails the run: at_risk,\n"
+"                     inconclusive (the default), blocked, or never\n"
 "  --verbose          the text report shows every finding\n"
 "  --color WHEN       auto (default: on a terminal, unless NO_COLOR is set),\n"
 "                     always or never\n"
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --strict-input     in batch mode, any line that is not a target exits 64\n"
 "  --dqs-key KEY      a Spamhaus Data Query Service key: the Spamhaus lists are\n"
 "                     asked as KEY.zen.dq.spamhaus.net and so on, which works\n"
 "                     through public resolvers (also WHY550_DQS_KEY); never shown\n"
@@ -153,9 +157,12 @@ static const char help_text[] =
 "Options that take one value may be given once; --resolver, --selector and\n"
 "--skip-list repeat.\n"
 "\n"
-"Exit status: 0 clean; 1 at risk (only with --fail-on at_risk); 2 blocked\n"
-"likely; 3 inconclusive (DNS or the setup failed: no honest verdict);\n"
-"64 usage error; 78 configuration error.\n";
+"Exit status: 0 clean, or a verdict under --fail-on; 1 at risk (only with\n"
+"--fail-on at_risk); 2 blocked likely (not with --fail-on never); 3 inconclusive\n"
+"(DNS or the setup failed: no honest verdict; only with --fail-on at_risk or\n"
+"inconclusive); 64 usage error; 74 output error; 78 configuration error.\n"
+"Batch mode: the worst verdict over the valid lines; 64 when no line was\n"
+"valid (any invalid line with --strict-input).\n";
 
 static int
 parse_timeout(const char *arg, double *out, struct error *err)
@@ -303,20 +310,18 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return -1;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "json") == 0)
-				o->format = FORMAT_JSON;
-			else if (strcmp(optarg, "text") == 0)
-				o->format = FORMAT_TEXT;
-			else
-				return error_set(err, "--format: '%s' is not json or text", optarg);
+			if (output_format_parse(optarg, &o->format) < 0)
+				return error_set(err, "--format: '%s' is not json, text, junit, github "
+				    "or openmetrics", optarg);
+			o->format_given = true;
 			break;
 		case OPT_FAIL_ON:
-			if (strcmp(optarg, "at_risk") == 0)
-				o->fail_on_at_risk = true;
-			else if (strcmp(optarg, "blocked") == 0)
-				o->fail_on_at_risk = false;
-			else
-				return error_set(err, "--fail-on: '%s' is not at_risk or blocked", optarg);
+			if (gate_fail_on_parse(optarg, &o->fail_on) < 0)
+				return error_set(err, "--fail-on: '%s' is not at_risk, inconclusive, "
+				    "blocked or never", optarg);
+			break;
+		case OPT_STRICT_INPUT:
+			o->strict_input = true;
 			break;
 		case OPT_LIST_CHECKS:
 			o->list_checks = true;
@@ -380,6 +385,9 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 		return error_set(err, "unexpected argument '%s' (see --help)", argv[optind]);
 	if (o->batch != NULL && o->any_input)
 		return error_set(err, "--batch: give the targets in the file, not as options");
+	if (o->batch != NULL && o->format_given && o->format == OUTPUT_TEXT)
+		return error_set(err, "--format text: one target only; with --batch use json, junit, "
+		    "github or openmetrics");
 	if (!o->any_input && o->batch == NULL && !o->list_checks)
 		return error_set(err,
 		    "nothing to check: give at least one of --ip, --helo, --from, --to, --message, --bounce");
@@ -468,27 +476,37 @@ text_width(void)
 	return TEXT_WIDTH_MIN;
 }
 
-/* The format of the result: --format, else text on a terminal and JSON otherwise. */
-static enum format
+/* The format of the result: --format, else text for one target on a terminal and JSON otherwise. */
+static enum output_format
 result_format(const struct options *o)
 {
-	if (o->format != FORMAT_AUTO)
+	if (o->format_given)
 		return o->format;
-	return isatty(STDOUT_FILENO) ? FORMAT_TEXT : FORMAT_JSON;
+	return o->batch == NULL && isatty(STDOUT_FILENO) ? OUTPUT_TEXT : OUTPUT_JSON;
 }
 
-static int
-print_result(const struct options *o, const struct run_result *res)
+/* The output stream for the run on standard output; NULL with the problem printed. */
+static struct output_stream *
+open_output(const struct options *o)
 {
-	struct text_options topt;
-	enum format f = result_format(o);
+	struct output_options oo;
+	struct output_stream *s;
+	struct error err = { "" };
+	const char *summary = getenv("GITHUB_STEP_SUMMARY");
 
-	if (f == FORMAT_JSON)
-		return output_json_write(stdout, res, false);
-	topt.color = use_color(o);
-	topt.verbose = o->verbose;
-	topt.width = text_width();
-	return output_text_write(stdout, res, &topt);
+	memset(&oo, 0, sizeof(oo));
+	oo.format = result_format(o);
+	oo.fail_on = o->fail_on;
+	oo.batch = o->batch != NULL;
+	oo.text.color = use_color(o);
+	oo.text.verbose = o->verbose;
+	oo.text.width = text_width();
+	/* the runner sets it to a file of the step; empty or unset: no summary */
+	if (oo.format == OUTPUT_GITHUB && summary != NULL && summary[0] != '\0')
+		oo.summary_path = summary;
+	if ((s = output_stream_new(&oo, stdout, &err)) == NULL)
+		error("%s", err.msg);
+	return s;
 }
 
 /*
@@ -620,7 +638,7 @@ list_checks(const struct options *o, struct runner *r, const char *dir)
 	char *text;
 	int ret = 0;
 
-	if (o->format == FORMAT_JSON) {
+	if (o->format_given && o->format == OUTPUT_JSON) {
 		doc = json_pack("{s:s,s:s,s:o,s:o}", "schema", WHY550_SCHEMA,
 		    "version", WHY550_VERSION, "config_dir", json_str(dir),
 		    "checks", runner_describe_json(r));
@@ -694,12 +712,16 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 		.path = o->batch,
 		.jobs = (size_t)o->jobs,
 		.timeout_ms = (int)(o->timeout * 1000),
-		.fail_on_at_risk = o->fail_on_at_risk,
+		.fail_on = o->fail_on,
+		.strict_input = o->strict_input,
 		.progress = isatty(STDERR_FILENO),
 	};
+	int ret;
 
-	int ret = batch_run(r, eng, &bo);
-
+	if ((bo.out = open_output(o)) == NULL)
+		return EXIT_IOERR;
+	ret = batch_run(r, eng, &bo);
+	output_stream_free(bo.out);
 	warn_silent(eng);
 	return ret;
 }
@@ -708,19 +730,25 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 static int
 run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
 {
+	struct output_stream *s;
+	struct error err = { "" };
 	struct run_result res;
 	int ret;
 
+	if ((s = open_output(o)) == NULL)
+		return EXIT_IOERR;
 	runner_run(r, eng, &o->target, (int)(o->timeout * 1000), &res);
-	if (print_result(o, &res) < 0 || fflush(stdout) != 0) {
-		error("cannot write the result: %s", strerror(errno));
+	output_stream_put(s, output_stream_render(s, &res, 0));
+	if (output_stream_finish(s, &err) < 0) {
+		error("%s", err.msg);
 		ret = EXIT_IOERR;
 	} else {
-		ret = verdict_exit_code(&res.verdict, o->fail_on_at_risk);
+		ret = gate_exit_code(res.verdict.status, o->fail_on);
 	}
-	if (result_format(o) != FORMAT_TEXT)
+	if (result_format(o) != OUTPUT_TEXT)
 		warn_silent(eng);
 	run_result_release(&res);
+	output_stream_free(s);
 	return ret;
 }
 

@@ -1546,19 +1546,3 @@ verdict_release(struct verdict *v)
 	free(v->note);
 	memset(v, 0, sizeof(*v));
 }
-
-int
-verdict_exit_code(const struct verdict *v, bool fail_on_at_risk)
-{
-	switch (v->status) {
-	case VERDICT_CLEAN:
-		return 0;
-	case VERDICT_AT_RISK:
-		return fail_on_at_risk ? 1 : 0;
-	case VERDICT_BLOCKED_LIKELY:
-		return 2;
-	case VERDICT_INCONCLUSIVE:
-		return 3;
-	}
-	return 3;
-}

@@ -158,7 +158,4 @@ void verdict_build_rules(struct verdict *v, const struct verdict_rules *rules,
     const struct target *t, struct report *const *reports, size_t nreports);
 void verdict_release(struct verdict *v);
 
-/* Exit code for v: 0 clean, 1 at risk (only if fail_on_at_risk), 2 blocked, 3 inconclusive. */
-int verdict_exit_code(const struct verdict *v, bool fail_on_at_risk);
-
 #endif

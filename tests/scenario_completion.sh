@@ -55,7 +55,8 @@ expect "dbl dkim dmarc dnsbl " --checks d
 expect "rdns,sender_domain rdns,smtp rdns,spf " --checks rdns,s
 expect "zen.spamhaus.org " --skip-list zen
 expect "always auto " --color a
-expect "json text " --format ""
+expect "github json junit openmetrics text " --format ""
+expect "at_risk " --fail-on at
 expect "" --ip ""
 
 zsh -n "$root/tools/completion/_why550" || fail "_why550: zsh -n failed"

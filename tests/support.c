@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -292,6 +294,153 @@ test_temp_file(const void *data, size_t len)
 	cr_assert_eq(write(fd, data, len), (ssize_t)len, "write %s", path);
 	close(fd);
 	return path;
+}
+
+const char test_hostile_text[] =
+    "Listed <b>\"spam\"</b> & more]]>\n::error::forged\r 100% \xff\xfe \xef\xbf\xbe "
+    "\x1b[31m a:b, c | *d*";
+
+static const struct check_ops test_ops_dnsbl = { .name = "dnsbl" };
+static const struct check_ops test_ops_rdns = { .name = "rdns" };
+static const struct check_ops test_ops_dkim = { .name = "dkim" };
+
+/* A JSON string of hostile bytes as raw as the network gives them (output/ must make them safe). */
+static json_t *
+raw(const char *s)
+{
+	return json_stringn_nocheck(s, strlen(s));
+}
+
+void
+test_result_init(struct test_result *tr, enum verdict_status st)
+{
+	struct verdict *v = &tr->res.verdict;
+	struct cause *c;
+	json_t *ev;
+
+	memset(tr, 0, sizeof(*tr));
+	target_init(&tr->t);
+	tr->t.ip = xstrdup("2001:db8::66");
+	tr->t.helo = xstrdup("mail.example.test");
+	tr->t.mail_from = xstrdup("\"a,b <&> c\"@example.test");
+	tr->reps[0] = report_new(&test_ops_dnsbl);
+	report_add(tr->reps[0], "listed", SEV_FAIL, json_pack("{s:s,s:o}", "zone",
+	    "hostile.bl.test", "txt", raw(test_hostile_text)), "listed: %s", test_hostile_text);
+	report_set_duration_ms(tr->reps[0], 12);
+	tr->reps[1] = report_new(&test_ops_rdns);
+	report_add(tr->reps[1], "lookup_failed", SEV_ERROR, NULL, "PTR lookup timed out: %s",
+	    test_hostile_text);
+	tr->reps[2] = report_new(&test_ops_dkim);
+	report_skip(tr->reps[2], "no message given");
+	tr->res.target = &tr->t;
+	tr->res.reports = tr->reps;
+	tr->res.nreports = 3;
+	tr->res.duration_ms = 1234;
+	tr->res.dns.queries = 41;
+	tr->res.dns.timeouts = 2;
+	v->status = st;
+	if (st == VERDICT_INCONCLUSIVE)
+		v->note = xasprintf("not finished: rdns (%s)", test_hostile_text);
+	if (st == VERDICT_CLEAN)
+		return;
+	v->causes = c = xcalloc(1, sizeof(*c));
+	v->ncauses = 1;
+	c->code = CAUSE_IP_BLOCKLISTED;
+	c->confidence = st == VERDICT_BLOCKED_LIKELY ? CONF_HIGH : CONF_MEDIUM;
+	c->summary = xstrdup(test_hostile_text);
+	c->remedy = xasprintf("Ask for removal at http://x.test/?a=1&b=2 | %s", test_hostile_text);
+	ev = json_pack("{s:s,s:s,s:o,s:{s:o}}", "check", "dnsbl", "finding", "listed",
+	    "message", raw(test_hostile_text), "data", "txt", raw(test_hostile_text));
+	c->evidence = json_pack("[o]", ev);
+}
+
+void
+test_result_release(struct test_result *tr)
+{
+	size_t i;
+
+	verdict_release(&tr->res.verdict);
+	for (i = 0; i < ARRAY_SIZE(tr->reps); i++)
+		report_free(tr->reps[i]);
+	target_release(&tr->t);
+}
+
+char *
+test_render(const struct output_options *opt, const struct run_result *const *res, size_t n)
+{
+	struct error err = { "" };
+	struct output_stream *s;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *fp = open_memstream(&buf, &len);
+
+	cr_assert_not_null(fp);
+	s = output_stream_new(opt, fp, &err);
+	cr_assert_not_null(s, "%s", err.msg);
+	for (i = 0; i < n; i++) {
+		long line = opt->batch ? (long)i + 1 : 0;
+
+		output_stream_put(s, res[i] != NULL ? output_stream_render(s, res[i], line) :
+		    output_stream_render_error(s, line, "not valid JSON: \"<&>\"\n::error::x"));
+	}
+	cr_assert_eq(output_stream_finish(s, &err), 0, "%s", err.msg);
+	output_stream_free(s);
+	fclose(fp);
+	return buf;
+}
+
+char *
+test_hostile_checks_d(void)
+{
+	char *dir = xasprintf("%s/hostile-checks.d-%d", test_env("WHY550_TMP"), (int)getpid());
+	char *shipped = test_path("checks.d"), *src, *dst;
+	struct dirent *de;
+	DIR *d;
+	FILE *fp;
+
+	cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+	d = opendir(shipped);
+	cr_assert_not_null(d, "%s: %s", shipped, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		src = xasprintf("%s/%s", shipped, de->d_name);
+		dst = xasprintf("%s/%s", dir, de->d_name);
+		cr_assert(symlink(src, dst) == 0 || errno == EEXIST, "symlink %s: %s", dst,
+		    strerror(errno));
+		free(src);
+		free(dst);
+	}
+	closedir(d);
+	dst = xasprintf("%s/zz-hostile.conf", dir);
+	fp = fopen(dst, "w");
+	cr_assert_not_null(fp, "%s: %s", dst, strerror(errno));
+	fputs("[dnsbl \"hostile.bl.test\"]\nkind = ip4\nweight = 3\n"
+	    "code = 127.0.0.2 Hostile: a test list with a hostile TXT reason\n", fp);
+	fclose(fp);
+	free(dst);
+	free(shipped);
+	return dir;
+}
+
+void
+test_why550_conf(struct test_proc *p, const char *conf, const char *const *args,
+    const char *stdin_text)
+{
+	const char *argv[64];
+	size_t n = 0, i;
+
+	argv[n++] = test_env("WHY550_BIN");
+	argv[n++] = "--config-dir";
+	argv[n++] = conf;
+	argv[n++] = "--resolver";
+	argv[n++] = test_ns();
+	for (i = 0; args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	test_proc_run(p, argv, stdin_text, 60);
 }
 
 char *

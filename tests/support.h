@@ -7,6 +7,7 @@
 
 #include "checks/check.h"
 #include "dns/dns.h"
+#include "output/output.h"
 
 /* The value of an environment variable the harness (tests/run.sh) sets; fails the test if unset. */
 const char *test_env(const char *name);
@@ -76,5 +77,45 @@ char *test_temp_file(const void *data, size_t len);
 json_t *test_check(json_t *doc, const char *name);
 /* True if the check object has a finding with code. */
 bool test_has_finding(json_t *check, const char *code);
+
+/*
+ * The CI and metrics formats (output/): a run result built by hand around
+ * hostile text. The target's sender holds quotes, a comma, & < >; the
+ * cause's summary, remedy and evidence hold markup, quotes, &, a line
+ * break that starts "::error::", CR, %, ':' and ',', '|' and '*', ESC,
+ * bytes that are not UTF-8 (0xff 0xfe) and U+FFFE; the IP is IPv6 (colons).
+ * Checks: dnsbl (fail, cited by the cause), rdns (error) and dkim
+ * (skipped). The verdict has status st: one cause unless st is clean, and
+ * a note when st is inconclusive.
+ */
+struct test_result {
+	struct target t;
+	struct report *reps[3];
+	struct run_result res;
+};
+void test_result_init(struct test_result *tr, enum verdict_status st);
+void test_result_release(struct test_result *tr);
+/* The hostile text of the cause's summary, as the test_result holds it. */
+extern const char test_hostile_text[];
+
+/*
+ * Renders n results through an output stream with opt (batch mode when
+ * opt->batch, line numbers from 1) and returns everything written; a NULL
+ * result stands for an input line that was not a target. The stream must
+ * finish without a write error.
+ */
+char *test_render(const struct output_options *opt, const struct run_result *const *res,
+    size_t n);
+
+/*
+ * A checks.d folder in WHY550_TMP: the shipped files and one more list,
+ * hostile.bl.test (tests/zones), which lists 192.0.2.66 with a hostile TXT
+ * reason. Fresh path.
+ */
+char *test_hostile_checks_d(void);
+
+/* Runs build/why550 with --config-dir conf, --resolver NSD and args, stdin_text on its standard input. */
+void test_why550_conf(struct test_proc *p, const char *conf, const char *const *args,
+    const char *stdin_text);
 
 #endif

@@ -179,14 +179,14 @@ Test(batch, more_lines_than_the_window_are_all_answered_in_order)
 	strbuf_release(&in);
 }
 
-Test(batch, bad_lines_give_bad_input_lines_that_name_the_line_and_exit_64)
+Test(batch, bad_lines_give_bad_input_lines_that_name_the_line_and_leave_the_exit_to_the_valid)
 {
 	struct batch_out o;
 	char why[4096];
 
 	run_batch(&o, CLEAN "not json\n" "{\"ip\":\"1.2.3\"}\n" "\n" "[1]\n" CLEAN, 2);
 	cr_assert_eq(o.nlines, 6, "%s", o.text);
-	cr_expect_eq(o.code, 64);
+	cr_expect_eq(o.code, 0, "the valid lines are clean");
 	cr_expect_str_eq(status_of(&o, 0), "clean");
 	cr_expect_str_eq(status_of(&o, 5), "clean", "a bad line stops nothing");
 	for (size_t i = 1; i <= 4; i++) {
@@ -199,6 +199,16 @@ Test(batch, bad_lines_give_bad_input_lines_that_name_the_line_and_exit_64)
 	    error_field(&o, 2, "message"));
 	cr_expect(strstr(error_field(&o, 4, "message"), "object") != NULL);
 	cr_expect(test_schema_valid(o.text, true, why, sizeof(why)), "schema: %s", why);
+	batch_out_release(&o);
+}
+
+Test(batch, only_bad_lines_exit_64)
+{
+	struct batch_out o;
+
+	run_batch(&o, "not json\n" "[1]\n", 2);
+	cr_expect_eq(o.nlines, 2, "%s", o.text);
+	cr_expect_eq(o.code, 64);
 	batch_out_release(&o);
 }
 

@@ -294,7 +294,8 @@ Test(cli, batch_answers_every_line_in_order)
 
 	argv[2] = conf;
 	test_proc_run(&p, argv, input, 60);
-	cr_assert_eq(p.status, 64, "bad lines make exit 64, got %d", p.status);
+	/* the bad lines leave the exit to the valid ones, the worst of which (192.0.2.2) is blocked */
+	cr_assert_eq(p.status, 2, "exit %d: %s", p.status, p.err);
 	cr_assert(test_schema_valid(p.out, true, why, sizeof(why)), "schema: %s", why);
 	for (line = strtok_r(p.out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		json_t *doc = test_json(line);

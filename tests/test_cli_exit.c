@@ -146,7 +146,7 @@ Test(cli_exit, resolver_down_is_inconclusive_3_never_clean)
 Test(cli_exit, usage_errors_exit_64)
 {
 	static const char *const unknown_opt[] = { "--ip", "192.0.2.1", "--frobnicate", NULL };
-	static const char *const bad_fail_on[] = { "--ip", "192.0.2.1", "--fail-on", "never",
+	static const char *const bad_fail_on[] = { "--ip", "192.0.2.1", "--fail-on", "sometimes",
 	    NULL };
 	static const char *const no_input[] = { "--format", "json", NULL };
 	static const char *const bad_check[] = { "--ip", "192.0.2.1", "--checks", "nosuch", NULL };
@@ -252,5 +252,128 @@ Test(cli_exit, text_report_reads_verdict_first_without_colour_in_a_pipe)
 	cr_expect_not_null(strstr(p.out, "Fix: Ask the owner of 192.0.2.2"));
 	for (line = strtok_r(p.out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
 		cr_expect_leq(strlen(line), 80, "wider than 80: %s", line);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, fail_on_sets_the_exit_of_each_verdict)
+{
+	static const struct {
+		const char *ip;
+		const char *resolver;	/* NULL: NSD */
+		const char *level;
+		int want;
+	} cases[] = {
+		{ "192.0.2.4", NULL, "at_risk", EXIT_AT_RISK },
+		{ "192.0.2.4", NULL, "inconclusive", EXIT_CLEAN },
+		{ "192.0.2.4", NULL, "never", EXIT_CLEAN },
+		{ "192.0.2.2", NULL, "blocked", EXIT_BLOCKED },
+		{ "192.0.2.2", NULL, "never", EXIT_CLEAN },
+		{ "192.0.2.1", "127.0.0.1:9", "inconclusive", EXIT_INCONCL },
+		{ "192.0.2.1", "127.0.0.1:9", "blocked", EXIT_CLEAN },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *args[] = { "--ip", cases[i].ip, "--checks", "rdns", "--timeout", "1",
+		    "--format", "json", "--fail-on", cases[i].level, NULL };
+		struct test_proc p;
+
+		test_why550(&p, cases[i].resolver != NULL ? cases[i].resolver : test_ns(), args);
+		cr_expect_eq(p.status, cases[i].want, "%s under --fail-on %s: exit %d (%s)",
+		    cases[i].ip, cases[i].level, p.status, p.err);
+		cr_expect(p.out[0] == '{', "the document is written whatever the gate says");
+		test_proc_release(&p);
+	}
+}
+
+/* Runs a batch of input through the binary with extra options; bounces need no DNS. */
+static void
+run_batch_input(struct test_proc *p, const char *input, const char *const *extra)
+{
+	const char *args[16] = { "--checks", "bounce", "--batch", "-" };
+	char *conf = test_path("checks.d");
+	size_t n = 4, i;
+
+	for (i = 0; extra[i] != NULL && n < ARRAY_SIZE(args) - 1; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	test_why550_conf(p, conf, args, input);
+	free(conf);
+}
+
+#define B_CLEAN		"{\"bounce\":\"250 2.0.0 ok\"}\n"
+#define B_GREY		"{\"bounce\":\"451 4.7.1 Greylisting in action, please come back later\"}\n"
+#define B_BLOCKED	"{\"bounce\":\"550 5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org\"}\n"
+
+Test(cli_exit, batch_exits_with_the_worst_valid_verdict_and_counts_invalid_lines)
+{
+	static const char *const none[] = { NULL };
+	static const char *const at_risk[] = { "--fail-on", "at_risk", NULL };
+	static const char *const never[] = { "--fail-on", "never", NULL };
+	static const char *const strict[] = { "--strict-input", NULL };
+	struct test_proc p;
+
+	run_batch_input(&p, B_CLEAN B_GREY "not json\n" B_CLEAN, none);
+	cr_expect_eq(p.status, EXIT_CLEAN, "an at-risk line passes the default gate: %s", p.err);
+	cr_expect_not_null(strstr(p.err, "line 3 is not a target: not valid JSON"), "%s", p.err);
+	cr_expect_not_null(strstr(p.err, "1 of 4 lines was not a target"), "%s", p.err);
+	test_proc_release(&p);
+
+	run_batch_input(&p, B_CLEAN B_GREY "not json\n" B_CLEAN, at_risk);
+	cr_expect_eq(p.status, EXIT_AT_RISK, "%s", p.err);
+	test_proc_release(&p);
+
+	run_batch_input(&p, B_GREY B_BLOCKED B_CLEAN, at_risk);
+	cr_expect_eq(p.status, EXIT_BLOCKED, "blocked is the worst: %s", p.err);
+	test_proc_release(&p);
+
+	run_batch_input(&p, B_BLOCKED "[1]\n", never);
+	cr_expect_eq(p.status, EXIT_CLEAN, "%s", p.err);
+	test_proc_release(&p);
+
+	run_batch_input(&p, B_CLEAN "[1]\n", strict);
+	cr_expect_eq(p.status, EXIT_USAGE, "--strict-input: any invalid line: %s", p.err);
+	cr_expect_not_null(strstr(p.out, "\"line\":2"), "every line is still answered");
+	test_proc_release(&p);
+
+	run_batch_input(&p, "[1]\n{}\n", never);
+	cr_expect_eq(p.status, EXIT_USAGE, "no line was valid: %s", p.err);
+	cr_expect_not_null(strstr(p.err, "2 of 2 lines were not a target"), "%s", p.err);
+	test_proc_release(&p);
+}
+
+Test(cli_exit, many_invalid_lines_are_named_up_to_twenty_then_counted)
+{
+	static const char *const none[] = { NULL };
+	struct strbuf in;
+	struct test_proc p;
+	const char *s;
+	int named = 0, i;
+
+	strbuf_init(&in);
+	strbuf_addstr(&in, B_CLEAN);
+	for (i = 0; i < 30; i++)
+		strbuf_addstr(&in, "{\"frobnicate\":\"x\"}\n");
+	run_batch_input(&p, in.buf, none);
+	cr_expect_eq(p.status, EXIT_CLEAN, "%s", p.err);
+	for (s = p.err; (s = strstr(s, " is not a target: ")) != NULL; s++)
+		named++;
+	cr_expect_eq(named, 20, "%s", p.err);
+	cr_expect_not_null(strstr(p.err, "line 21 is not a target: unknown field 'frobnicate'"));
+	cr_expect_not_null(strstr(p.err, "more lines are not targets"), "%s", p.err);
+	cr_expect_not_null(strstr(p.err, "30 of 31 lines were not a target"), "%s", p.err);
+	test_proc_release(&p);
+	strbuf_release(&in);
+}
+
+Test(cli_exit, text_is_refused_for_a_batch)
+{
+	static const char *const text[] = { "--format", "text", NULL };
+	struct test_proc p;
+
+	run_batch_input(&p, B_CLEAN, text);
+	cr_expect_eq(p.status, EXIT_USAGE);
+	cr_expect_not_null(strstr(p.err, "--format text"), "%s", p.err);
+	cr_expect_str_eq(p.out, "");
 	test_proc_release(&p);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checks/check.h"
@@ -297,7 +298,7 @@ Test(output, json_write_one_line_and_pretty)
 	fp = open_memstream(&buf, &len);
 	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
 	fclose(fp);
-	cr_expect(strncmp(buf, "{\n  \"schema\": \"why550/1\",\n  \"target\": {\n    \"ip\"", 45) == 0,
+	cr_expect(strncmp(buf, "{\n  \"schema\": \"why550/1\",\n  \"version\": \"", 39) == 0,
 	    "two-space indent: %.60s", buf);
 	free(buf);
 	fixture_release(&fx);
@@ -486,7 +487,7 @@ Test(output, text_clean_and_inconclusive_lines)
 
 	report_set_deadline(rep);
 	build_verdict(&fx.res.verdict, &fx.t, fx.reps, 1);
-	cr_expect_eq(verdict_exit_code(&fx.res.verdict, false), 3);
+	cr_expect_eq(fx.res.verdict.status, VERDICT_INCONCLUSIVE);
 	text = render_text(&fx.res, false, false, 80);
 	cr_expect(strncmp(text, "INCONCLUSIVE - ", 15) == 0, "got: %.40s", text);
 	cr_expect_not_null(strstr(text, "spf (deadline)"), "the note names the check");
@@ -495,18 +496,29 @@ Test(output, text_clean_and_inconclusive_lines)
 	report_free(rep);
 }
 
-Test(output, verdict_exit_codes)
+Test(output, json_documents_carry_the_version_and_when_they_were_written)
 {
-	struct verdict v;
+	struct fixture fx;
+	json_t *doc;
+	const char *at;
+	struct tm tm;
+	time_t before, after, when;
+	int used = 0;
 
-	memset(&v, 0, sizeof(v));
-	v.status = VERDICT_CLEAN;
-	cr_expect_eq(verdict_exit_code(&v, true), 0);
-	v.status = VERDICT_AT_RISK;
-	cr_expect_eq(verdict_exit_code(&v, false), 0);
-	cr_expect_eq(verdict_exit_code(&v, true), 1);
-	v.status = VERDICT_BLOCKED_LIKELY;
-	cr_expect_eq(verdict_exit_code(&v, false), 2);
-	v.status = VERDICT_INCONCLUSIVE;
-	cr_expect_eq(verdict_exit_code(&v, false), 3);
+	fixture_init(&fx);
+	before = time(NULL);
+	doc = output_json_document(&fx.res);
+	after = time(NULL);
+	cr_expect_str_eq(sget(doc, "version"), WHY550_VERSION);
+	at = sget(doc, "generated_at");
+	memset(&tm, 0, sizeof(tm));
+	cr_assert_eq(sscanf(at, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used), 6, "not RFC 3339: %s", at);
+	cr_assert(used == 20 && at[used] == '\0', "not RFC 3339 in UTC: %s", at);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	when = timegm(&tm);
+	cr_expect(when >= before && when <= after, "%s is not now", at);
+	json_decref(doc);
+	fixture_release(&fx);
 }

@@ -9,6 +9,7 @@
 #include "checks/dnsbl/dnsbl.h"
 #include "checks/dnsbl/list.h"
 #include "core/conf.h"
+#include "src/gate.h"
 #include "src/verdict.h"
 #include "support.h"
 
@@ -425,7 +426,7 @@ Test(verdict, errored_check_lowers_and_makes_inconclusive)
 	cr_expect_eq(f.v.status, VERDICT_INCONCLUSIVE);
 	cr_assert_not_null(f.v.note);
 	cr_expect_not_null(strstr(f.v.note, "rdns (the A lookup timed out)"), "%s", f.v.note);
-	cr_expect_eq(verdict_exit_code(&f.v, false), 3);
+	cr_expect_eq(gate_exit_code(f.v.status, FAIL_ON_INCONCLUSIVE), 3);
 	fx_release(&f);
 }
 
@@ -443,8 +444,8 @@ Test(verdict, refused_lists_are_never_a_listing_nor_clean)
 	fx_build(&f);
 	cr_expect_eq(f.v.ncauses, 0, "an error is not evidence");
 	cr_expect_eq(f.v.status, VERDICT_INCONCLUSIVE);
-	cr_expect_neq(verdict_exit_code(&f.v, false), 0);
-	cr_expect_neq(verdict_exit_code(&f.v, false), 2);
+	cr_expect_neq(gate_exit_code(f.v.status, FAIL_ON_INCONCLUSIVE), 0);
+	cr_expect_neq(gate_exit_code(f.v.status, FAIL_ON_INCONCLUSIVE), 2);
 	fx_release(&f);
 }
 
@@ -688,8 +689,8 @@ Test(verdict, transient_bounce_is_at_risk_not_blocked)
 	cr_assert_eq(f.v.ncauses, 1);
 	cr_expect_str_eq(code_of(&f.v, 0), "greylisted");
 	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
-	cr_expect_eq(verdict_exit_code(&f.v, false), 0);
-	cr_expect_eq(verdict_exit_code(&f.v, true), 1);
+	cr_expect_eq(gate_exit_code(f.v.status, FAIL_ON_INCONCLUSIVE), 0);
+	cr_expect_eq(gate_exit_code(f.v.status, FAIL_ON_AT_RISK), 1);
 	fx_release(&f);
 }
 
@@ -858,7 +859,7 @@ Test(verdict, a_permanent_refusal_is_blocked_and_a_temporary_one_never)
 		fx_build(&f);
 		cr_expect_eq(f.v.status, each[i].status, "'%s': %s", each[i].reply,
 		    verdict_status_name(f.v.status));
-		cr_expect_eq(verdict_exit_code(&f.v, false),
+		cr_expect_eq(gate_exit_code(f.v.status, FAIL_ON_INCONCLUSIVE),
 		    each[i].status == VERDICT_BLOCKED_LIKELY ? 2 : 0, "'%s'", each[i].reply);
 		if (each[i].status == VERDICT_AT_RISK)
 			cr_expect_leq(f.v.causes[0].confidence, CONF_MEDIUM, "'%s'", each[i].reply);

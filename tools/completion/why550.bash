@@ -46,7 +46,7 @@ _why550()
 		return
 		;;
 	--fail-on)
-		COMPREPLY=($(compgen -W "at_risk blocked" -- "$cur"))
+		COMPREPLY=($(compgen -W "at_risk inconclusive blocked never" -- "$cur"))
 		return
 		;;
 	--color)
