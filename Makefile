@@ -45,8 +45,10 @@ TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TOOL_SRC   := $(sort $(wildcard tests/tool_*.c))
 TOOL_BIN   := $(TOOL_SRC:tests/tool_%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(sort $(wildcard fuzz/fuzz_*.c))
+# every harness again with fuzz/replay.c as main(): make check replays the seeds and crash inputs
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps check test demo asan valgrind fuzz bench install uninstall deb clean FORCE
+.PHONY: all deps check test tests demo asan valgrind fuzz fuzz-long bench install uninstall deb clean FORCE
 
 all: $(BUILD)/why550 why550 $(TOOL_BIN)
 
@@ -96,7 +98,12 @@ check: deps
 
 test: check
 
-tests: $(TEST_BIN) $(TOOL_BIN)
+tests: $(TEST_BIN) $(TOOL_BIN) $(REPLAY_BIN)
+
+$(BUILD)/fuzz-replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(BUILD)/libwhy550.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -116,7 +123,14 @@ valgrind: deps
 # Every fuzz/fuzz_*.c harness under libFuzzer (clang), FUZZ_SECONDS each.
 fuzz:
 	@sh tools/deps.sh --fuzz
-	@sh fuzz/run.sh build/fuzz
+	@WHY550_PKGS="$(PKGS)" sh fuzz/run.sh build/libfuzzer
+
+# Every harness until 10 million executions or 10 minutes, whichever comes
+# first (FUZZ_RUNS, FUZZ_MAX_SECONDS); prints executions, coverage and
+# crashes per harness. Crash inputs are kept in build/libfuzzer/crashes/.
+fuzz-long:
+	@sh tools/deps.sh --fuzz
+	@WHY550_PKGS="$(PKGS)" sh fuzz/run.sh --long build/libfuzzer
 
 bench: deps
 	@sh tools/deps.sh --bench

@@ -122,9 +122,15 @@ const char *check_missing_input(const struct check_ops *ops, const struct target
 struct report *report_new(const struct check_ops *ops);
 void report_free(struct report *rep);
 
+/* Findings one report keeps, beyond those of a code and severity not seen yet. */
+#define REPORT_MAX_FINDINGS 100
+
 /*
  * Adds a finding; data (may be NULL) is stolen. Returns the finding's data
- * object so callers can add more.
+ * object so callers can add more. Past REPORT_MAX_FINDINGS findings, one
+ * whose code and severity the report holds already is not kept: it is
+ * counted in one info finding "too_many_findings" (data: limit, dropped),
+ * and the object returned is the report's until the next call.
  */
 json_t *report_add(struct report *rep, const char *code, enum finding_severity sev,
     json_t *data, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -18,6 +18,9 @@ struct report {
 	json_t *data;
 	int duration_ms;
 	const struct report_set *peers;
+	size_t ndropped;		/* findings past REPORT_MAX_FINDINGS, not kept */
+	size_t marker;			/* index + 1 of the too_many_findings finding */
+	json_t *scratch;		/* the data of the last finding not kept */
 };
 
 struct report_set {
@@ -103,15 +106,14 @@ report_free(struct report *rep)
 	free(rep->findings);
 	free(rep->reason);
 	json_decref(rep->data);
+	json_decref(rep->scratch);
 	free(rep);
 }
 
-json_t *
-report_add(struct report *rep, const char *code, enum finding_severity sev,
-    json_t *data, const char *fmt, ...)
+static struct finding *
+append(struct report *rep, const char *code, enum finding_severity sev, json_t *data)
 {
 	struct finding *f;
-	va_list ap;
 
 	if (rep->nfindings == rep->capfindings) {
 		rep->capfindings = rep->capfindings ? rep->capfindings * 2 : 4;
@@ -121,9 +123,7 @@ report_add(struct report *rep, const char *code, enum finding_severity sev,
 	f = &rep->findings[rep->nfindings++];
 	f->code = xstrdup(code);
 	f->severity = sev;
-	va_start(ap, fmt);
-	f->message = xvasprintf(fmt, ap);
-	va_end(ap);
+	f->message = NULL;
 	if (data == NULL)
 		data = json_object();
 	else if (!json_is_object(data)) {
@@ -134,7 +134,64 @@ report_add(struct report *rep, const char *code, enum finding_severity sev,
 		data = wrap;
 	}
 	f->data = data;
-	return data;
+	return f;
+}
+
+/* True if a finding with code and sev is kept already. */
+static bool
+kept(const struct report *rep, const char *code, enum finding_severity sev)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nfindings; i++)
+		if (rep->findings[i].severity == sev && strcmp(rep->findings[i].code, code) == 0)
+			return true;
+	return false;
+}
+
+/* Counts a finding not kept in the one too_many_findings finding. */
+static void
+count_dropped(struct report *rep)
+{
+	struct finding *f;
+
+	rep->ndropped++;
+	if (rep->marker == 0) {
+		append(rep, "too_many_findings", SEV_INFO, NULL);
+		rep->marker = rep->nfindings;
+	}
+	f = &rep->findings[rep->marker - 1];
+	json_object_set_new(f->data, "limit", json_integer(REPORT_MAX_FINDINGS));
+	json_object_set_new(f->data, "dropped", json_integer((json_int_t)rep->ndropped));
+	free(f->message);
+	f->message = xasprintf("%zu more finding%s like those kept were left out "
+	    "(at most %d a check)", rep->ndropped, rep->ndropped == 1 ? "" : "s",
+	    REPORT_MAX_FINDINGS);
+}
+
+/*
+ * Past REPORT_MAX_FINDINGS, a finding is kept only if its code and
+ * severity are new: the codes are a fixed vocabulary, so the report stays
+ * bounded, and no kind of problem (nor the status it implies) is lost.
+ */
+json_t *
+report_add(struct report *rep, const char *code, enum finding_severity sev,
+    json_t *data, const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	if (rep->nfindings - (rep->marker != 0) >= REPORT_MAX_FINDINGS && kept(rep, code, sev)) {
+		count_dropped(rep);
+		json_decref(rep->scratch);
+		rep->scratch = data != NULL ? data : json_object();
+		return rep->scratch;
+	}
+	f = append(rep, code, sev, data);
+	va_start(ap, fmt);
+	f->message = xvasprintf(fmt, ap);
+	va_end(ap);
+	return f->data;
 }
 
 void

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,12 +13,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Longer lines are refused rather than silently cut. */
 #define CONF_MAX_LINE	65536
+/* Larger files are refused before a byte is read: checks.d holds settings, not data. */
+#define CONF_MAX_FILE	(1024 * 1024)
 
 /* How much of a bad key or name a message quotes. */
 #define CONF_SHOW	40
+/* How much of a path, and of a value a check quotes in its message, is shown. */
+#define CONF_SHOW_PATH	200
+#define CONF_SHOW_VALUE	80
 
 struct parser {
 	struct conf *conf;
@@ -69,6 +76,16 @@ static void
 show(char *dst, size_t dstlen, const char *s, size_t n)
 {
 	text_quote(dst, dstlen, s, n, CONF_SHOW);
+}
+
+/* A path as messages show it: odd bytes as \xHH, a long one cut (fresh string). */
+static char *
+shown_path(const char *path)
+{
+	char buf[TEXT_QUOTE_SIZE(CONF_SHOW_PATH)];
+
+	text_quote(buf, sizeof(buf), path, strlen(path), CONF_SHOW_PATH);
+	return xstrdup(buf);
 }
 
 static int
@@ -294,6 +311,11 @@ parse_line(struct parser *p, const char *s, size_t len)
 		return perr(p, "NUL byte in line");
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
+	/* every value may reach a terminal in a message: checks.d is UTF-8 text without controls */
+	if ((pos = text_term_unsafe_at(s, len)) < len)
+		return perr(p, "byte 0x%02x at column %zu is a control character or not UTF-8 text",
+		    (unsigned char)s[pos], pos + 1);
+	pos = 0;
 	while (pos < len && is_space(s[pos]))
 		pos++;
 	if (pos == len || s[pos] == '#')
@@ -318,7 +340,7 @@ parse_text(struct conf *conf, const char *file, const char *text, size_t len,
 	p.conf = conf;
 	p.err = err;
 	conf->files = xrealloc(conf->files, (conf->nfiles + 1) * sizeof(*conf->files));
-	conf->files[conf->nfiles] = xstrdup(file);
+	conf->files[conf->nfiles] = shown_path(file);
 	p.file = conf->files[conf->nfiles++];
 
 	while (pos < len) {
@@ -343,25 +365,83 @@ out:
 	return ret;
 }
 
+/* What a path that is not a regular file is, for a message. */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/* Why path cannot be opened; a dangling symbolic link says so. */
+static int
+open_error(const char *path, const char *shown, int errnum, struct error *err)
+{
+	struct stat st;
+
+	if (errnum == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return error_set(err, "%s: a symbolic link to a file that does not exist", shown);
+	if (errnum == ELOOP)
+		return error_set(err, "%s: a loop of symbolic links", shown);
+	return error_set(err, "%s: %s", shown, strerror(errnum));
+}
+
+/*
+ * Reads a whole regular file of at most CONF_MAX_FILE bytes. A FIFO is
+ * opened without blocking and refused by fstat before any read, and the
+ * size is known before the first byte is read.
+ */
 static int
 read_file(const char *path, struct strbuf *sb, struct error *err)
 {
-	FILE *f;
+	char *shown = shown_path(path);
 	char chunk[8192];
-	size_t n;
-	int ret = -1;
+	struct stat st;
+	ssize_t n;
+	int fd, ret = -1;
 
-	if ((f = fopen(path, "r")) == NULL)
-		return error_set(err, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		strbuf_add(sb, chunk, n);
-	if (ferror(f)) {
-		error_set(err, "%s: %s", path, strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		resource_check(errno, "cannot open '%s'", shown);
+		open_error(path, shown, errno, err);
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		error_set(err, "%s: %s", shown, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_set(err, "%s: %s, not a regular file", shown, file_kind(st.st_mode));
+		goto out;
+	}
+	if (st.st_size > CONF_MAX_FILE) {
+		error_set(err, "%s: %lld bytes, over the limit of %d for a checks.d file", shown,
+		    (long long)st.st_size, CONF_MAX_FILE);
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		strbuf_add(sb, chunk, (size_t)n);
+		if (sb->len > CONF_MAX_FILE) {
+			error_set(err, "%s: grew over the limit of %d bytes while read", shown,
+			    CONF_MAX_FILE);
+			goto out;
+		}
+	}
+	if (n == -1) {
+		error_set(err, "%s: %s", shown, strerror(errno));
 		goto out;
 	}
 	ret = 0;
 out:
-	fclose(f);
+	if (fd != -1)
+		close(fd);
+	free(shown);
 	return ret;
 }
 
@@ -397,31 +477,35 @@ is_conf_name(const char *name)
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".conf") == 0;
 }
 
+/*
+ * Every "*.conf" name is read, whatever it is: a name that is not a
+ * readable regular file (a dangling link, a loop of links, a FIFO, a
+ * directory) stops the load like a syntax error, since skipping it would
+ * run the checks without a part of their configuration.
+ */
 int
 conf_load_dir(struct conf *conf, const char *dir, struct error *err)
 {
 	DIR *d = NULL;
 	struct dirent *de;
-	struct stat st;
-	char **names = NULL;
-	char *path;
+	char **names = NULL, *shown = shown_path(dir);
 	size_t n = 0, i;
 	int ret = -1;
 
 	if ((d = opendir(dir)) == NULL) {
-		error_set(err, "%s: %s", dir, strerror(errno));
+		resource_check(errno, "cannot open '%s'", shown);
+		error_set(err, "%s: %s", shown, strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (!is_conf_name(de->d_name))
 			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-			free(path);
-			continue;
-		}
 		names = xrealloc(names, (n + 1) * sizeof(*names));
-		names[n++] = path;
+		names[n++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	if (n == 0) {
+		error_set(err, "%s: no .conf file: an empty checks.d configures no check", shown);
+		goto out;
 	}
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
@@ -433,6 +517,7 @@ out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	free(shown);
 	if (d != NULL)
 		closedir(d);
 	return ret;
@@ -578,18 +663,60 @@ conf_section_check_keys(const struct conf_section *sec,
 	return 0;
 }
 
+/*
+ * A check's message may quote a value of any length (a pattern, a label,
+ * a zone): every part in quotes ('...' or "...") longer than
+ * CONF_SHOW_VALUE bytes is cut at a character, with its length. Values
+ * hold no control bytes (parse_line refuses them), so this only shortens.
+ */
+static void
+cut_quotes(const char *msg, struct strbuf *out)
+{
+	const char *close;
+	size_t i = 0, n = strlen(msg), end, keep;
+	char q;
+
+	while (i < n) {
+		q = msg[i++];
+		strbuf_add(out, &q, 1);
+		if ((q != '\'' && q != '"') || (close = strchr(msg + i, q)) == NULL)
+			continue;
+		end = (size_t)(close - msg);
+		if (end - i > CONF_SHOW_VALUE) {
+			for (keep = CONF_SHOW_VALUE; keep > 0 &&
+			    ((unsigned char)msg[i + keep] & 0xc0) == 0x80; keep--)
+				;
+			strbuf_add(out, msg + i, keep);
+			strbuf_addf(out, "... (%zu bytes)", end - i);
+		} else {
+			strbuf_add(out, msg + i, end - i);
+		}
+		strbuf_add(out, &q, 1);
+		i = end + 1;
+	}
+}
+
 int
 conf_error(const struct conf_section *sec, const struct conf_entry *e,
     struct error *err, const char *fmt, ...)
 {
-	char msg[400];
+	struct strbuf msg;
 	va_list ap;
 	const char *file = NULL;
-	int line = 0;
+	char *full;
+	int line = 0, n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	full = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	full[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(full, n > 0 ? (size_t)n + 1 : 1, fmt, ap);
+	va_end(ap);
+	strbuf_init(&msg);
+	strbuf_add(&msg, "", 0);
+	cut_quotes(full, &msg);
 	if (e != NULL) {
 		file = e->file;
 		line = e->line;
@@ -598,6 +725,10 @@ conf_error(const struct conf_section *sec, const struct conf_entry *e,
 		line = sec->line;
 	}
 	if (file == NULL)
-		return error_set(err, "%s", msg);
-	return error_set(err, "%s:%d: %s", file, line, msg);
+		error_set(err, "%s", msg.buf);
+	else
+		error_set(err, "%s:%d: %s", file, line, msg.buf);
+	strbuf_release(&msg);
+	free(full);
+	return -1;
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/textsafe.h"
 #include "core/util.h"
@@ -36,6 +37,22 @@ net_ip_parse(const char *ip, int *family, unsigned char addr[16])
 		return 0;
 	}
 	return -1;
+}
+
+bool
+net_address_literal(const char *s)
+{
+	unsigned char addr[16];
+	char inner[64];
+	size_t n = strlen(s);
+
+	if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof(inner))
+		return false;
+	memcpy(inner, s + 1, n - 2);
+	inner[n - 2] = '\0';
+	if (strncasecmp(inner, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, inner + 5, addr) == 1;
+	return inet_pton(AF_INET, inner, addr) == 1;
 }
 
 void
@@ -101,7 +118,7 @@ is_ldh(unsigned char c, bool allow_underscore)
 int
 net_name_check(const char *name, bool allow_underscore, char *why, size_t whylen)
 {
-	char shown[4 * NAME_SHOW + 8], bad[8];
+	char shown[TEXT_QUOTE_SIZE(NAME_SHOW)], bad[8];
 	size_t len, start, end, i;
 
 	if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0)

@@ -8,6 +8,12 @@
 /* Parses an IP literal: family AF_INET/AF_INET6 and 4/16 bytes in addr. -1 if not an address. */
 int net_ip_parse(const char *ip, int *family, unsigned char addr[16]);
 
+/*
+ * RFC 5321 4.1.3: true if s is a whole address literal, "[192.0.2.1]" or
+ * "[IPv6:2001:db8::1]" (the tag in any case), and nothing else.
+ */
+bool net_address_literal(const char *s);
+
 /* Formats an address of family into buf (INET6_ADDRSTRLEN is enough). */
 void net_ip_format(int family, const unsigned char *addr, char *buf, size_t len);
 

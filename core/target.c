@@ -466,8 +466,10 @@ read_input(const char *what, const char *path, bool stdin_ok, size_t limit,
 	show(shown, sizeof(shown), path);
 	if (use_stdin)
 		f = stdin;
-	else if ((f = fopen(path, "rb")) == NULL)
+	else if ((f = fopen(path, "rb")) == NULL) {
+		resource_check(errno, "%s: cannot open '%s'", what, shown);
 		return error_set(err, "%s: cannot read '%s': %s", what, shown, strerror(errno));
+	}
 	errno = 0;
 	r = read_limited(f, limit, out, outlen);
 	if (r == -1)

@@ -204,8 +204,28 @@ text_quote(char *dst, size_t dstlen, const char *s, size_t n, size_t max)
 			o += (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
 	}
 	if (i < n && o + 4 < dstlen) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
+		/* the length tells a cut excerpt from a short input that ends in dots */
+		int k = snprintf(dst + o, dstlen - o, "... (%zu bytes)", n);
+
+		if (k < 0 || (size_t)k >= dstlen - o)
+			k = snprintf(dst + o, dstlen - o, "...");
+		o += k > 0 ? (size_t)k : 0;
 	}
 	dst[o] = '\0';
+}
+
+size_t
+text_term_unsafe_at(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i, &cp);
+		if (n == 0 || cp == 0 || (cp != '\t' && term_unsafe(cp)))
+			return i;
+		i += n;
+	}
+	return len;
 }

@@ -22,10 +22,19 @@ char *text_term_escape(const char *s, size_t len);
 /*
  * An excerpt of hostile input for a message, into dst: at most max bytes of
  * s (n long), printable ASCII as is, every other byte and the quote ' as
- * \xHH, "..." when cut. Always NUL-terminated; 4 * max + 4 bytes of dst are
- * enough, a smaller dst cuts the excerpt further.
+ * \xHH, and when cut "... (N bytes)" with the whole length. Always
+ * NUL-terminated; TEXT_QUOTE_SIZE(max) bytes of dst are enough, a smaller
+ * dst cuts the excerpt further.
  */
+#define TEXT_QUOTE_SIZE(max) (4 * (max) + 32)
 void text_quote(char *dst, size_t dstlen, const char *s, size_t n, size_t max);
+
+/*
+ * The offset of the first byte of s (len bytes) that text_term_escape()
+ * would escape, a tab apart (a control, DEL, invalid UTF-8, a character
+ * that reorders a line); len when there is none.
+ */
+size_t text_term_unsafe_at(const char *s, size_t len);
 
 /* A JSON string of len hostile bytes (sanitized as above); never NULL. */
 json_t *json_text(const char *s, size_t len);

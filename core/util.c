@@ -2,16 +2,117 @@
 #include "core/util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Held while a whole document or line is written, so an exit never cuts one. */
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+output_begin(void)
+{
+	pthread_mutex_lock(&output_lock);
+}
+
+void
+output_end(void)
+{
+	pthread_mutex_unlock(&output_lock);
+}
+
+/*
+ * Prints the message and ends the process with EXIT_OSERR. A write in
+ * progress finishes first (bounded: the thread that holds the lock may
+ * be this one); buffered output is dropped, never flushed half-way, and
+ * every writer flushes before output_end(), so nothing is lost but
+ * what had not been written whole.
+ */
+static void __attribute__((noreturn))
+die(const char *msg)
+{
+	struct timespec pause = { 0, 10 * 1000000L };
+	int i;
+
+	for (i = 0; i < 200 && pthread_mutex_trylock(&output_lock) != 0; i++)
+		nanosleep(&pause, NULL);
+	/* one write: the message stays whole beside other threads' */
+	if (write(STDERR_FILENO, msg, strlen(msg)) < 0) {
+		/* nothing left to tell it to */
+	}
+	_exit(EXIT_OSERR);
+}
 
 static void
 die_oom(void)
 {
-	fputs("why550: out of memory\n", stderr);
-	abort();
+	die("why550: out of memory\n");
+}
+
+/* Address space a process about to abort must still have for the abort to be a bug of its own. */
+#define ABORT_PROBE	(256 * 1024)
+
+/*
+ * Libraries that cannot allocate do not return an error: ldns asserts,
+ * GLib (GMime) and glibc's own internals abort. An abort when not even
+ * ABORT_PROBE bytes of address space are left is the out of memory our
+ * allocations report, and ends the same way; any other abort stays an
+ * abort (abort() raises SIGABRT again once this returns).
+ */
+static void
+on_abort(int sig)
+{
+	void *probe = mmap(NULL, ABORT_PROBE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)sig;
+	if (probe == MAP_FAILED)
+		die("why550: out of memory (in a library)\n");
+	munmap(probe, ABORT_PROBE);
+}
+
+void
+resource_watch_aborts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_abort;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGABRT, &sa, NULL);
+}
+
+void
+resource_check(int errnum, const char *fmt, ...)
+{
+	char what[256], msg[512];
+	struct rlimit rl;
+	va_list ap;
+
+	if (errnum != EMFILE && errnum != ENFILE && errnum != ENOMEM && errnum != ENOBUFS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (errnum == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(msg, sizeof(msg), "why550: %s: out of file descriptors (the limit is %llu; "
+		    "raise it with ulimit -n, or lower --jobs)\n", what,
+		    (unsigned long long)rl.rlim_cur);
+	else if (errnum == EMFILE || errnum == ENFILE)
+		snprintf(msg, sizeof(msg), "why550: %s: out of file descriptors (%s)\n", what,
+		    strerror(errnum));
+	else
+		snprintf(msg, sizeof(msg), "why550: %s: out of memory (%s)\n", what,
+		    strerror(errnum));
+	die(msg);
 }
 
 void *

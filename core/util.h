@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Allocation that never returns NULL: out of memory prints and aborts. */
+/* The exit code when the process runs out of a resource of the system (sysexits EX_OSERR). */
+#define EXIT_OSERR 71
+
+/*
+ * Allocation that never returns NULL: out of memory prints "out of memory"
+ * and ends the process with EXIT_OSERR (see resource_check).
+ */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -47,6 +53,31 @@ int error_set(struct error *err, const char *fmt, ...)
 
 /* Prints "why550: <msg>" to stderr once and returns -1. */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Running out of file descriptors or memory is no error of the input or
+ * the setup, and no check's finding: it ends the process. For errnum
+ * EMFILE, ENFILE, ENOMEM or ENOBUFS, prints "why550: <what>: out of file
+ * descriptors (the limit is N; ...)" or "...: out of memory" on stderr
+ * and exits EXIT_OSERR, without flushing standard output; returns for any
+ * other errnum. Safe from any thread.
+ */
+void resource_check(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Makes an abort() for want of memory inside a library (ldns asserts,
+ * GLib aborts) end like resource_check(ENOMEM): 71, "out of memory".
+ * Other aborts stay aborts. Called once by main.
+ */
+void resource_watch_aborts(void);
+
+/*
+ * A writer of standard output calls output_begin() before it writes one
+ * whole document or line and output_end() after it flushed it: an exit
+ * for a resource waits for the write, so the output holds no half line.
+ */
+void output_begin(void);
+void output_end(void);
 
 /* Monotonic clock in milliseconds. */
 int64_t now_ms(void);

@@ -828,6 +828,8 @@ usock_get(struct dns_engine *eng, int family)
 	/* an unbound socket gets a random ephemeral port at the first send */
 	us->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (us->fd < 0) {
+		/* out of descriptors is no network error: it would read as "DNS failed" */
+		resource_check(errno, "dns: cannot open a UDP socket");
 		free(us);
 		return NULL;
 	}
@@ -902,8 +904,10 @@ start_tcp(struct dns_engine *eng, struct entry *e)
 	e->tcplen = len + 2;
 	e->tcppos = 0;
 	e->fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (e->fd < 0)
+	if (e->fd < 0) {
+		resource_check(errno, "dns: cannot open a TCP socket for '%s'", e->cur);
 		return -1;
+	}
 	ev.events = EPOLLOUT;
 	ev.data.ptr = e;
 	if (epoll_ctl(eng->epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0)
@@ -1024,54 +1028,101 @@ reply_matches(const struct entry *e, const unsigned char *buf, size_t len)
 	    buf[14 + nlen] == 0 && buf[15 + nlen] == 1;
 }
 
+/* True if name is the name first asked or an alias already followed. */
+static bool
+chain_has(const char *first, char *const *chain, size_t n, const char *name)
+{
+	size_t i;
+
+	if (strcmp(first, name) == 0)
+		return true;
+	for (i = 0; i < n; i++)
+		if (strcmp(chain[i], name) == 0)
+			return true;
+	return false;
+}
+
 /*
- * The answer part of a NOERROR or NXDOMAIN reply to (qname, qtype): follows
- * the CNAME chain from the question as far as the reply goes (appending to
- * *chain), decodes the records of qtype at its end. *dangling is set when
- * the reply stops at an alias whose target it does not answer: the caller
- * asks for the target.
+ * Follows the CNAME chain of the answer section from owner (replaced by
+ * the chain's end), appending each alias to *chain and lowering *ttl.
+ * RFC 1034 3.6.2: an alias points to a name, never back along its chain;
+ * a chain that comes back to a name it passed (first, the name asked, or
+ * an alias of this or an earlier reply) is a loop, and one over
+ * MAX_CNAME_HOPS aliases in all is cut. Either returns -1: the lookup
+ * failed, it did not find that the name has no records.
+ */
+static int
+follow_chain(const ldns_rr_list *ans, ldns_rdf **owner, const char *first, uint16_t qtype,
+    char ***chain, size_t *nchain, uint32_t *ttl, size_t *hops)
+{
+	size_t n = ans != NULL ? ldns_rr_list_rr_count(ans) : 0, i;
+	bool moved = true;
+	char *target;
+
+	for (*hops = 0; moved; ) {
+		moved = false;
+		for (i = 0; i < n && qtype != DNS_T_CNAME; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) != 1 ||
+			    ldns_dname_compare(ldns_rr_owner(rr), *owner) != 0)
+				continue;
+			target = rdf_name(ldns_rr_rdf(rr, 0));
+			*chain = xrealloc(*chain, (*nchain + 1) * sizeof(**chain));
+			(*chain)[(*nchain)++] = target;
+			if (*nchain > MAX_CNAME_HOPS ||
+			    chain_has(first, *chain, *nchain - 1, target))
+				return -1;
+			if (ldns_rr_ttl(rr) < *ttl)
+				*ttl = ldns_rr_ttl(rr);
+			ldns_rdf_deep_free(*owner);
+			*owner = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
+			(*hops)++;
+			moved = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The answer part of a NOERROR or NXDOMAIN reply to (qname, qtype), where
+ * first is the name the chain started from: follows the CNAME chain as far
+ * as the reply goes (see follow_chain; a loop or an over-long chain gives
+ * SERVFAIL), decodes the records of qtype at its end, at most DNS_MAX_RR of
+ * them. *dangling is set when the reply stops at an alias whose target it
+ * does not answer: the caller asks for the target.
  */
 static struct dns_result *
-decode_answer(const ldns_pkt *pkt, const ldns_rdf *qname, const char *name, uint16_t qtype,
+decode_answer(const ldns_pkt *pkt, const ldns_rdf *qname, const char *first, uint16_t qtype,
     char ***chain, size_t *nchain, bool *dangling)
 {
 	ldns_rr_list *ans = ldns_pkt_answer(pkt);
 	size_t n = ans != NULL ? ldns_rr_list_rr_count(ans) : 0, i, hops;
 	int rcode = ldns_pkt_get_rcode(pkt);
 	ldns_rdf *owner = ldns_rdf_clone(qname);
-	struct dns_result *res = result_new(name, qtype, DNS_ANSWER);
+	struct dns_result *res = result_new(first, qtype, DNS_ANSWER);
 	uint32_t ttl = MAX_TTL;
 
-	for (hops = 0; hops < MAX_CNAME_HOPS; hops++) {
-		bool moved = false;
-
-		for (i = 0; i < n; i++) {
-			ldns_rr *rr = ldns_rr_list_rr(ans, i);
-
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && qtype != DNS_T_CNAME &&
-			    ldns_rr_rd_count(rr) == 1 &&
-			    ldns_dname_compare(ldns_rr_owner(rr), owner) == 0) {
-				*chain = xrealloc(*chain, (*nchain + 1) * sizeof(**chain));
-				(*chain)[(*nchain)++] = rdf_name(ldns_rr_rdf(rr, 0));
-				if (ldns_rr_ttl(rr) < ttl)
-					ttl = ldns_rr_ttl(rr);
-				ldns_rdf_deep_free(owner);
-				owner = ldns_rdf_clone(ldns_rr_rdf(rr, 0));
-				moved = true;
-				break;
-			}
-		}
-		if (!moved)
-			break;
-	}
-
 	res->rcode = rcode;
+	*dangling = false;
+	if (follow_chain(ans, &owner, first, qtype, chain, nchain, &ttl, &hops) < 0) {
+		res->status = DNS_SERVFAIL;
+		res->ttl = FAIL_TTL;
+		ldns_rdf_deep_free(owner);
+		return res;
+	}
 	for (i = 0; i < n; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(ans, i);
 
 		if (ldns_rr_get_type(rr) != qtype ||
 		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
 			continue;
+		if (res->nrr == DNS_MAX_RR) {
+			/* a hostile or broken zone must not fill the memory and the output */
+			res->ndropped++;
+			continue;
+		}
 		res->rr = xrealloc(res->rr, (res->nrr + 1) * sizeof(*res->rr));
 		if (rr_decode(rr, &res->rr[res->nrr]) < 0) {
 			rr_release(&res->rr[res->nrr]);
@@ -1408,6 +1459,7 @@ dns_engine_new(const struct dns_config *cfg, char *err, size_t errlen)
 	eng->epfd = epoll_create1(EPOLL_CLOEXEC);
 	eng->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (eng->epfd < 0 || eng->evfd < 0) {
+		resource_check(errno, "dns: cannot create the event loop");
 		snprintf(err, errlen, "dns: cannot create the event loop: %s", strerror(errno));
 		goto fail_locks;
 	}
@@ -1563,6 +1615,15 @@ normalize(const char *name)
 	return s;
 }
 
+/* A question answered without asking: done at once with st, never cached. */
+static void
+settle(struct entry *e, enum dns_status st)
+{
+	e->state = XFER_DONE;
+	e->done = true;
+	e->res = result_new(e->name, e->type, st);
+}
+
 struct dns_query *
 dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 {
@@ -1607,13 +1668,18 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 	e->last_rcode = -1;
 	e->started = now_ms();
 	q->e = e;
+	if (dns->deadline > 0 && e->started >= dns->deadline) {
+		/* the target's time is up: no packet goes out for it any more */
+		settle(e, DNS_TIMEOUT);
+		e->res->deadline = true;
+		dns->stats->c.timeouts++;
+		goto out;
+	}
 	rdf = strlen(key) <= 253 ? ldns_dname_new_frm_str(key[0] ? key : ".") : NULL;
 	if (rdf == NULL || ldns_rdf_size(rdf) > 255) {
-		/* cannot be asked: done at once, never cached */
+		/* cannot be asked */
 		ldns_rdf_deep_free(rdf);
-		e->state = XFER_DONE;
-		e->done = true;
-		e->res = result_new(key, type, DNS_MALFORMED);
+		settle(e, DNS_MALFORMED);
 		goto out;
 	}
 	e->cur = xstrdup(key);

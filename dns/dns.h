@@ -34,13 +34,15 @@
 #define DNS_T_SPF   99
 
 #define DNS_MAX_SERVERS 8
+/* Records of the asked type kept of one answer; the rest are counted in ndropped. */
+#define DNS_MAX_RR 100
 
 /* The typed outcome of one query; each is distinct in the API and in JSON. */
 enum dns_status {
 	DNS_ANSWER = 0,		/* records of the asked type (maybe via CNAME) */
 	DNS_NXDOMAIN,		/* the name does not exist: an answer, not a failure */
 	DNS_NODATA,		/* the name exists, no records of this type */
-	DNS_SERVFAIL,
+	DNS_SERVFAIL,		/* the server failed, or its aliases loop or go on too long */
 	DNS_REFUSED,
 	DNS_TIMEOUT,		/* no usable reply in time (or the deadline passed) */
 	DNS_MALFORMED,		/* replies came but none could be parsed or used */
@@ -91,7 +93,8 @@ struct dns_result {
 	enum dns_status status;
 	int rcode;			/* the DNS RCODE of the last reply, -1 if none */
 	size_t nrr;
-	struct dns_rr *rr;		/* answer records of qtype, in wire order */
+	struct dns_rr *rr;		/* answer records of qtype, in wire order, at most DNS_MAX_RR */
+	size_t ndropped;		/* records of qtype past DNS_MAX_RR, not kept */
 	size_t ncname;
 	char **cname;			/* the CNAME chain followed, in order */
 	uint32_t ttl;			/* how long the cache keeps it */
@@ -191,7 +194,9 @@ int64_t dns_deadline(const struct dns *dns);
 /*
  * Asks (name, type). Never blocks on the network. name may end in a dot; it
  * is lowered. A name that cannot be encoded (label over 63, name over 255
- * octets on the wire) completes at once with DNS_MALFORMED.
+ * octets on the wire) completes at once with DNS_MALFORMED; once the
+ * session's deadline has passed, a question the cache cannot answer
+ * completes at once with DNS_TIMEOUT (deadline set), and nothing is sent.
  * Returns a handle to pass to dns_query_wait() or dns_query_free().
  */
 struct dns_query *dns_query_submit(struct dns *dns, const char *name, uint16_t type);
@@ -216,7 +221,8 @@ void dns_lookup_many(struct dns *dns, const char *const *names, const uint16_t *
 /*
  * Parses one reply to (qname, qtype) as the engine does, without the
  * engine: the answer records of qtype after the CNAME chain inside the
- * reply, NXDOMAIN/NODATA, SERVFAIL/REFUSED from the RCODE. NULL when the
+ * reply, NXDOMAIN/NODATA, SERVFAIL/REFUSED from the RCODE; SERVFAIL too
+ * for aliases that loop or go on for more than 8 names. NULL when the
  * bytes are not a DNS message. No network; for tests and fuzzing.
  */
 struct dns_result *dns_reply_parse(const unsigned char *wire, size_t len, const char *qname,

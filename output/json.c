@@ -18,6 +18,45 @@ static const char *const envelope_keys[] = {
 	"name", "status", "duration_ms", "reason", "findings", "data",
 };
 
+/*
+ * Cuts a string longer than OUTPUT_STRING_MAX bytes (valid UTF-8 by then)
+ * at a character boundary and says how long it was, in place, everywhere
+ * in v: a hostile answer or input must not make a document of megabytes.
+ */
+static void
+cap_strings(json_t *v)
+{
+	const char *key, *s;
+	json_t *val;
+	char *cut;
+	size_t i, n, keep;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		if ((n = json_string_length(v)) <= OUTPUT_STRING_MAX)
+			break;
+		s = json_string_value(v);
+		/* back to the first byte of a character: continuation bytes are 10xxxxxx */
+		for (keep = OUTPUT_STRING_MAX; keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80;
+		    keep--)
+			;
+		cut = xasprintf("%.*s... (%zu bytes)", (int)keep, s, n);
+		json_string_setn_nocheck(v, cut, strlen(cut));
+		free(cut);
+		break;
+	case JSON_OBJECT:
+		json_object_foreach(v, key, val)
+			cap_strings(val);
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, val)
+			cap_strings(val);
+		break;
+	default:
+		break;
+	}
+}
+
 static json_t *
 uint_json(uint64_t n)
 {
@@ -176,6 +215,7 @@ output_json_document(const struct run_result *res)
 	json_object_set_new(doc, "checks", checks);
 	json_object_set_new(doc, "dns", dns_json(res));
 	json_object_set_new(doc, "duration_ms", ms_json(res->duration_ms));
+	cap_strings(doc);
 	return doc;
 }
 

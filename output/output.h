@@ -12,6 +12,9 @@
 
 #define WHY550_SCHEMA "why550/1"
 
+/* Bytes of one string in the document; a longer one is cut, ending "... (N bytes)". */
+#define OUTPUT_STRING_MAX 8192
+
 /* The result contract of DESIGN.md as a fresh JSON object, stamped with the version and the time now. */
 json_t *output_json_document(const struct run_result *res);
 

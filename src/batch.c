@@ -160,6 +160,7 @@ deliver(struct batch *b, long n, struct output_item *out, enum verdict_status st
     const char *why)
 {
 	pthread_mutex_lock(&b->lock);
+	output_begin();
 	b->ring[(size_t)(n - 1) % b->window] = out;
 	if (why != NULL) {
 		invalid_line(b, n, why);
@@ -177,6 +178,7 @@ deliver(struct batch *b, long n, struct output_item *out, enum verdict_status st
 		b->done++;
 	}
 	fflush(stdout);
+	output_end();
 	progress(b, false);
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
@@ -257,9 +259,14 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	b.next_line = b.next_write = 1;
 	b.window = opt->jobs * 4;
 	b.in = strcmp(opt->path, "-") == 0 ? stdin : fopen(opt->path, "r");
-	if (b.in == NULL)
-		return error("--batch: cannot read '%s': %s", opt->path, strerror(errno)),
-		    EXIT_USAGE;
+	if (b.in == NULL) {
+		char shown[TEXT_QUOTE_SIZE(80)];
+		int e = errno;
+
+		text_quote(shown, sizeof(shown), opt->path, strlen(opt->path), 80);
+		resource_check(e, "--batch: cannot open '%s'", shown);
+		return error("--batch: cannot read '%s': %s", shown, strerror(e)), EXIT_USAGE;
+	}
 	b.out = opt->out;
 	if (b.out == NULL && (b.out = own = output_stream_new(&ndjson, stdout, &err)) == NULL) {
 		error("%s", err.msg);
@@ -284,14 +291,19 @@ batch_run(struct runner *r, struct dns_engine *eng, const struct batch_options *
 	progress(&b, true);
 
 	/* what was read is answered whole, even when reading stopped on an error */
+	output_begin();
 	write_failed = output_stream_finish(b.out, &err) < 0;
+	output_end();
 	if (write_failed)
 		error("%s", err.msg);
 	if (b.ninvalid > 0)
 		error("--batch: %ld of %ld lines %s not a target", b.ninvalid,
 		    b.ninvalid + b.nvalid, b.ninvalid == 1 ? "was" : "were");
 	if (b.read_error) {
-		error("--batch: error reading '%s'", opt->path);
+		char shown[TEXT_QUOTE_SIZE(80)];
+
+		text_quote(shown, sizeof(shown), opt->path, strlen(opt->path), 80);
+		error("--batch: error reading '%s'", shown);
 		ret = EXIT_USAGE;
 	} else if (write_failed) {
 		ret = EXIT_IOERR;

@@ -27,6 +27,9 @@
 #define EXIT_IOERR	74
 #define EXIT_CONFIG	78
 
+/* How much of an argument a message quotes. */
+#define SHOW_ARG	80
+
 enum color {
 	COLOR_AUTO = 0,		/* on a terminal, unless NO_COLOR is set */
 	COLOR_ALWAYS,
@@ -160,13 +163,26 @@ static const char help_text[] =
 "Exit status: 0 clean, or a verdict under --fail-on; 1 at risk (only with\n"
 "--fail-on at_risk); 2 blocked likely (not with --fail-on never); 3 inconclusive\n"
 "(DNS or the setup failed: no honest verdict; only with --fail-on at_risk or\n"
-"inconclusive); 64 usage error; 74 output error; 78 configuration error.\n"
+"inconclusive); 64 usage error; 71 out of memory, descriptors or threads;\n"
+"74 output error; 78 configuration error.\n"
 "Batch mode: the worst verdict over the valid lines; 64 when no line was\n"
 "valid (any invalid line with --strict-input).\n";
+
+/*
+ * An argument as every message quotes it (the quoting of --ip): odd bytes
+ * as \xHH, a long one cut with its length. Into buf, which it returns.
+ */
+static const char *
+quoted(char *buf, size_t len, const char *arg)
+{
+	text_quote(buf, len, arg, strlen(arg), SHOW_ARG);
+	return buf;
+}
 
 static int
 parse_timeout(const char *arg, double *out, struct error *err)
 {
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 	char *end;
 	double v;
 
@@ -174,8 +190,23 @@ parse_timeout(const char *arg, double *out, struct error *err)
 	v = strtod(arg, &end);
 	if (end == arg || *end != '\0' || errno != 0 || !(v > 0) || v > 3600)
 		return error_set(err, "--timeout: '%s' is not a positive number of seconds (up to 3600)",
-		    arg);
+		    quoted(shown, sizeof(shown), arg));
 	*out = v;
+	return 0;
+}
+
+/* --checks: names of checks, [a-z0-9_], separated by commas; the runner knows which exist. */
+static int
+parse_checks(const char *arg, const char **out, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 1024 || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_,") != n ||
+	    arg[0] == ',' || arg[n - 1] == ',' || strstr(arg, ",,") != NULL)
+		return error_set(err, "--checks: '%s' is not a list of check names like "
+		    "rdns,spf (see --list-checks)", quoted(shown, sizeof(shown), arg));
+	*out = arg;
 	return 0;
 }
 
@@ -244,6 +275,7 @@ check_probe_source(const char *arg, struct error *err)
 static int
 parse_args(int argc, char **argv, struct options *o, struct error *err)
 {
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 	int c;
 	long v;
 	char *end;
@@ -292,7 +324,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return -1;
 			break;
 		case OPT_CHECKS:
-			o->checks = optarg;
+			if (parse_checks(optarg, &o->checks, err) < 0)
+				return -1;
 			break;
 		case OPT_CONFIG_DIR:
 			o->config_dir = optarg;
@@ -302,7 +335,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				return error_set(err, "--resolver: at most %d resolvers", DNS_MAX_SERVERS);
 			if (dns_server_parse(optarg, &o->servers[o->nservers]) < 0)
 				return error_set(err,
-				    "--resolver: '%s' is not ADDR, ADDR:PORT or [IPv6]:PORT", optarg);
+				    "--resolver: '%s' is not ADDR, ADDR:PORT or [IPv6]:PORT",
+				    quoted(shown, sizeof(shown), optarg));
 			o->nservers++;
 			break;
 		case OPT_TIMEOUT:
@@ -312,13 +346,13 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 		case OPT_FORMAT:
 			if (output_format_parse(optarg, &o->format) < 0)
 				return error_set(err, "--format: '%s' is not json, text, junit, github "
-				    "or openmetrics", optarg);
+				    "or openmetrics", quoted(shown, sizeof(shown), optarg));
 			o->format_given = true;
 			break;
 		case OPT_FAIL_ON:
 			if (gate_fail_on_parse(optarg, &o->fail_on) < 0)
 				return error_set(err, "--fail-on: '%s' is not at_risk, inconclusive, "
-				    "blocked or never", optarg);
+				    "blocked or never", quoted(shown, sizeof(shown), optarg));
 			break;
 		case OPT_STRICT_INPUT:
 			o->strict_input = true;
@@ -336,7 +370,8 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || errno != 0 || v < 1 || v > 256)
-				return error_set(err, "--jobs: '%s' is not a number from 1 to 256", optarg);
+				return error_set(err, "--jobs: '%s' is not a number from 1 to 256",
+				    quoted(shown, sizeof(shown), optarg));
 			o->jobs = v;
 			break;
 		case OPT_COLOR:
@@ -348,7 +383,7 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 				o->color = COLOR_NEVER;
 			else
 				return error_set(err, "--color: '%s' is not auto, always or never",
-				    optarg);
+				    quoted(shown, sizeof(shown), optarg));
 			break;
 		case OPT_DQS_KEY:
 			if (take_dqs_key(o, optarg, err) < 0)
@@ -375,14 +410,19 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			fputs(help_text, stdout);
 			exit(0);
 		default:
-			if (optopt != 0 && optopt < 256)
-				return error_set(err, "unknown option '-%c' (see --help)", optopt);
+			if (optopt != 0 && optopt < 256) {
+				char opt = (char)optopt;
+
+				text_quote(shown, sizeof(shown), &opt, 1, 1);
+				return error_set(err, "unknown option '-%s' (see --help)", shown);
+			}
 			return error_set(err, "unknown option or missing value: '%s' (see --help)",
-			    argv[optind - 1]);
+			    quoted(shown, sizeof(shown), argv[optind - 1]));
 		}
 	}
 	if (optind < argc)
-		return error_set(err, "unexpected argument '%s' (see --help)", argv[optind]);
+		return error_set(err, "unexpected argument '%s' (see --help)",
+		    quoted(shown, sizeof(shown), argv[optind]));
 	if (o->batch != NULL && o->any_input)
 		return error_set(err, "--batch: give the targets in the file, not as options");
 	if (o->batch != NULL && o->format_given && o->format == OUTPUT_TEXT)
@@ -509,6 +549,52 @@ open_output(const struct options *o)
 	return s;
 }
 
+/* True if the comma-separated list only (NULL: every check) names the check name[0..len). */
+static bool
+selected(const char *only, const char *name, size_t len)
+{
+	const char *p = only, *end;
+
+	for (; p != NULL; p = end != NULL ? end + 1 : NULL) {
+		end = strchr(p, ',');
+		if ((end != NULL ? (size_t)(end - p) : strlen(p)) == len && strncmp(p, name, len) == 0)
+			return true;
+	}
+	return only == NULL;
+}
+
+/*
+ * A checks.d in which no section belongs to a check that is to run (its
+ * own section, or a [verdict "check/..."] rule for it) configures
+ * nothing: running would report on defaults nobody chose, so it is
+ * refused like a broken file.
+ */
+static int
+check_configured(const struct conf *conf, const char *dir, const char *only, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)], *check;
+	const char *name;
+	size_t i, len;
+	bool known;
+
+	for (i = 0; i < conf->nsections; i++) {
+		name = conf->sections[i].name;
+		if (strcmp(name, "verdict") == 0 && conf->sections[i].label != NULL)
+			name = conf->sections[i].label;
+		len = strcspn(name, "./");
+		if (!selected(only, name, len))
+			continue;
+		check = xstrndup(name, len);
+		known = check_find(check) != NULL;
+		free(check);
+		if (known)
+			return 0;
+	}
+	text_quote(shown, sizeof(shown), dir, strlen(dir), SHOW_ARG);
+	return error_set(err, "%s: configures none of the checks to run: no section of "
+	    "checks.d names one (see --list-checks)", shown);
+}
+
 /*
  * The command line's and the environment's settings of checks.d, read
  * after the files so that they win: the DQS key (--dqs-key, else
@@ -528,12 +614,10 @@ configure_overrides(const struct options *o, struct conf *conf, bool *usage,
 	*usage = true;
 	for (i = 0; i < o->nskip; i++)
 		if (!dnsbl_conf_names_list(conf, o->skip[i])) {
-			char *shown = text_term_escape(o->skip[i], strlen(o->skip[i]));
+			char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 
-			error_set(err, "--skip-list: no list '%.200s' in checks.d (see --list-checks)",
-			    shown);
-			free(shown);
-			return -1;
+			return error_set(err, "--skip-list: no list '%s' in checks.d (see --list-checks)",
+			    quoted(shown, sizeof(shown), o->skip[i]));
 		}
 	if (key == NULL && env != NULL && env[0] != '\0') {
 		*usage = false;
@@ -622,6 +706,12 @@ configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
 	if ((r = runner_new(*conf, only != NULL ? only : o->checks, &usage, &err)) == NULL) {
 		error("%s", err.msg);
 		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
+		goto out;
+	}
+	if (check_configured(*conf, dir, o->checks, &err) < 0) {
+		error("%s", err.msg);
+		runner_free(r);
+		r = NULL;
 	}
 out:
 	free(only);
@@ -731,6 +821,7 @@ static int
 run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
 {
 	struct output_stream *s;
+	struct output_item *item;
 	struct error err = { "" };
 	struct run_result res;
 	int ret;
@@ -738,13 +829,17 @@ run_target(const struct options *o, struct runner *r, struct dns_engine *eng)
 	if ((s = open_output(o)) == NULL)
 		return EXIT_IOERR;
 	runner_run(r, eng, &o->target, (int)(o->timeout * 1000), &res);
-	output_stream_put(s, output_stream_render(s, &res, 0));
+	/* rendered first: only the writing holds the output */
+	item = output_stream_render(s, &res, 0);
+	output_begin();
+	output_stream_put(s, item);
 	if (output_stream_finish(s, &err) < 0) {
 		error("%s", err.msg);
 		ret = EXIT_IOERR;
 	} else {
 		ret = gate_exit_code(res.verdict.status, o->fail_on);
 	}
+	output_end();
 	if (result_format(o) != OUTPUT_TEXT)
 		warn_silent(eng);
 	run_result_release(&res);
@@ -765,6 +860,7 @@ main(int argc, char **argv)
 
 	/* out of memory inside jansson ends the program like everywhere else */
 	json_set_alloc_funcs(xmalloc, free);
+	resource_watch_aborts();
 	memset(&o, 0, sizeof(o));
 	target_init(&o.target);
 	o.timeout = 10;

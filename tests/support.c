@@ -169,6 +169,68 @@ test_proc_release(struct test_proc *p)
 	memset(p, 0, sizeof(*p));
 }
 
+pid_t
+test_faultdns_start(const char *const *args, char *addr, size_t addrlen)
+{
+	char *bin = xasprintf("%s/tests/faultdns", test_env("WHY550_BUILD"));
+	const char *argv[32];
+	struct strbuf sb;
+	int out[2], port = 0;
+	int64_t end = now_ms() + 60000;
+	size_t n = 0, i;
+	bool open = true;
+	char *nl;
+	pid_t pid;
+
+	argv[n++] = bin;
+	argv[n++] = "--port";
+	argv[n++] = "0";
+	for (i = 0; args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	cr_assert_eq(pipe(out), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	strbuf_init(&sb);
+	/* it prints "port N" once it listens */
+	while (open && port == 0 && now_ms() < end) {
+		struct pollfd pf = { out[0], POLLIN, 0 };
+
+		if (poll(&pf, 1, 100) > 0)
+			drain(out[0], &sb, &open);
+		if (sb.buf != NULL && (nl = strchr(sb.buf, '\n')) != NULL &&
+		    sscanf(sb.buf, "port %d", &port) != 1)
+			break;
+	}
+	close(out[0]);
+	strbuf_release(&sb);
+	free(bin);
+	if (port <= 0) {
+		test_faultdns_stop(pid);
+		cr_assert_fail("faultdns did not start");
+	}
+	snprintf(addr, addrlen, "127.0.0.1:%d", port);
+	return pid;
+}
+
+void
+test_faultdns_stop(pid_t pid)
+{
+	int wst;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &wst, 0);
+}
+
 void
 test_why550(struct test_proc *p, const char *resolver, const char *const *args)
 {

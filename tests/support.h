@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "checks/check.h"
 #include "dns/dns.h"
@@ -20,6 +21,15 @@ const char *test_env(const char *name);
 const char *test_ns(void);
 const char *test_fault(void);
 const char *test_fault_alone(void);
+
+/*
+ * Starts a fault server of its own (BUILD/tests/faultdns --port 0 args...)
+ * on loopback and writes "127.0.0.1:PORT" into addr; returns its PID for
+ * test_faultdns_stop(). Fails the test when it does not start.
+ */
+pid_t test_faultdns_start(const char *const *args, char *addr, size_t addrlen);
+/* Stops a server test_faultdns_start() started, by its PID, and waits for it. */
+void test_faultdns_stop(pid_t pid);
 
 /* An engine on one server with a short attempt timeout. Fails the test on error. */
 struct dns_engine *test_engine(const char *server, int attempt_ms, int attempts);

@@ -313,6 +313,171 @@ Test(cli, batch_answers_every_line_in_order)
 	free(conf);
 }
 
+/* The options whose value a message echoes, each with what must come with it. */
+struct echo_case {
+	const char *option;
+	int status;
+	const char *extra[3];	/* more arguments, NULL-terminated */
+};
+
+static const struct echo_case echo_cases[] = {
+	{ "--format", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--fail-on", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--resolver", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--checks", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--jobs", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--timeout", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--batch", 64, { NULL } },
+	{ "--config-dir", 78, { "--ip", "192.0.2.1", NULL } },
+	{ "--color", 64, { "--ip", "192.0.2.1", NULL } },
+	{ "--skip-list", 64, { "--ip", "192.0.2.1", NULL } },
+};
+
+/* Runs why550 with option value and the case's other arguments; no --config-dir of its own for that case. */
+static void
+run_echo(struct test_proc *p, const struct echo_case *ec, const char *value)
+{
+	const char *argv[12];
+	char *conf = test_path("checks.d");
+	size_t n = 0, i;
+
+	argv[n++] = test_env("WHY550_BIN");
+	if (strcmp(ec->option, "--config-dir") != 0) {
+		argv[n++] = "--config-dir";
+		argv[n++] = conf;
+	}
+	argv[n++] = "--resolver";
+	argv[n++] = "127.0.0.1:9";
+	for (i = 0; ec->extra[i] != NULL; i++)
+		argv[n++] = ec->extra[i];
+	argv[n++] = ec->option;
+	argv[n++] = value;
+	argv[n] = NULL;
+	test_proc_run(p, argv, NULL, 30);
+	free(conf);
+}
+
+Test(cli, every_echoed_argument_is_escaped_and_cut_with_its_length)
+{
+	const char hostile[] = "a\x1b[31mb\x07" "c\xff";
+	size_t big_len = 120 * 1024, i;
+	char *big = malloc(big_len + 1), want[64];
+
+	cr_assert_not_null(big);
+	memset(big, 'x', big_len);
+	big[big_len] = '\0';
+	snprintf(want, sizeof(want), "... (%zu bytes)", big_len);
+	for (i = 0; i < ARRAY_SIZE(echo_cases); i++) {
+		const struct echo_case *ec = &echo_cases[i];
+		struct test_proc p;
+
+		run_echo(&p, ec, hostile);
+		cr_expect_eq(p.status, ec->status, "%s: exit %d: %s", ec->option, p.status, p.err);
+		cr_expect(strpbrk(p.err, "\x1b\x07\xff") == NULL, "%s: raw bytes reach stderr: %s",
+		    ec->option, p.err);
+		cr_expect_not_null(strstr(p.err, "a\\x1b[31mb\\x07c\\xff"), "%s: %s", ec->option,
+		    p.err);
+		test_proc_release(&p);
+		run_echo(&p, ec, big);
+		cr_expect_eq(p.status, ec->status, "%s: exit %d", ec->option, p.status);
+		cr_expect_lt(strlen(p.err), 2048, "%s: %zu bytes on stderr", ec->option,
+		    strlen(p.err));
+		cr_expect_not_null(strstr(p.err, want), "%s: %.300s", ec->option, p.err);
+		test_proc_release(&p);
+	}
+	free(big);
+}
+
+/* A copy of the shipped checks.d in a fresh folder under the test's temp dir. */
+static char *
+copy_checks_d(const char *name)
+{
+	char *dir = xasprintf("%s/%s", test_env("WHY550_TMP"), name);
+	char *src = test_path("checks.d");
+	char *cmd = xasprintf("rm -rf '%s' && mkdir -p '%s' && cp '%s'/*.conf '%s'/", dir, dir, src,
+	    dir);
+
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+	free(src);
+	return dir;
+}
+
+Test(cli, conf_file_that_cannot_be_read_exits_78_naming_it, .timeout = 60)
+{
+	static const char *const kinds[] = { "dangling", "fifo", "directory" };
+	size_t i;
+
+	/* a listed IP: skipping dnsbl.conf used to turn it into a verdict without blocklists */
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char *dir = copy_checks_d("conf-unreadable");
+		char *path = xasprintf("%s/dnsbl.conf", dir);
+		const char *argv[] = { test_env("WHY550_BIN"), "--config-dir", dir, "--resolver",
+		    test_ns(), "--ip", "203.0.113.7", "--format", "json", NULL };
+		struct test_proc p;
+
+		cr_assert_eq(unlink(path), 0);
+		if (strcmp(kinds[i], "dangling") == 0)
+			cr_assert_eq(symlink("gone.conf", path), 0);
+		else if (strcmp(kinds[i], "fifo") == 0)
+			cr_assert_eq(mkfifo(path, 0600), 0);
+		else
+			cr_assert_eq(mkdir(path, 0700), 0);
+		test_proc_run(&p, argv, NULL, 30);
+		cr_expect_eq(p.status, 78, "%s: exit %d: %s", kinds[i], p.status, p.err);
+		cr_expect_not_null(strstr(p.err, "dnsbl.conf: "), "%s: %s", kinds[i], p.err);
+		cr_expect_str_eq(p.out, "", "%s: a document was printed", kinds[i]);
+		test_proc_release(&p);
+		free(path);
+		free(dir);
+	}
+}
+
+Test(cli, configuration_that_configures_no_check_or_no_list_exits_78, .timeout = 60)
+{
+	static const struct {
+		const char *files;		/* shipped files kept, by shell pattern */
+		const char *checks;		/* --checks, or NULL */
+		int status;
+		const char *says;
+	} cases[] = {
+		{ "", NULL, 78, "no .conf file" },
+		{ "psl.conf verdict.conf", NULL, 78, "no [dnsbl \"zone\"] list" },
+		{ "psl.conf verdict.conf", "rdns,helo", 78, "configures none of the checks to run" },
+		{ "rdns.conf", "helo", 78, "configures none of the checks to run" },
+		{ "rdns.conf", NULL, 78, "no [dnsbl \"zone\"] list" },
+		{ "rdns.conf dnsbl.conf", NULL, 78, "no [dbl \"zone\"] list" },
+		{ "rdns.conf", "rdns", 0, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *dir = xasprintf("%s/conf-none-%zu", test_env("WHY550_TMP"), i);
+		char *src = test_path("checks.d");
+		char *cmd = xasprintf("rm -rf '%s' && mkdir -p '%s' && for f in %s; do "
+		    "cp '%s'/$f '%s'/; done", dir, dir, cases[i].files, src, dir);
+		const char *argv[] = { test_env("WHY550_BIN"), "--config-dir", dir, "--resolver",
+		    test_ns(), "--ip", "192.0.2.1", "--format", "json", NULL, NULL, NULL };
+		struct test_proc p;
+
+		cr_assert_eq(system(cmd), 0, "%s", cmd);
+		if (cases[i].checks != NULL) {
+			argv[9] = "--checks";
+			argv[10] = cases[i].checks;
+		}
+		test_proc_run(&p, argv, NULL, 30);
+		cr_expect_eq(p.status, cases[i].status, "case %zu: exit %d: %s", i, p.status, p.err);
+		if (cases[i].says != NULL) {
+			cr_expect_not_null(strstr(p.err, cases[i].says), "case %zu: %s", i, p.err);
+			cr_expect_str_eq(p.out, "", "case %zu: a document was printed", i);
+		}
+		test_proc_release(&p);
+		free(cmd);
+		free(src);
+		free(dir);
+	}
+}
+
 Test(cli, repeatable_options_repeat_and_single_ones_say_which_was_doubled)
 {
 	const char *args[] = { "--ip", "192.0.2.1", "--checks", "rdns", "--resolver", "127.0.0.1:9",

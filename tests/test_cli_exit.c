@@ -210,7 +210,9 @@ Test(cli_exit, bad_checks_d_exits_78_naming_file_and_line)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *dir = broken_dir("bad.conf", bad[i].text);
-		const char *args[] = { "--config-dir", dir, "--ip", "192.0.2.1", NULL };
+		/* only these checks: a folder of one file has no blocklist for dnsbl */
+		const char *args[] = { "--config-dir", dir, "--ip", "192.0.2.1", "--checks",
+		    "rdns,bounce", NULL };
 		struct test_proc p;
 
 		test_why550(&p, test_ns(), args);
@@ -253,6 +255,150 @@ Test(cli_exit, text_report_reads_verdict_first_without_colour_in_a_pipe)
 	for (line = strtok_r(p.out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
 		cr_expect_leq(strlen(line), 80, "wider than 80: %s", line);
 	test_proc_release(&p);
+}
+
+#define EXIT_OSERR	71
+
+/* True when the tests run under a tool that cannot live with the limits set below. */
+static bool
+limits_unsupported(bool memory)
+{
+	const char *san = getenv("WHY550_SANITIZER");
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer reserves terabytes of address space: ulimit -v stops it at once */
+	if (memory)
+		return true;
+#else
+	(void)memory;
+#endif
+	/* memcheck needs descriptors and address space of its own */
+	return san != NULL && strcmp(san, "valgrind") == 0;
+}
+
+/* Runs why550 (the shipped checks.d, --resolver server) under "ulimit <limit>"; args NULL-terminated. */
+static void
+run_limited(struct test_proc *p, const char *limit, const char *server,
+    const char *const *args, const char *stdin_text)
+{
+	char *script = xasprintf("ulimit %s && exec \"$0\" \"$@\"", limit);
+	char *conf = test_path("checks.d");
+	const char *argv[40];
+	size_t n = 0, i;
+
+	argv[n++] = "/bin/sh";
+	argv[n++] = "-c";
+	argv[n++] = script;
+	argv[n++] = test_env("WHY550_BIN");
+	argv[n++] = "--config-dir";
+	argv[n++] = conf;
+	argv[n++] = "--resolver";
+	argv[n++] = server;
+	for (i = 0; args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	test_proc_run(p, argv, stdin_text, 60);
+	free(script);
+	free(conf);
+}
+
+Test(cli_exit, out_of_file_descriptors_exits_71_naming_the_resource, .timeout = 90)
+{
+	const char *const tcp[] = { "--all", "tc", NULL };
+	const char *const args[] = { "--ip", "203.0.113.7", "--helo", "mail.mailer.test",
+	    "--from", "alice@mailer.test", "--to", "bob@example.test", "--format", "json", NULL };
+	char resolver[64];
+	struct test_proc p;
+	pid_t pid;
+
+	if (limits_unsupported(false))
+		cr_skip_test("memcheck cannot run under ulimit -n 16");
+	/* every answer comes over TCP, so every lookup in flight holds a descriptor */
+	pid = test_faultdns_start(tcp, resolver, sizeof(resolver));
+	run_limited(&p, "-n 16", resolver, args, NULL);
+	test_faultdns_stop(pid);
+	cr_expect_eq(p.status, EXIT_OSERR, "exit %d: %s", p.status, p.err);
+	cr_expect_not_null(strstr(p.err, "out of file descriptors (the limit is 16"), "%s", p.err);
+	cr_expect_str_eq(p.out, "", "a document was printed");
+	test_proc_release(&p);
+}
+
+/* A message of about 9 MB (within the 10 MiB limit), in a fresh temp file. */
+static char *
+big_message(void)
+{
+	struct strbuf sb;
+	char *path;
+	size_t i;
+
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, "From: Alice <alice@mailer.test>\r\nTo: bob@example.test\r\n"
+	    "Subject: big\r\n\r\n");
+	for (i = 0; i < 120000; i++)
+		strbuf_addf(&sb, "%06zu the quick brown fox jumps over the lazy dog, line after line.\r\n",
+		    i);
+	path = test_temp_file(sb.buf, sb.len);
+	strbuf_release(&sb);
+	return path;
+}
+
+Test(cli_exit, out_of_memory_in_a_batch_exits_71_with_whole_lines_only, .timeout = 120)
+{
+	const char *const args[] = { "--batch", "-", "--jobs", "1", NULL };
+	char *msg, *input, *limit, *line, *save = NULL;
+	struct test_proc p;
+	size_t kb, n, midway = 0;
+
+	if (limits_unsupported(true))
+		cr_skip_test("ulimit -v does not fit a sanitizer");
+	msg = big_message();
+	/* three small targets, then two whose message costs tens of megabytes */
+	input = xasprintf("{\"bounce\":\"550 5.1.1 <a@example.test>: user unknown\"}\n"
+	    "{\"bounce\":\"550 5.7.1 blocked\"}\n{\"bounce\":\"452 4.2.2 mailbox full\"}\n"
+	    "{\"message\":\"%s\",\"mail_from\":\"alice@mailer.test\"}\n"
+	    "{\"message\":\"%s\",\"mail_from\":\"alice@mailer.test\"}\n", msg, msg);
+	/*
+	 * Wherever memory runs out in the batch, the run ends with 71 and "out
+	 * of memory", and what it wrote is whole lines: a sweep of limits down
+	 * from plenty, since where a limit bites depends on the machine. It
+	 * stops at the first limit too low for the first line: what fails
+	 * there is the start, not the batch. Thread stacks are kept small
+	 * (-s), so that it is memory, not a thread, that runs out.
+	 */
+	for (kb = 128 * 1024; kb >= 16 * 1024; kb -= 8 * 1024) {
+		limit = xasprintf("-s 1024 && ulimit -v %zu", kb);
+		run_limited(&p, limit, test_ns(), args, input);
+		if (p.out[0] == '\0') {
+			test_proc_release(&p);
+			free(limit);
+			break;
+		}
+		cr_expect(p.status == EXIT_OSERR || p.status == 2, "ulimit %s: exit %d: %s", limit,
+		    p.status, p.err);
+		if (p.status == EXIT_OSERR)
+			cr_expect_not_null(strstr(p.err, "out of memory"), "ulimit %s: %s", limit,
+			    p.err);
+		cr_expect(p.out[strlen(p.out) - 1] == '\n',
+		    "ulimit %s: the output ends in half a line", limit);
+		n = 0;
+		for (line = strtok_r(p.out, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			json_t *doc = test_json(line);
+
+			json_decref(doc);
+			n++;
+		}
+		if (p.status == EXIT_OSERR)
+			midway++;
+		if (p.status == 2)
+			cr_expect_eq(n, 5, "ulimit %s: %zu lines for 5", limit, n);
+		test_proc_release(&p);
+		free(limit);
+	}
+	cr_expect_gt(midway, 0, "no limit ran out of memory after the first lines");
+	unlink(msg);
+	free(msg);
+	free(input);
 }
 
 Test(cli_exit, fail_on_sets_the_exit_of_each_verdict)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,7 +247,7 @@ Test(conf, a_key_does_not_carry_into_the_next_file)
 Test(conf, directory_files_load_in_lexical_order)
 {
 	char *dir = temp_dir();
-	char path[4096], want[4200];
+	char want[4200];
 	struct conf *conf = conf_new();
 	struct error err = { "" };
 
@@ -255,8 +257,6 @@ Test(conf, directory_files_load_in_lexical_order)
 	write_file(dir, "README", "not [a] config", 14);
 	write_file(dir, "15.conf.bak", "junk", 4);
 	write_file(dir, ".hidden.conf", "junk", 4);
-	snprintf(path, sizeof(path), "%s/25-dir.conf", dir);
-	cr_assert_eq(mkdir(path, 0700), 0);
 
 	cr_assert_eq(conf_load_dir(conf, dir, &err), 0, "%s", err.msg);
 	cr_assert_eq(conf->nsections, 3);
@@ -270,7 +270,6 @@ Test(conf, directory_files_load_in_lexical_order)
 	cr_assert_eq(conf->nfiles, 3);
 	conf_free(conf);
 
-	rmdir(path);
 	remove_path(dir, "20-b.conf");
 	remove_path(dir, "10-a.conf");
 	remove_path(dir, "30-c.conf");
@@ -311,7 +310,7 @@ Test(conf, missing_directory_and_file_are_named)
 	cr_assert_eq(conf_load_file(conf, "/nonexistent/x.conf", NULL, &err), -1);
 	cr_assert_str_eq(err.msg, "/nonexistent/x.conf: No such file or directory");
 	cr_assert_eq(conf_load_file(conf, dir, NULL, &err), -1);
-	cr_assert(strstr(err.msg, "Is a directory") != NULL, "got %s", err.msg);
+	cr_assert(strstr(err.msg, "a directory, not a regular file") != NULL, "got %s", err.msg);
 	cr_assert(strncmp(err.msg, dir, strlen(dir)) == 0, "got %s", err.msg);
 	conf_free(conf);
 	rmdir(dir);
@@ -562,4 +561,195 @@ Test(conf, free_null_is_a_no_op)
 {
 	conf_free(NULL);
 	cr_assert_null(conf_next(NULL, NULL, "x"));
+}
+
+/* Makes name in dir what kind says: a link to nothing, a loop of links, a FIFO, a directory. */
+static void
+make_unreadable(const char *dir, const char *name, const char *kind)
+{
+	char path[4096], other[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(other, sizeof(other), "%s/other.link", dir);
+	if (strcmp(kind, "dangling") == 0) {
+		cr_assert_eq(symlink("does-not-exist.conf", path), 0);
+	} else if (strcmp(kind, "loop") == 0) {
+		cr_assert_eq(symlink("other.link", path), 0);
+		cr_assert_eq(symlink(name, other), 0);
+	} else if (strcmp(kind, "fifo") == 0) {
+		cr_assert_eq(mkfifo(path, 0600), 0);
+	} else {
+		cr_assert_eq(mkdir(path, 0700), 0);
+	}
+}
+
+Test(conf, conf_name_that_is_not_a_readable_regular_file_stops_the_load, .timeout = 20)
+{
+	static const struct {
+		const char *kind;
+		const char *says;
+	} cases[] = {
+		{ "dangling", "a symbolic link to a file that does not exist" },
+		{ "loop", "a loop of symbolic links" },
+		{ "fifo", "a FIFO, not a regular file" },
+		{ "directory", "a directory, not a regular file" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *dir = temp_dir(), path[4096];
+		struct conf *conf = conf_new();
+		struct error err = { "" };
+
+		write_file(dir, "a.conf", "[a]\nk = 1\n", 10);
+		make_unreadable(dir, "dnsbl.conf", cases[i].kind);
+		cr_expect_eq(conf_load_dir(conf, dir, &err), -1, "%s: loaded", cases[i].kind);
+		snprintf(path, sizeof(path), "%s/dnsbl.conf: %s", dir, cases[i].says);
+		cr_expect_str_eq(err.msg, path, "%s", cases[i].kind);
+		conf_free(conf);
+		snprintf(path, sizeof(path), "%s/dnsbl.conf", dir);
+		if (strcmp(cases[i].kind, "directory") == 0)
+			rmdir(path);
+		else
+			unlink(path);
+		remove_path(dir, "other.link");
+		remove_path(dir, "a.conf");
+		rmdir(dir);
+		free(dir);
+	}
+}
+
+Test(conf, link_to_a_regular_file_is_read)
+{
+	char *dir = temp_dir(), path[4096];
+	struct conf *conf = conf_new();
+	struct error err = { "" };
+
+	write_file(dir, "real.txt", "[a]\nk = 1\n", 10);
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	cr_assert_eq(symlink("real.txt", path), 0);
+	cr_assert_eq(conf_load_dir(conf, dir, &err), 0, "%s", err.msg);
+	cr_expect_eq(conf->nsections, 1);
+	conf_free(conf);
+	unlink(path);
+	remove_path(dir, "real.txt");
+	rmdir(dir);
+	free(dir);
+}
+
+Test(conf, directory_without_conf_files_is_an_error)
+{
+	char *dir = temp_dir(), want[4200];
+	struct conf *conf = conf_new();
+	struct error err = { "" };
+
+	write_file(dir, "README", "[a]\n", 4);
+	cr_assert_eq(conf_load_dir(conf, dir, &err), -1);
+	snprintf(want, sizeof(want), "%s: no .conf file", dir);
+	cr_expect_eq(strncmp(err.msg, want, strlen(want)), 0, "got %s", err.msg);
+	conf_free(conf);
+	remove_path(dir, "README");
+	rmdir(dir);
+	free(dir);
+}
+
+/* The peak resident memory of this process, in KiB. */
+static long
+peak_kib(void)
+{
+	struct rusage ru;
+
+	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+Test(conf, file_over_the_size_limit_is_refused_before_it_is_read)
+{
+	char *dir = temp_dir(), path[4096];
+	struct conf *conf = conf_new();
+	struct error err = { "" };
+	long before;
+	int fd;
+
+	/* 200 MB of a comment: sparse, so the disk does not fill */
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, "# ", 2), 2);
+	cr_assert_eq(ftruncate(fd, 200L * 1024 * 1024), 0);
+	close(fd);
+	before = peak_kib();
+	cr_assert_eq(conf_load_file(conf, path, NULL, &err), -1);
+	cr_expect(strstr(err.msg, "209715200 bytes, over the limit") != NULL, "got %s", err.msg);
+	cr_expect_lt(peak_kib() - before, 20 * 1024, "the file was read: %ld KiB more",
+	    peak_kib() - before);
+	conf_free(conf);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
+Test(conf, control_bytes_and_invalid_utf8_are_refused_at_their_column)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ "[a]\nk = red \x1b[31m\n", "t.conf:2: byte 0x1b at column 9" },
+		{ "[a]\nk = bell \x07\n", "t.conf:2: byte 0x07 at column 10" },
+		{ "[a]\nk = caf\xe9\n", "t.conf:2: byte 0xe9 at column 8" },
+		{ "[a \"\xe2\x80\xae" "evil\"]\n", "t.conf:1: byte 0xe2 at column 5" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct conf *conf = conf_new();
+		struct error err = { "" };
+
+		cr_expect_eq(conf_load_file(conf, "t.conf", cases[i].text, &err), -1, "case %zu", i);
+		cr_expect_eq(strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)), 0,
+		    "case %zu: got %s", i, err.msg);
+		conf_free(conf);
+	}
+}
+
+Test(conf, odd_bytes_of_a_path_are_escaped_in_messages)
+{
+	char *dir = temp_dir(), sub[512];
+	struct conf *conf = conf_new();
+	struct error err = { "" };
+
+	snprintf(sub, sizeof(sub), "%s/a\x1b[31mb", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	write_file(sub, "x.conf", "[a\n", 3);
+	cr_assert_eq(conf_load_dir(conf, sub, &err), -1);
+	cr_expect_null(strchr(err.msg, '\x1b'), "ESC reached the message: %s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "a\\x1b[31mb/x.conf:1:"), "got %s", err.msg);
+	conf_free(conf);
+	remove_path(sub, "x.conf");
+	rmdir(sub);
+	rmdir(dir);
+	free(dir);
+}
+
+Test(conf, long_value_quoted_in_a_message_is_cut_with_its_length)
+{
+	struct conf *conf = conf_new();
+	struct error err = { "" };
+	char *text = malloc(11000), *value = malloc(5001);
+	const struct conf_entry *e;
+
+	memset(value, 'v', 5000);
+	value[5000] = '\0';
+	snprintf(text, 11000, "[a \"%s\"]\nkind = %s\n", value, value);
+	cr_assert_eq(conf_load_file(conf, "t.conf", text, &err), 0, "%s", err.msg);
+	e = &conf->sections[0].entries[0];
+	conf_error(&conf->sections[0], e, &err, "kind '%s' of [a \"%s\"] is not ip4", e->value,
+	    conf->sections[0].label);
+	cr_expect_not_null(strstr(err.msg, "t.conf:2: kind 'vvvv"), "got %s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "vvvv... (5000 bytes)' of [a \"vvvv"), "got %s", err.msg);
+	cr_expect_not_null(strstr(err.msg, "vvvv... (5000 bytes)\"] is not ip4"), "got %s", err.msg);
+	conf_free(conf);
+	free(text);
+	free(value);
 }

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support.h"
 #include "checks/check.h"
+#include "checks/dkim/sig.h"
 #include "core/conf.h"
 #include "core/target.h"
 #include "core/util.h"
@@ -417,4 +419,98 @@ Test(dkim, probe_lookup_failures_are_one_error)
 	cr_assert_eq(report_nfindings(o.rep), 1);
 	report_free(o.rep);
 	target_release(&t);
+}
+
+/*
+ * A message whose header holds n copies of the signature of signed-pass.eml,
+ * copy i with s=sel<i> (so every key name is distinct), in a fresh temp file.
+ */
+static char *
+many_signatures(size_t n)
+{
+	char *path = test_path("tests/dkim/signed-pass.eml"), *text, *from, *out;
+	FILE *f = fopen(path, "rb");
+	struct strbuf sb;
+	size_t len, i, siglen;
+	const char *sel;
+
+	cr_assert_not_null(f);
+	text = xmalloc(65536);
+	len = fread(text, 1, 65535, f);
+	text[len] = '\0';
+	fclose(f);
+	from = strstr(text, "\r\nFrom:");
+	sel = strstr(text, "s=sel2048");
+	cr_assert(from != NULL && sel != NULL && sel < from);
+	siglen = (size_t)(from + 2 - text);
+	strbuf_init(&sb);
+	for (i = 0; i < n; i++) {
+		strbuf_add(&sb, text, (size_t)(sel - text));
+		strbuf_addf(&sb, "s=sel%zu", i);
+		strbuf_add(&sb, sel + 9, siglen - (size_t)(sel + 9 - text));
+	}
+	strbuf_add(&sb, from + 2, len - siglen);
+	out = test_temp_file(sb.buf, sb.len);
+	strbuf_release(&sb);
+	free(text);
+	free(path);
+	return out;
+}
+
+Test(dkim, signatures_past_the_limit_are_counted_not_checked)
+{
+	char *path = many_signatures(DKIM_MAX_SIGNATURES + 10);
+	struct target t;
+	struct error err;
+	struct outcome o;
+	const struct finding *f;
+	json_t *sigs;
+
+	target_init(&t);
+	cr_assert_eq(target_set_message_file(&t, "--message", path, &err), 0, "%s", err.msg);
+	o = run_dkim(test_ns(), &t);
+	sigs = json_object_get(report_data_const(o.rep), "signatures");
+	cr_expect_eq(json_array_size(sigs), DKIM_MAX_SIGNATURES);
+	f = report_find(o.rep, "too_many_signatures");
+	cr_assert_not_null(f);
+	cr_expect_eq(f->severity, SEV_WARN);
+	cr_expect_eq(json_integer_value(json_object_get(f->data, "signatures")),
+	    DKIM_MAX_SIGNATURES + 10);
+	cr_expect_eq(json_integer_value(json_object_get(f->data, "checked")), DKIM_MAX_SIGNATURES);
+	/* the keys of the signatures left out are not looked up, by us or by libopendkim */
+	cr_expect_leq(o.counters.sent, DKIM_MAX_SIGNATURES + 2, "sent %llu",
+	    (unsigned long long)o.counters.sent);
+	report_free(o.rep);
+	target_release(&t);
+	unlink(path);
+	free(path);
+}
+
+Test(dkim, thousands_of_signatures_keep_the_deadline_and_a_small_document, .timeout = 120)
+{
+	const char *const slow[] = { "--all", "late300", NULL };
+	char *path = many_signatures(5000), resolver[64];
+	const char *const args[] = { "--from", "alice@mailer.test", "--message", path,
+	    "--checks", "dkim", "--timeout", "2", "--format", "json", NULL };
+	const char *san = getenv("WHY550_SANITIZER");
+	struct test_proc p;
+	int64_t start, ms;
+	json_t *doc;
+	pid_t pid;
+
+	pid = test_faultdns_start(slow, resolver, sizeof(resolver));
+	start = now_ms();
+	test_why550(&p, resolver, args);
+	ms = now_ms() - start;
+	test_faultdns_stop(pid);
+	doc = test_valid_json(&p);
+	cr_expect(test_has_finding(test_check(doc, "dkim"), "too_many_signatures"));
+	cr_expect_lt(strlen(p.out), 300 * 1024, "a document of %zu bytes", strlen(p.out));
+	/* memcheck runs the parsing many times slower: only the size counts there */
+	if (san == NULL || strcmp(san, "valgrind") != 0)
+		cr_expect_lt(ms, 3500, "took %lld ms with --timeout 2", (long long)ms);
+	json_decref(doc);
+	test_proc_release(&p);
+	unlink(path);
+	free(path);
 }

@@ -1,5 +1,6 @@
 /* The reply parser on hand-made packets: what the engine keeps of an answer, with no network. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dns/dns.h"
@@ -7,7 +8,7 @@
 
 /* A packet builder for the tests: header, one question, answer records. */
 struct pkt {
-	unsigned char b[1024];
+	unsigned char b[8192];
 	size_t len;
 };
 
@@ -140,6 +141,88 @@ Test(dns_reply, cname_chain_is_followed_in_order)
 	cr_assert_str_eq(res->cname[1], "host.example.test");
 	cr_assert_eq(res->nrr, 1);
 	cr_assert_eq(res->ttl, 120);
+	dns_result_free(res);
+}
+
+Test(dns_reply, alias_of_itself_is_a_failure_not_a_name_without_records)
+{
+	struct pkt p;
+	struct dns_result *res;
+
+	header(&p, 0, 1, "x.test", DNS_T_MX);
+	rr_cname(&p, "x.test", 300, "x.test");
+	res = dns_reply_parse(p.b, p.len, "x.test", DNS_T_MX);
+	cr_assert_eq(res->status, DNS_SERVFAIL, "got %s", dns_status_name(res->status));
+	cr_assert_eq(res->nrr, 0);
+	dns_result_free(res);
+}
+
+Test(dns_reply, aliases_that_loop_in_one_reply_are_a_failure)
+{
+	static const size_t lens[] = { 2, 3, 5 };
+	struct pkt p;
+	struct dns_result *res;
+	char owner[48], target[48];
+	size_t i, k;
+
+	/* a -> b -> a, a -> b -> c -> a, ...: a loop of any length, odd or even */
+	for (k = 0; k < ARRAY_SIZE(lens); k++) {
+		header(&p, 0, (unsigned)lens[k], "n0.loop.test", DNS_T_A);
+		for (i = 0; i < lens[k]; i++) {
+			snprintf(owner, sizeof(owner), "n%zu.loop.test", i);
+			snprintf(target, sizeof(target), "n%zu.loop.test", (i + 1) % lens[k]);
+			rr_cname(&p, owner, 300, target);
+		}
+		res = dns_reply_parse(p.b, p.len, "n0.loop.test", DNS_T_A);
+		cr_expect_eq(res->status, DNS_SERVFAIL, "loop of %zu: got %s", lens[k],
+		    dns_status_name(res->status));
+		dns_result_free(res);
+	}
+}
+
+Test(dns_reply, chain_of_more_than_eight_aliases_is_a_failure)
+{
+	struct pkt p;
+	struct dns_result *res;
+	char owner[48], target[48];
+	size_t i, links;
+
+	/* eight aliases and then the address: followed; nine: cut, whatever follows */
+	for (links = 8; links <= 9; links++) {
+		header(&p, 0, (unsigned)links + 1, "c0.chain.test", DNS_T_A);
+		for (i = 0; i < links; i++) {
+			snprintf(owner, sizeof(owner), "c%zu.chain.test", i);
+			snprintf(target, sizeof(target), "c%zu.chain.test", i + 1);
+			rr_cname(&p, owner, 300, target);
+		}
+		rr_a(&p, target, 300, 192, 0, 2, 1);
+		res = dns_reply_parse(p.b, p.len, "c0.chain.test", DNS_T_A);
+		if (links == 8) {
+			cr_expect_eq(res->status, DNS_ANSWER, "got %s", dns_status_name(res->status));
+			cr_expect_eq(res->ncname, 8);
+		} else {
+			cr_expect_eq(res->status, DNS_SERVFAIL, "got %s",
+			    dns_status_name(res->status));
+		}
+		dns_result_free(res);
+	}
+}
+
+Test(dns_reply, answer_keeps_at_most_dns_max_rr_records_and_counts_the_rest)
+{
+	struct pkt p;
+	struct dns_result *res;
+	unsigned i, n = DNS_MAX_RR + 50;
+
+	header(&p, 0, n, "bl.test", DNS_T_A);
+	for (i = 0; i < n; i++)
+		rr_a(&p, "bl.test", 300, 127, 0, (unsigned char)(i / 200), (unsigned char)(2 + i % 200));
+	cr_assert_lt(p.len, sizeof(p.b));
+	res = dns_reply_parse(p.b, p.len, "bl.test", DNS_T_A);
+	cr_assert_eq(res->status, DNS_ANSWER);
+	cr_expect_eq(res->nrr, DNS_MAX_RR);
+	cr_expect_eq(res->ndropped, 50);
+	cr_expect_str_eq(res->rr[0].text, "127.0.0.2", "the first records are the ones kept");
 	dns_result_free(res);
 }
 

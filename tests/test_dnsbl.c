@@ -996,6 +996,31 @@ Test(dnsbl, dbl_dkim_signing_domains_are_checked)
 	run_release(&x);
 }
 
+Test(dnsbl, answer_of_thousands_of_codes_keeps_a_small_result, .timeout = 60)
+{
+	const char *const many[] = { "--all", "many", NULL };
+	const char *const args[] = { "--ip", "203.0.113.7", "--checks", "dnsbl", "--format",
+	    "json", NULL };
+	char resolver[64];
+	struct test_proc p;
+	json_t *doc, *lists, *l;
+	size_t i;
+	pid_t pid;
+
+	/* every list answers 3,000 A records */
+	pid = test_faultdns_start(many, resolver, sizeof(resolver));
+	test_why550(&p, resolver, args);
+	test_faultdns_stop(pid);
+	doc = test_valid_json(&p);
+	lists = json_object_get(test_check(doc, "dnsbl"), "lists");
+	cr_assert_gt(json_array_size(lists), 0);
+	json_array_foreach(lists, i, l)
+		cr_expect_leq(json_array_size(json_object_get(l, "codes")), DNS_MAX_RR);
+	cr_expect_lt(strlen(p.out), 200 * 1024, "a result of %zu bytes", strlen(p.out));
+	json_decref(doc);
+	test_proc_release(&p);
+}
+
 /* The shipped checks.d with extra text read after it (a local override). */
 static void
 run_shipped(struct run *x, const char *extra, const char *checks, const char *ip,

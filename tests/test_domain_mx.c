@@ -304,6 +304,26 @@ Test(domain_mx, ip_address_as_mx_host_is_not_looked_up_and_does_not_resolve)
 	release(&x);
 }
 
+Test(domain_mx, only_a_whole_bracketed_address_is_a_literal)
+{
+	struct mail_run x;
+
+	/* a '[' inside a name does not make an address of it */
+	look_up(&x, test_ns(), "brackets.dom-mxip.test", 10);
+	cr_assert_eq(x.dm.nhosts, 1);
+	cr_expect_str_eq(x.dm.hosts[0].name, "mx[1].dom-mxip.test");
+	cr_expect_eq(x.dm.hosts[0].state, DOMAIN_HOST_OK, "state %s",
+	    domain_host_state_name(x.dm.hosts[0].state));
+	cr_expect_null(report_find(x.rep, "mx_target_ip_literal"));
+	release(&x);
+	look_up(&x, test_ns(), "literal.dom-mxip.test", 10);
+	cr_assert_eq(x.dm.nhosts, 1);
+	cr_expect_str_eq(x.dm.hosts[0].name, "[192.0.2.30]");
+	cr_expect_eq(x.dm.hosts[0].state, DOMAIN_HOST_IP_LITERAL);
+	expect_finding(&x, "mx_target_ip_literal", SEV_WARN);
+	release(&x);
+}
+
 Test(domain_mx, mx_lookup_timeout_is_unknown_never_a_negative_finding)
 {
 	struct mail_run x;

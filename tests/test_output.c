@@ -1,6 +1,7 @@
 /* Tests of output/json.c and output/text.c over a run result built by hand, hostile bytes included. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,4 +522,62 @@ Test(output, json_documents_carry_the_version_and_when_they_were_written)
 	cr_expect(when >= before && when <= after, "%s is not now", at);
 	json_decref(doc);
 	fixture_release(&fx);
+}
+
+/* Walks v and fails for any string over OUTPUT_STRING_MAX plus the note of its length. */
+static void
+assert_strings_capped(const json_t *v, size_t *longest)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		cr_expect_leq(json_string_length(v), OUTPUT_STRING_MAX + 32);
+		if (json_string_length(v) > *longest)
+			*longest = json_string_length(v);
+		break;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)(uintptr_t)v, key, val)
+			assert_strings_capped(val, longest);
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, val)
+			assert_strings_capped(val, longest);
+		break;
+	default:
+		break;
+	}
+}
+
+Test(output, long_strings_are_cut_at_a_character_and_say_their_length)
+{
+	struct fixture fx;
+	size_t n = 3 * OUTPUT_STRING_MAX, longest = 0;
+	char *big = malloc(n + 1), *bounce;
+	const char *msg;
+	json_t *doc;
+	char want[64];
+
+	/* two-byte characters everywhere: a cut in the middle of one would be invalid UTF-8 */
+	for (size_t i = 0; i + 1 < n; i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	big[n] = '\0';
+	fixture_init(&fx);
+	bounce = fx.t.bounce;
+	fx.t.bounce = big;
+	report_add(fx.reps[1], "long", SEV_INFO, json_pack("{s:s}", "record", big), "%s", big);
+	doc = output_json_document(&fx.res);
+	assert_strings_capped(doc, &longest);
+	cr_expect_gt(longest, OUTPUT_STRING_MAX / 2, "the long strings are still there, cut");
+	msg = sget(json_object_get(doc, "target"), "bounce");
+	snprintf(want, sizeof(want), "... (%zu bytes)", n);
+	cr_expect_not_null(strstr(msg, want), "ends with the length: %.40s", msg + strlen(msg) - 40);
+	cr_expect_eq(strncmp(msg, "\xc3\xa9", 2), 0);
+	cr_expect_eq((strlen(msg) - strlen(want)) % 2, 0, "whole characters kept");
+	json_decref(doc);
+	fx.t.bounce = bounce;
+	fixture_release(&fx);
+	free(big);
 }

@@ -199,3 +199,47 @@ Test(report, free_null_is_noop)
 	report_free(NULL);
 	report_set_free(NULL);
 }
+
+Test(report, findings_past_the_limit_are_counted_in_one_finding)
+{
+	struct report *rep = report_new(&ops_spf);
+	const struct finding *f;
+	json_t *got;
+	size_t i, n = REPORT_MAX_FINDINGS + 250;
+
+	for (i = 0; i < n; i++)
+		report_add(rep, "record_ignored", SEV_INFO,
+		    json_pack("{s:I}", "index", (json_int_t)i), "record %zu ignored", i);
+	cr_expect_eq(report_nfindings(rep), REPORT_MAX_FINDINGS + 1);
+	f = report_find(rep, "too_many_findings");
+	cr_assert_not_null(f);
+	cr_expect_eq(f->severity, SEV_INFO);
+	cr_expect_eq(json_integer_value(json_object_get(f->data, "dropped")), 250);
+	cr_expect_eq(json_integer_value(json_object_get(f->data, "limit")), REPORT_MAX_FINDINGS);
+	cr_expect_not_null(strstr(f->message, "250 more findings"), "%s", f->message);
+	/* a finding not kept still hands its caller an object to fill */
+	got = report_add(rep, "record_ignored", SEV_INFO, NULL, "one more");
+	cr_assert(json_is_object(got));
+	json_object_set_new(got, "extra", json_true());
+	cr_expect_eq(report_nfindings(rep), REPORT_MAX_FINDINGS + 1);
+	report_free(rep);
+}
+
+Test(report, past_the_limit_a_new_code_or_severity_is_still_kept)
+{
+	struct report *rep = report_new(&ops_spf);
+	size_t i;
+
+	for (i = 0; i < REPORT_MAX_FINDINGS + 10; i++)
+		report_add(rep, "signature_pass", SEV_INFO, NULL, "signature %zu passes", i);
+	cr_expect_eq(report_status(rep), CHECK_PASS);
+	report_add(rep, "signature_pass", SEV_FAIL, NULL, "the same code, worse");
+	report_add(rep, "key_missing", SEV_WARN, NULL, "a code not seen yet");
+	report_add(rep, "key_missing", SEV_WARN, NULL, "that code again: left out");
+	cr_expect_not_null(report_find(rep, "key_missing"));
+	cr_expect_eq(report_status(rep), CHECK_FAIL, "the status sees the fail kept");
+	cr_expect_eq(report_nfindings(rep), REPORT_MAX_FINDINGS + 1 + 2);
+	cr_expect_eq(json_integer_value(json_object_get(report_find(rep,
+	    "too_many_findings")->data, "dropped")), 11);
+	report_free(rep);
+}

@@ -148,3 +148,52 @@ Test(textsafe, json_sanitize_repairs_keys_and_nested_strings)
 	json_decref(clean);
 	json_decref(raw);
 }
+
+Test(textsafe, quote_escapes_and_says_the_length_it_cut)
+{
+	char buf[TEXT_QUOTE_SIZE(8)];
+	char big[300];
+
+	text_quote(buf, sizeof(buf), "ab\x1b\x07'\xff", 6, 8);
+	cr_expect_str_eq(buf, "ab\\x1b\\x07\\x27\\xff", "short input: escaped, not cut");
+	memset(big, 'x', sizeof(big));
+	text_quote(buf, sizeof(buf), big, sizeof(big), 8);
+	cr_expect_str_eq(buf, "xxxxxxxx... (300 bytes)");
+	/* an input that merely ends in dots is not taken for a cut one */
+	text_quote(buf, sizeof(buf), "wait...", 7, 8);
+	cr_expect_str_eq(buf, "wait...");
+}
+
+Test(textsafe, quote_into_a_small_buffer_stays_terminated)
+{
+	char buf[12];
+	char big[64];
+
+	memset(big, '\x1b', sizeof(big));
+	text_quote(buf, sizeof(buf), big, sizeof(big), 40);
+	cr_expect_lt(strlen(buf), sizeof(buf));
+	cr_expect_eq(strncmp(buf, "\\x1b", 4), 0, "got %s", buf);
+}
+
+Test(textsafe, term_unsafe_at_finds_the_first_byte_a_terminal_must_not_see)
+{
+	static const struct {
+		const char *s;
+		size_t at;
+	} unsafe[] = {
+		{ "plain\ttab and caf\xc3\xa9", 19 },	/* none: the length */
+		{ "red \x1b[31m", 4 },
+		{ "bell\x07", 4 },
+		{ "\xff", 0 },
+		{ "ok \xe2\x80\xae evil", 3 },		/* U+202E reorders the line */
+		{ "next \xc2\x85 line", 5 },		/* C1 NEL */
+		{ "over \xc0\x80", 5 },
+		{ "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
+		cr_expect_eq(text_term_unsafe_at(unsafe[i].s, strlen(unsafe[i].s)), unsafe[i].at,
+		    "case %zu", i);
+	cr_expect_eq(text_term_unsafe_at("a\0b", 3), 1, "NUL");
+}

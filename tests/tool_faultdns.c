@@ -30,6 +30,9 @@
 #define UDP_MIN		512		/* RFC 1035 4.2.1: UDP size without EDNS */
 #define EDNS_SIZE	1232		/* the UDP size our replies advertise */
 #define BIG_COUNT	40		/* records in a "big" answer */
+#define MANY_A		3000		/* A records in a "many" answer (48 KB over TCP) */
+#define MANY_OTHER	2000		/* records of other types in a "many" answer */
+#define CHAIN_LINKS	20		/* CNAMEs in a "cnamechain" answer, more than any client follows */
 #define GOOD_AFTER_MS	5		/* badthengood: the good reply comes after */
 #define MAX_LATE_MS	600000
 #define SOCKBUF_SIZE	(4 << 20)
@@ -52,7 +55,12 @@ enum fault {
 	FAULT_FLAKY,
 	FAULT_BIG,
 	FAULT_COUNT,
-	FAULT_SRCPORT
+	FAULT_SRCPORT,
+	FAULT_CNAMELOOP,
+	FAULT_CNAMECHAIN,
+	FAULT_CNAMERUN,
+	FAULT_CNAMEPING,
+	FAULT_MANY
 };
 
 /* What the answer section of a synthesised reply holds. */
@@ -61,7 +69,12 @@ enum answer {
 	ANSWER_NORMAL,
 	ANSWER_BIG,
 	ANSWER_COUNT,
-	ANSWER_SRCPORT
+	ANSWER_SRCPORT,
+	ANSWER_CNAME_SELF,	/* the name is an alias of itself */
+	ANSWER_CNAME_CHAIN,	/* CHAIN_LINKS aliases in a row, no record at the end */
+	ANSWER_CNAME_RUN,	/* an alias of "cnamerun.<name>": a chain that goes on reply after reply */
+	ANSWER_CNAME_PING,	/* cnameping.<rest> and cnamepong.<rest> are aliases of each other */
+	ANSWER_MANY
 };
 
 enum event_kind {
@@ -142,6 +155,9 @@ struct server {
 	long			*named_n;
 	size_t			 nnamed;
 	bool			 named_only;	/* --named-only: first labels are plain names */
+	bool			 all;		/* --all KIND: every query gets all_fault */
+	enum fault		 all_fault;
+	long			 all_n;
 };
 
 static volatile sig_atomic_t stop;
@@ -497,6 +513,12 @@ classify(const char *label, long *n)
 		{ "big", FAULT_BIG },
 		{ "count", FAULT_COUNT },
 		{ "srcport", FAULT_SRCPORT },
+		{ "cnameloop", FAULT_CNAMELOOP },
+		{ "cnamechain", FAULT_CNAMECHAIN },
+		{ "cnamerun", FAULT_CNAMERUN },
+		{ "cnameping", FAULT_CNAMEPING },
+		{ "cnamepong", FAULT_CNAMEPING },
+		{ "many", FAULT_MANY },
 	};
 	size_t i;
 
@@ -555,16 +577,24 @@ add_normal(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
 	}
 }
 
+/*
+ * n numbered records of the asked type: "big" ones (192.0.2.N, TXT of 100
+ * octets) or "many" short ones (127.0.X.Y as a blocklist answers, and PTR
+ * and MX too); nothing for other types.
+ */
 static void
-add_big(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
+add_series(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype, int n, bool many)
 {
 	char text[101];
 	int i;
 
-	for (i = 1; i <= BIG_COUNT; i++) {
+	for (i = 1; i <= n; i++) {
 		switch (qtype) {
 		case LDNS_RR_TYPE_A:
-			snprintf(text, sizeof(text), "192.0.2.%d", i);
+			if (many)
+				snprintf(text, sizeof(text), "127.0.%d.%d", i / 250, 2 + i % 250);
+			else
+				snprintf(text, sizeof(text), "192.0.2.%d", i);
 			add_rr(p, owner, qtype, LDNS_RDF_TYPE_A, text, 0, NULL);
 			break;
 		case LDNS_RR_TYPE_AAAA:
@@ -573,19 +603,101 @@ add_big(ldns_pkt *p, const ldns_rdf *owner, ldns_rr_type qtype)
 			break;
 		case LDNS_RR_TYPE_TXT:
 		case LDNS_RR_TYPE_ANY:
-			memset(text, 'x', sizeof(text) - 1);
-			text[sizeof(text) - 1] = '\0';
-			memcpy(text, "big-", 4);
-			text[4] = (char)('0' + i / 10);
-			text[5] = (char)('0' + i % 10);
-			text[6] = '-';
-			add_rr(p, owner, LDNS_RR_TYPE_TXT, LDNS_RDF_TYPE_STR, text,
-			    0, NULL);
+			if (many) {
+				snprintf(text, sizeof(text), "r%d", i);
+			} else {
+				memset(text, 'x', sizeof(text) - 1);
+				text[sizeof(text) - 1] = '\0';
+				memcpy(text, "big-", 4);
+				text[4] = (char)('0' + i / 10 % 10);
+				text[5] = (char)('0' + i % 10);
+				text[6] = '-';
+			}
+			add_rr(p, owner, LDNS_RR_TYPE_TXT, LDNS_RDF_TYPE_STR, text, 0, NULL);
+			break;
+		case LDNS_RR_TYPE_PTR:
+			if (!many)
+				return;
+			snprintf(text, sizeof(text), "p%d.fault.test.", i);
+			add_rr(p, owner, qtype, LDNS_RDF_TYPE_DNAME, text, 0, NULL);
+			break;
+		case LDNS_RR_TYPE_MX:
+			if (!many)
+				return;
+			snprintf(text, sizeof(text), "m%d.fault.test.", i);
+			add_rr(p, owner, qtype, LDNS_RDF_TYPE_INT16, "10", LDNS_RDF_TYPE_DNAME,
+			    text);
 			break;
 		default:
 			return;
 		}
 	}
+}
+
+/* One CNAME record owner -> target (presentation form) in the answer; false if target is no name. */
+static bool
+add_cname(ldns_pkt *p, const ldns_rdf *owner, const char *target)
+{
+	ldns_rdf *t = ldns_dname_new_frm_str(target);
+	char *text;
+	bool ok = t != NULL;
+
+	if (t == NULL)
+		return false;
+	text = ldns_rdf2str(t);
+	if (text != NULL)
+		add_rr(p, owner, LDNS_RR_TYPE_CNAME, LDNS_RDF_TYPE_DNAME, text, 0, NULL);
+	ok = text != NULL;
+	free(text);
+	ldns_rdf_deep_free(t);
+	return ok;
+}
+
+/* The aliases that misbehave: to itself, a chain too long, a chain without end, a loop over two replies. */
+static void
+add_alias(ldns_pkt *p, const ldns_rdf *owner, enum answer answer)
+{
+	char *name = ldns_rdf2str(owner), target[600], label[64];
+	ldns_rdf *prev, *next;
+	int i;
+
+	if (name == NULL)
+		die("out of memory");
+	first_label(owner, label);
+	switch (answer) {
+	case ANSWER_CNAME_SELF:
+		add_cname(p, owner, name);
+		break;
+	case ANSWER_CNAME_CHAIN:
+		prev = ldns_rdf_clone(owner);
+		for (i = 1; i <= CHAIN_LINKS; i++) {
+			snprintf(target, sizeof(target), "link%d.cnamechain.invalid.", i);
+			next = ldns_dname_new_frm_str(target);
+			if (next == NULL || !add_cname(p, prev, target))
+				die("cannot build the chain");
+			ldns_rdf_deep_free(prev);
+			prev = next;
+		}
+		ldns_rdf_deep_free(prev);
+		break;
+	case ANSWER_CNAME_RUN:
+		/* when the name cannot grow any more the chain ends without an answer */
+		snprintf(target, sizeof(target), "cnamerun.%s", name);
+		add_cname(p, owner, target);
+		break;
+	case ANSWER_CNAME_PING:
+		if (strcmp(label, "cnameping") == 0)
+			snprintf(target, sizeof(target), "cnamepong.%s", name + strlen(label) + 1);
+		else if (strcmp(label, "cnamepong") == 0)
+			snprintf(target, sizeof(target), "cnameping.%s", name + strlen(label) + 1);
+		else
+			snprintf(target, sizeof(target), "cnameping.%s", name);
+		add_cname(p, owner, target);
+		break;
+	default:
+		break;
+	}
+	free(name);
 }
 
 /*
@@ -637,7 +749,16 @@ again:
 		add_normal(p, qname, qtype);
 		break;
 	case ANSWER_BIG:
-		add_big(p, qname, qtype);
+		add_series(p, qname, qtype, BIG_COUNT, false);
+		break;
+	case ANSWER_MANY:
+		add_series(p, qname, qtype, qtype == LDNS_RR_TYPE_A ? MANY_A : MANY_OTHER, true);
+		break;
+	case ANSWER_CNAME_SELF:
+	case ANSWER_CNAME_CHAIN:
+	case ANSWER_CNAME_RUN:
+	case ANSWER_CNAME_PING:
+		add_alias(p, qname, answer);
 		break;
 	case ANSWER_SRCPORT:
 		if (qtype == LDNS_RR_TYPE_TXT) {
@@ -872,6 +993,10 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 	first_label(qname, label);
 	n = 0;
 	fault = s->named_only ? FAULT_NORMAL : classify(label, &n);
+	if (s->all) {
+		fault = s->all_fault;
+		n = s->all_n;
+	}
 	for (i = 0; fault == FAULT_NORMAL && i < s->nsilent; i++)
 		if (ldns_dname_compare(qname, s->silent[i]) == 0)
 			fault = FAULT_TIMEOUT;
@@ -980,9 +1105,21 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 		break;
 	case FAULT_BIG:
 	case FAULT_COUNT:
+	case FAULT_MANY:
 		wire = reply_wire(s, q, qname, LDNS_RCODE_NOERROR,
-		    fault == FAULT_BIG ? ANSWER_BIG : ANSWER_COUNT, false, limit,
-		    &wlen);
+		    fault == FAULT_BIG ? ANSWER_BIG : fault == FAULT_MANY ? ANSWER_MANY :
+		    ANSWER_COUNT, false, limit, &wlen);
+		schedule_reply(s, due, EVENT_REPLY, from, wire, wlen);
+		break;
+	case FAULT_CNAMELOOP:
+	case FAULT_CNAMECHAIN:
+	case FAULT_CNAMERUN:
+	case FAULT_CNAMEPING:
+		wire = reply_wire(s, q, qname, LDNS_RCODE_NOERROR,
+		    fault == FAULT_CNAMELOOP ? ANSWER_CNAME_SELF :
+		    fault == FAULT_CNAMECHAIN ? ANSWER_CNAME_CHAIN :
+		    fault == FAULT_CNAMERUN ? ANSWER_CNAME_RUN : ANSWER_CNAME_PING,
+		    false, limit, &wlen);
 		schedule_reply(s, due, EVENT_REPLY, from, wire, wlen);
 		break;
 	case FAULT_NORMAL:
@@ -1213,7 +1350,8 @@ usage(void)
 {
 	fputs("usage: faultdns --port P [--addr 127.0.0.1] [--delay MS] "
 	    "[--upstream ADDR:PORT] [--pidfile F] [--timeout-name NAME]...\n"
-	    "       [--fault NAME=KIND]... (KIND: a first-label word, e.g. servfail) [--named-only]\n",
+	    "       [--fault NAME=KIND]... (KIND: a first-label word, e.g. servfail) [--named-only]\n"
+	    "       [--all KIND]\n",
 	    stderr);
 	exit(64);
 }
@@ -1243,6 +1381,7 @@ main(int argc, char **argv)
 		{ "timeout-name", required_argument, NULL, 'T' },
 		{ "fault", required_argument, NULL, 'F' },
 		{ "named-only", no_argument, NULL, 'N' },
+		{ "all", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1256,7 +1395,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:F:Nh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:F:A:Nh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = optarg;
@@ -1284,6 +1423,13 @@ main(int argc, char **argv)
 			if ((s.silent[s.nsilent] = ldns_dname_new_frm_str(optarg)) == NULL)
 				die("invalid name '%s'", optarg);
 			s.nsilent++;
+			break;
+		case 'A':
+			/* every query, whatever its name, gets this fault */
+			s.all_fault = classify(optarg, &s.all_n);
+			if (s.all_fault == FAULT_NORMAL)
+				die("unknown fault '%s' in --all", optarg);
+			s.all = true;
 			break;
 		case 'N':
 			/* suites with real names ("malformed._domainkey...") */

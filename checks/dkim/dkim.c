@@ -718,6 +718,13 @@ dkim_run(const void *ctx, const struct target *t, struct dns *dns, struct report
 	for (i = 0; i < r.nsel; i++)
 		dkim_adapter_submit(r.ad, r.sel[i].name);
 
+	if (msg.nsig_total > msg.nsig)
+		report_add(rep, "too_many_signatures", SEV_WARN,
+		    json_pack("{s:I,s:I}", "signatures", (json_int_t)msg.nsig_total,
+		    "checked", (json_int_t)msg.nsig),
+		    "the message has %zu DKIM-Signature fields; only the first %zu were checked, "
+		    "and receivers too may stop after a few (RFC 6376 6.1)",
+		    msg.nsig_total, msg.nsig);
 	if (t->message != NULL && msg.nsig == 0)
 		report_add(rep, "no_signature", SEV_WARN,
 		    json_pack("{s:o}", "from_domain", json_str(msg.from_domain)),

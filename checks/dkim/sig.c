@@ -124,6 +124,8 @@ add_sig(struct dkim_msg *msg, const char *value, size_t len)
 	struct dkim_sig *sig;
 	const char *a;
 
+	if (msg->nsig_total++ >= DKIM_MAX_SIGNATURES)
+		return;
 	msg->sig = xrealloc(msg->sig, (msg->nsig + 1) * sizeof(*msg->sig));
 	sig = &msg->sig[msg->nsig];
 	memset(sig, 0, sizeof(*sig));

@@ -24,18 +24,26 @@ struct dkim_sig {
 	int64_t signed_at;		/* t=, -1 if absent */
 };
 
+/*
+ * Signatures kept and checked of one message. RFC 6376 6.1: verifiers may
+ * limit how many signatures they try; a message with thousands would
+ * otherwise cost thousands of key lookups and verifications.
+ */
+#define DKIM_MAX_SIGNATURES 50
+
 /* The header section of a message, unfolded. */
 struct dkim_msg {
 	struct dkim_sig *sig;
-	size_t nsig;
+	size_t nsig;			/* kept: the first DKIM_MAX_SIGNATURES */
+	size_t nsig_total;		/* DKIM-Signature fields in the message */
 	char *from_domain;		/* domain of the (last) From: address, lower case, or NULL */
 	size_t nfrom;			/* how many From: fields */
 };
 
 /*
  * Reads the header section of a message (CRLF or LF line ends), collects
- * every DKIM-Signature field in order and parses its tag-list, and finds
- * the From: domain. Never fails: a bad signature is kept with parsed false
+ * the first DKIM_MAX_SIGNATURES DKIM-Signature fields in order (counting
+ * them all) and parses their tag-lists, and finds the From: domain. Never fails: a bad signature is kept with parsed false
  * or why set. msg is released with dkim_msg_release().
  */
 void dkim_msg_parse(const char *text, size_t len, struct dkim_msg *msg);

@@ -1,9 +1,11 @@
 /* libopendkim in verify mode, one library handle per message so that its DNS service handle is that target's adapter. */
 #include <opendkim/dkim.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "checks/dkim/verify.h"
 #include "core/util.h"
@@ -89,6 +91,54 @@ read_sig(DKIM_SIGINFO *sig, struct dkim_verdict *v)
 		v->crypto = DKIM_CRYPTO_PASS;
 	else
 		v->crypto = DKIM_CRYPTO_BAD_SIG;
+}
+
+/* True if the header field at field (n bytes up to its first line end) is a DKIM-Signature. */
+static bool
+is_signature_field(const char *field, size_t n)
+{
+	static const char name[] = "DKIM-Signature";
+	size_t i = sizeof(name) - 1;
+
+	if (n < i || strncasecmp(field, name, i) != 0)
+		return false;
+	while (i < n && (field[i] == ' ' || field[i] == '\t'))
+		i++;
+	return i < n && field[i] == ':';
+}
+
+/*
+ * Copies the message into out (len bytes are enough) without the
+ * DKIM-Signature fields past the first DKIM_MAX_SIGNATURES, which the
+ * caller does not check: libopendkim parses every signature field before
+ * it verifies one, and thousands cost seconds. Returns the length copied.
+ * A kept signature that signs DKIM-Signature fields may then see fewer of
+ * them; with more than DKIM_MAX_SIGNATURES signatures the message is
+ * reported as such anyway.
+ */
+static size_t
+drop_extra_signatures(const char *text, size_t len, unsigned char *out)
+{
+	size_t pos = 0, o = 0, eol, end, nsig = 0;
+	bool keep = true;
+
+	while (pos < len) {
+		for (eol = pos; eol < len && text[eol] != '\n'; eol++)
+			;
+		end = eol < len ? eol + 1 : len;
+		if (eol == pos || (eol == pos + 1 && text[pos] == '\r'))
+			break;		/* the empty line: the body follows as it is */
+		if (text[pos] != ' ' && text[pos] != '\t')
+			keep = !is_signature_field(text + pos, eol - pos) ||
+			    ++nsig <= DKIM_MAX_SIGNATURES;
+		if (keep) {
+			memcpy(out + o, text + pos, end - pos);
+			o += end - pos;
+		}
+		pos = end;
+	}
+	memcpy(out + o, text + pos, len - pos);
+	return o + len - pos;
 }
 
 /*
@@ -179,18 +229,22 @@ dkim_verify_message(struct dkim_adapter *ad, const char *text, size_t len,
 	if ((lib = lib_open(ad, why, whylen)) == NULL)
 		goto out;
 	dkim = dkim_verify(lib, (const unsigned char *)"why550", NULL, &st);
+	if (st == DKIM_STAT_NORESOURCE)
+		resource_check(ENOMEM, "libopendkim");
 	if (dkim == NULL) {
 		snprintf(why, whylen, "libopendkim: cannot start verifying (%s)", dkim_getresultstr(st));
 		goto out;
 	}
 	/* dkim_chunk() wants a writable buffer */
 	copy = xmalloc(len + 1);
-	memcpy(copy, text, len);
-	st = dkim_chunk(dkim, copy, len);
+	st = dkim_chunk(dkim, copy, drop_extra_signatures(text, len, copy));
 	if (st == DKIM_STAT_OK)
 		st = dkim_chunk(dkim, NULL, 0);
 	if (st == DKIM_STAT_OK || st == DKIM_STAT_NOSIG)
 		st = dkim_eom(dkim, NULL);
+	/* a signature unverified for want of memory must not read as a bad signature */
+	if (st == DKIM_STAT_NORESOURCE)
+		resource_check(ENOMEM, "libopendkim");
 	if (dkim_getsiglist(dkim, &sigs, &nsigs) != DKIM_STAT_OK || nsigs <= 0) {
 		const char *e = dkim_geterror(dkim);
 

@@ -285,6 +285,13 @@ configure(void **ctx, const struct conf *conf, bool domains, struct error *err)
 		goto fail;
 	if (domains && (c->psl = psl_service_new(conf, err)) == NULL)
 		goto fail;
+	if (c->nlists == 0) {
+		/* a list check with nothing to ask would pass every target: "clean" from no data */
+		error_set(err, "checks.d: no [%s \"zone\"] list, so the %s check has nothing to "
+		    "ask; add a list, or leave the check out with --checks",
+		    domains ? "dbl" : "dnsbl", domains ? "dbl" : "dnsbl");
+		goto fail;
+	}
 	for (i = 0; i < c->nlists; i++) {
 		if (c->dqs_key != NULL)
 			dnsbl_list_set_key(c->lists[i], c->dqs_key);

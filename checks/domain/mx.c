@@ -79,14 +79,18 @@ has_addresses(const struct dns_result *res)
 	return res != NULL && res->status == DNS_ANSWER && res->nrr > 0;
 }
 
-/* An address where RFC 5321 5.1 wants a name: "192.0.2.1", or a bracketed literal. */
+/*
+ * An address where RFC 5321 5.1 wants a name: "192.0.2.1", or a whole
+ * bracketed literal "[192.0.2.1]"; a name that merely holds a '[' is a
+ * (bad) name, looked up like any other.
+ */
 static bool
 is_ip_literal(const char *name)
 {
 	unsigned char addr[16];
 	int family;
 
-	return net_ip_parse(name, &family, addr) == 0 || strchr(name, '[') != NULL;
+	return net_ip_parse(name, &family, addr) == 0 || net_address_literal(name);
 }
 
 static enum domain_host_state
