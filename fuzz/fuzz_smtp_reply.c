@@ -20,7 +20,7 @@ keyword(const char *kw, const char *line, size_t linelen, void *arg)
 
 /* The checks every whole reply must pass. */
 static void
-check(const struct smtp_reply *r, const char *buf, size_t used)
+check(struct smtp_reply *r, const char *buf, size_t used)
 {
 	struct smtp_reply again;
 	size_t used2;
@@ -37,7 +37,7 @@ check(const struct smtp_reply *r, const char *buf, size_t used)
 	/* a reply split anywhere before its end is not whole yet */
 	if (smtp_reply_parse(buf, used - 1, &again, &used2, why, sizeof(why)) == 1)
 		abort();
-	smtp_reply_ehlo_keywords(r, keyword, (void *)r);
+	smtp_reply_ehlo_keywords(r, keyword, r);
 }
 
 int
