@@ -59,9 +59,21 @@ bool dnsbl_conf_names_list(const struct conf *conf, const char *zone);
  *   "delist_url"  string   the removal page (the list's delist_url with the
  *                          subject filled in, else a URL from its TXT), or null
  * The verdict also copies the whole entry into its evidence. The other
- * fields are for people and tools: "query", "codes", "meanings", "txt",
- * "txt_url", "weight", "selftest", "reason", "source" (dbl: where the
- * domain came from) and "dns_status".
+ * fields are for people and tools: "query" (a Data Query Service key shown
+ * as DNSBL_KEY_SHOWN), "codes", "meanings", "txt", "txt_url", "weight",
+ * "selftest", "reason", "source" (dbl: where the domain came from) and
+ * "dns_status".
+ *
+ * The report data also holds "not_checked", always (empty when every list
+ * answered): one entry per list that was not checked, which src/verdict.c
+ * names in the verdict's note:
+ *   "zone"    string   the list's zone
+ *   "status"  string   "refused" (it refused, or refuses the public resolver
+ *                      asked) or "skipped" (skip_list, --skip-list)
+ *   "reason"  string   why, in words (a refused code's meaning)
+ *   "fix"     string   how to have it checked
+ * A refused list is a warning while a list of weight above 0 answered, and
+ * an error (the check's, so the verdict is inconclusive) when none did.
  */
 
 #endif
