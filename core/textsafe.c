@@ -119,6 +119,52 @@ clean(const char *s, size_t len, int term)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* True when the len bytes at s are valid UTF-8 without NUL: what sanitizing keeps as it is. */
+static bool
+utf8_clean(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] >= 0x01 && p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] == 0 || (n = utf8_seq(p + i, len - i, &cp)) == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+bool
+json_is_clean(const json_t *v)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return utf8_clean(json_string_value(v), json_string_length(v));
+	case JSON_OBJECT:
+		/* jansson offers no iteration over a const object */
+		json_object_foreach((json_t *)(uintptr_t)v, key, val)
+			if (!utf8_clean(key, strlen(key)) || !json_is_clean(val))
+				return false;
+		return true;
+	case JSON_ARRAY:
+		for (i = 0; i < json_array_size(v); i++)
+			if (!json_is_clean(json_array_get(v, i)))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
 char *
 text_utf8_sanitize(const char *s, size_t len)
 {
@@ -134,11 +180,17 @@ text_term_escape(const char *s, size_t len)
 json_t *
 json_text(const char *s, size_t len)
 {
-	char *safe = text_utf8_sanitize(s, len);
+	char *safe = NULL;
 	json_t *j;
 
-	/* safe is valid UTF-8 without NUL, so only out of memory can fail here */
-	j = json_stringn_nocheck(safe, strlen(safe));
+	/* most text is clean already: one copy, into the JSON string itself */
+	if (s != NULL && utf8_clean(s, len)) {
+		j = json_stringn_nocheck(s, len);
+	} else {
+		safe = text_utf8_sanitize(s, len);
+		/* safe is valid UTF-8 without NUL, so only out of memory can fail here */
+		j = json_stringn_nocheck(safe, strlen(safe));
+	}
 	free(safe);
 	if (j == NULL) {
 		fputs("why550: out of memory\n", stderr);
@@ -164,6 +216,9 @@ json_sanitize(const json_t *v)
 
 	if (v == NULL)
 		return json_null();
+	/* shared, not copied, when there is nothing to change: each string is sanitized once */
+	if (json_is_clean(v))
+		return json_incref((json_t *)(uintptr_t)v);
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		return json_text(json_string_value(v), json_string_length(v));

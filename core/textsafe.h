@@ -42,10 +42,15 @@ json_t *json_text(const char *s, size_t len);
 json_t *json_str(const char *s);
 
 /*
- * A deep copy of v in which every string and every object key is valid
- * UTF-8 (sanitized as above), for values built from raw network bytes
- * with jansson's *_nocheck constructors. Fresh reference; never NULL.
+ * v with every string and every object key valid UTF-8 (sanitized as
+ * above), for values that may hold raw network bytes put in with
+ * jansson's *_nocheck constructors: v itself (a new reference) when it is
+ * clean already, else a sanitized deep copy. A new reference, never NULL;
+ * read-only, as it may be shared with v.
  */
 json_t *json_sanitize(const json_t *v);
+
+/* True when every string and key in v is valid UTF-8 without NUL: json_sanitize() would share it. */
+bool json_is_clean(const json_t *v);
 
 #endif

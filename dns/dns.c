@@ -1,8 +1,10 @@
-/* The DNS engine: one I/O thread, non-blocking UDP and TCP over epoll, a cache with in-flight coalescing, sessions with deadlines. */
+/* The DNS engine: one I/O thread, non-blocking UDP and TCP over epoll, an LRU cache with in-flight coalescing, rate caps, sessions with deadlines. */
 #include "dns/dns.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <ldns/ldns.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +26,9 @@
 #define DEFAULT_NEG_TTL	60
 #define MAX_MSG		65535
 #define SOCK_USES	32		/* queries per UDP socket before a fresh port */
+#define DAY_MS		((int64_t)86400000)
+#define BUDGET_WARN	0.9		/* share of a daily budget at which a person is told */
+#define MAX_INFLIGHT	65536
 
 enum xfer_state {
 	XFER_QUEUED = 0,	/* waiting for a free socket */
@@ -41,6 +46,50 @@ enum evkind {
 };
 
 struct entry;
+
+/*
+ * A thread in dns_query_wait(), on the list of the entry it waits for:
+ * completing an entry wakes its own waiters only, never every thread of
+ * every target.
+ */
+struct waiter {
+	pthread_cond_t cond;
+	struct waiter *next;
+};
+
+/* One segment of the cache: entries, least recently used first. */
+struct lru {
+	struct entry *head, *tail;
+	size_t n;
+};
+
+/*
+ * A token bucket: rate tokens a second, at most burst saved up. A question
+ * sent under the cap takes one.
+ */
+struct bucket {
+	double rate;
+	double burst;
+	double tokens;
+	int64_t last;			/* when tokens was last brought up to date */
+};
+
+/*
+ * The cap of one zone (dns_engine_cap_zone): its bucket, its daily budget,
+ * and the questions held back for their turn, oldest first.
+ */
+struct zonecap {
+	char *zone;
+	size_t len;
+	struct bucket bucket;
+	uint64_t budget;
+	uint64_t used;			/* questions sent in the current day */
+	uint64_t taken;			/* questions sent since the engine started */
+	int64_t day_start;
+	bool warned, spent;
+	struct entry *held_head, *held_tail;
+	size_t nheld;
+};
 
 /*
  * A UDP socket shared by up to SOCK_USES queries, then replaced by a fresh
@@ -67,12 +116,15 @@ struct entry {
 	uint16_t type;
 	uint64_t hash;
 	int refs;
-	int waiters;			/* threads in dns_query_wait() on it */
+	struct waiter *waiting;		/* threads in dns_query_wait() on it */
 	bool in_table;
 	struct entry *hnext;		/* hash chain */
-	struct entry *fprev, *fnext;	/* cache order, oldest first */
+	struct entry *fprev, *fnext;	/* in its cache segment, least recently used first */
+	struct lru *seg;		/* the cache segment it is in, NULL if none */
 	struct entry *aprev, *anext;	/* active or queued list */
 	bool on_list;
+	struct zonecap *cap;		/* the zone cap its name falls under, or NULL */
+	bool held;			/* on its cap's held list, waiting for a token */
 	struct entry *reap_next;	/* finished, in-flight reference still held */
 	struct dns_stats *owner;	/* the session that asked first */
 
@@ -115,12 +167,27 @@ struct dns_engine {
 	struct entry **buckets;
 	size_t nbuckets;
 	size_t nentries;
-	struct entry *cache_head, *cache_tail;
+	/*
+	 * The cache, a segmented LRU: an answer enters on probation and moves
+	 * to the protected segment when it is asked again, so a batch's
+	 * one-off names (each IP's) go before the names every target asks.
+	 */
+	struct lru probation, protected;
 	size_t ncached;
 
 	struct entry *queue_head, *queue_tail;		/* waiting for a socket */
+	size_t nqueued;				/* on the queue or held by a cap */
 	struct entry *active_head, *active_tail;	/* ordered by timer */
 	size_t nactive;
+	size_t peak_active, peak_cached;
+
+	struct zonecap **caps;
+	size_t ncaps;
+	size_t nheld;			/* questions held by zone caps */
+	struct bucket global;		/* max_qps, when set */
+	uint64_t global_taken;
+	struct bucket admission;	/* targets let in by dns_engine_admit() */
+	uint64_t admitted;
 	struct entry *reap;
 	struct usock *usocks;		/* open, accepting queries or draining */
 	struct usock *usocks_retired;	/* closed, freed by reap() */
@@ -166,6 +233,7 @@ static const char *const status_names[] = {
 	[DNS_TIMEOUT] = "timeout",
 	[DNS_MALFORMED] = "malformed",
 	[DNS_NETERR] = "network_error",
+	[DNS_OVER_BUDGET] = "over_budget",
 };
 
 const char *
@@ -194,8 +262,50 @@ dns_config_init(struct dns_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->attempt_timeout_ms = 1500;
 	cfg->attempts = 3;
-	cfg->max_inflight = 1024;
-	cfg->cache_max = 100000;
+	cfg->max_inflight = DNS_INFLIGHT_DEFAULT;
+	cfg->cache_max = DNS_CACHE_MAX_DEFAULT;
+}
+
+static const struct conf_entry *
+last_key(const struct conf_section *sec, const char *key)
+{
+	const struct conf_entry *found = NULL;
+	size_t i;
+
+	for (i = 0; i < sec->nentries; i++)
+		if (strcmp(sec->entries[i].key, key) == 0)
+			found = &sec->entries[i];
+	return found;
+}
+
+static const char *const dns_keys[] = { "cache_max", "max_inflight", "max_qps", NULL };
+
+int
+dns_config_read(struct dns_config *cfg, const struct conf *conf, struct error *err)
+{
+	const struct conf_section *sec = NULL;
+	long cache = -1, inflight = -1;
+	double qps = -1;
+
+	while ((sec = conf_next(conf, sec, "dns")) != NULL) {
+		if (sec->label != NULL)
+			return conf_error(sec, NULL, err, "[dns] takes no label");
+		if (conf_section_check_keys(sec, dns_keys, err) < 0 ||
+		    conf_section_get_int(sec, "cache_max", 0, 100000000, &cache, err) < 0 ||
+		    conf_section_get_int(sec, "max_inflight", 1, MAX_INFLIGHT, &inflight, err) < 0 ||
+		    conf_section_get_double(sec, "max_qps", &qps, err) < 0)
+			return -1;
+		if (conf_section_get(sec, "max_qps") != NULL && !(qps >= 0 && qps <= 1e7))
+			return conf_error(sec, last_key(sec, "max_qps"), err,
+			    "max_qps must be from 0 (no cap) to 10000000 questions per second");
+	}
+	if (cache >= 0)
+		cfg->cache_max = (size_t)cache;
+	if (inflight >= 0)
+		cfg->max_inflight = (size_t)inflight;
+	if (qps >= 0)
+		cfg->max_qps = qps;
+	return 0;
 }
 
 /* Results */
@@ -490,20 +600,60 @@ table_insert(struct dns_engine *eng, struct entry *e)
 static void entry_unref(struct entry *e);
 
 static void
-cache_unlink(struct dns_engine *eng, struct entry *e)
+lru_unlink(struct lru *l, struct entry *e)
 {
-	if (e->fprev == NULL && eng->cache_head != e)
-		return;
 	if (e->fprev != NULL)
 		e->fprev->fnext = e->fnext;
 	else
-		eng->cache_head = e->fnext;
+		l->head = e->fnext;
 	if (e->fnext != NULL)
 		e->fnext->fprev = e->fprev;
 	else
-		eng->cache_tail = e->fprev;
+		l->tail = e->fprev;
 	e->fprev = e->fnext = NULL;
+	e->seg = NULL;
+	l->n--;
+}
+
+/* Puts e at the recent end of l. */
+static void
+lru_append(struct lru *l, struct entry *e)
+{
+	e->fprev = l->tail;
+	e->fnext = NULL;
+	if (l->tail != NULL)
+		l->tail->fnext = e;
+	else
+		l->head = e;
+	l->tail = e;
+	e->seg = l;
+	l->n++;
+}
+
+static void
+cache_unlink(struct dns_engine *eng, struct entry *e)
+{
+	if (e->seg == NULL)
+		return;
+	lru_unlink(e->seg, e);
 	eng->ncached--;
+}
+
+/* A cache hit: e becomes the most recently used of the protected segment. */
+static void
+cache_touch(struct dns_engine *eng, struct entry *e)
+{
+	if (e->seg == NULL)
+		return;
+	lru_unlink(e->seg, e);
+	lru_append(&eng->protected, e);
+	/* the protected segment takes at most three quarters; its oldest go back on probation */
+	while (eng->protected.n > eng->cfg.cache_max - eng->cfg.cache_max / 4) {
+		struct entry *old = eng->protected.head;
+
+		lru_unlink(&eng->protected, old);
+		lru_append(&eng->probation, old);
+	}
 }
 
 static void
@@ -681,11 +831,13 @@ close_fd(struct dns_engine *eng, struct entry *e)
 }
 
 /* Finishes e with res (stolen): wakes the waiters, keeps it as a cache entry or drops it. */
+static void unqueue(struct dns_engine *eng, struct entry *e);
+
 static void
 complete(struct dns_engine *eng, struct entry *e, struct dns_result *res)
 {
 	if (e->state == XFER_QUEUED)
-		list_remove(&eng->queue_head, &eng->queue_tail, e);
+		unqueue(eng, e);
 	else if (e->state != XFER_DONE) {
 		list_remove(&eng->active_head, &eng->active_tail, e);
 		eng->nactive--;
@@ -704,26 +856,26 @@ complete(struct dns_engine *eng, struct entry *e, struct dns_result *res)
 	e->res = res;
 	e->done = true;
 	e->expires = now_ms() + (int64_t)res->ttl * 1000;
-	if (eng->cfg.no_cache || res->ttl == 0) {
+	if (eng->cfg.no_cache || eng->cfg.cache_max == 0 || res->ttl == 0) {
 		table_remove(eng, e);
 	} else if (e->in_table) {
-		e->fprev = eng->cache_tail;
-		e->fnext = NULL;
-		if (eng->cache_tail != NULL)
-			eng->cache_tail->fnext = e;
-		else
-			eng->cache_head = e;
-		eng->cache_tail = e;
+		lru_append(&eng->probation, e);
 		eng->ncached++;
-		while (eng->ncached > eng->cfg.cache_max && eng->cache_head != NULL)
-			table_remove(eng, eng->cache_head);
+		/* least recently used first out, those never asked again before the others */
+		while (eng->ncached > eng->cfg.cache_max)
+			table_remove(eng, eng->probation.head != NULL ? eng->probation.head :
+			    eng->protected.head);
+		if (eng->ncached > eng->peak_cached)
+			eng->peak_cached = eng->ncached;
 	}
 	/* the in-flight reference is dropped after the event batch, so no event sees a freed entry */
 	e->reap_next = eng->reap;
 	eng->reap = e;
-	/* nobody waits on most entries: wake the waiters only for this one's */
-	if (e->waiters > 0)
-		pthread_cond_broadcast(&eng->cond);
+	/* nobody waits on most entries; those who do are woken one by one, and leave the list */
+	while (e->waiting != NULL) {
+		pthread_cond_signal(&e->waiting->cond);
+		e->waiting = e->waiting->next;
+	}
 }
 
 static void
@@ -958,21 +1110,227 @@ set_name(struct entry *e, const char *name)
 	e->cur_rdf = ldns_dname_new_frm_str(name[0] ? name : ".");
 }
 
-/* Takes e from the queue and starts it (the caller checked there is room). */
+/* Rate caps */
+
+static void
+bucket_init(struct bucket *b, double rate, int64_t now)
+{
+	b->rate = rate;
+	b->burst = rate < 1 ? 1 : rate;
+	b->tokens = b->burst;
+	b->last = now;
+}
+
+static void
+bucket_fill(struct bucket *b, int64_t now)
+{
+	if (now <= b->last)
+		return;
+	b->tokens += (double)(now - b->last) * b->rate / 1000.0;
+	if (b->tokens > b->burst)
+		b->tokens = b->burst;
+	b->last = now;
+}
+
+/* Milliseconds until b holds a whole token: 0 when it does now. */
+static int64_t
+bucket_wait(const struct bucket *b)
+{
+	if (b->rate <= 0 || b->tokens >= 1)
+		return 0;
+	return (int64_t)ceil((1 - b->tokens) * 1000.0 / b->rate);
+}
+
+/* The most specific capped zone that name (lower case, no final dot) falls under, or NULL. */
+static struct zonecap *
+cap_find(struct dns_engine *eng, const char *name)
+{
+	struct zonecap *best = NULL;
+	size_t len = strlen(name), i;
+
+	for (i = 0; i < eng->ncaps; i++) {
+		struct zonecap *z = eng->caps[i];
+
+		if (z->len > len || (best != NULL && best->len >= z->len))
+			continue;
+		if (memcmp(name + len - z->len, z->zone, z->len) != 0)
+			continue;
+		if (z->len < len && name[len - z->len - 1] != '.')
+			continue;
+		best = z;
+	}
+	return best;
+}
+
+/* Tells a person, once a day each, that a zone's budget is nearly or wholly spent. */
+static void
+budget_warn(struct dns_engine *eng, struct zonecap *z)
+{
+	char msg[512];
+
+	if (eng->cfg.warn == NULL)
+		return;
+	if (!z->warned && (double)z->used >= BUDGET_WARN * (double)z->budget) {
+		z->warned = true;
+		snprintf(msg, sizeof(msg), "dns: %" PRIu64 " of the %" PRIu64 " questions a day "
+		    "allowed for '%s' are spent; once all are, its questions fail (over_budget) "
+		    "until the day is over", z->used, z->budget, z->zone);
+		eng->cfg.warn(eng->cfg.warn_arg, msg);
+	}
+	if (!z->spent && z->used >= z->budget) {
+		z->spent = true;
+		snprintf(msg, sizeof(msg), "dns: the %" PRIu64 " questions a day allowed for '%s' "
+		    "are spent: its further questions fail (over_budget) for %" PRId64 " minutes",
+		    z->budget, z->zone, (z->day_start + DAY_MS - now_ms()) / 60000 + 1);
+		eng->cfg.warn(eng->cfg.warn_arg, msg);
+	}
+}
+
+enum turn {
+	TURN_GO,		/* a token taken: send it */
+	TURN_HOLD,		/* its zone has no token now */
+	TURN_WAIT,		/* the global cap has no token now: nothing may go */
+	TURN_SPENT,		/* its zone's daily budget is spent */
+};
+
+/* Whether a question under cap z (may be NULL) may be sent now; takes the tokens when it may. */
+static enum turn
+take_turn(struct dns_engine *eng, struct zonecap *z, int64_t now)
+{
+	if (z != NULL && z->budget > 0) {
+		if (z->day_start == 0 || now - z->day_start >= DAY_MS) {
+			z->day_start = now;
+			z->used = 0;
+			z->warned = z->spent = false;
+		}
+		if (z->used >= z->budget)
+			return TURN_SPENT;
+	}
+	if (z != NULL && z->bucket.rate > 0) {
+		bucket_fill(&z->bucket, now);
+		if (z->bucket.tokens < 1)
+			return TURN_HOLD;
+	}
+	if (eng->global.rate > 0) {
+		bucket_fill(&eng->global, now);
+		if (eng->global.tokens < 1)
+			return TURN_WAIT;
+		eng->global.tokens -= 1;
+	}
+	eng->global_taken++;
+	if (z == NULL)
+		return TURN_GO;
+	if (z->bucket.rate > 0)
+		z->bucket.tokens -= 1;
+	z->taken++;
+	if (z->budget > 0) {
+		z->used++;
+		budget_warn(eng, z);
+	}
+	return TURN_GO;
+}
+
+static void
+held_append(struct dns_engine *eng, struct entry *e)
+{
+	list_append(&e->cap->held_head, &e->cap->held_tail, e);
+	e->held = true;
+	e->cap->nheld++;
+	eng->nheld++;
+}
+
+/* Takes a queued e off the queue or its cap's held list. */
+static void
+unqueue(struct dns_engine *eng, struct entry *e)
+{
+	if (e->held) {
+		list_remove(&e->cap->held_head, &e->cap->held_tail, e);
+		e->held = false;
+		e->cap->nheld--;
+		eng->nheld--;
+	} else {
+		list_remove(&eng->queue_head, &eng->queue_tail, e);
+	}
+	eng->nqueued--;
+}
+
+/* Takes e off the queue and starts it (the caller checked there is room). */
 static void
 start(struct dns_engine *eng, struct entry *e)
 {
-	list_remove(&eng->queue_head, &eng->queue_tail, e);
+	unqueue(eng, e);
 	eng->nactive++;
+	if (eng->nactive > eng->peak_active)
+		eng->peak_active = eng->nactive;
 	e->state = XFER_UDP;
 	next_attempt(eng, e);
 }
 
+/*
+ * Starts what may go: the questions held by zone caps first (they were
+ * queued before the rest), then the queue, as long as there is room.
+ */
 static void
 pump_queue(struct dns_engine *eng)
 {
-	while (eng->queue_head != NULL && eng->nactive < eng->cfg.max_inflight)
-		start(eng, eng->queue_head);
+	int64_t now = now_ms();
+	struct entry *e;
+	enum turn t;
+	size_t i;
+
+	for (i = 0; i < eng->ncaps; i++) {
+		struct zonecap *z = eng->caps[i];
+
+		while ((e = z->held_head) != NULL && eng->nactive < eng->cfg.max_inflight) {
+			/* no handle left (only the table's and the in-flight references): nobody waits */
+			if (e->refs <= 2) {
+				table_remove(eng, e);
+				fail(eng, e, DNS_TIMEOUT);
+				continue;
+			}
+			if ((t = take_turn(eng, z, now)) == TURN_HOLD || t == TURN_WAIT)
+				break;
+			if (t == TURN_SPENT)
+				fail(eng, e, DNS_OVER_BUDGET);
+			else
+				start(eng, e);
+		}
+	}
+	while ((e = eng->queue_head) != NULL && eng->nactive < eng->cfg.max_inflight) {
+		if ((t = take_turn(eng, e->cap, now)) == TURN_WAIT)
+			return;
+		if (t == TURN_HOLD) {
+			list_remove(&eng->queue_head, &eng->queue_tail, e);
+			held_append(eng, e);
+		} else if (t == TURN_SPENT) {
+			fail(eng, e, DNS_OVER_BUDGET);
+		} else {
+			start(eng, e);
+		}
+	}
+}
+
+/* Milliseconds until a question held back by a cap may go (-1: none is held back). */
+static int64_t
+cap_wait(struct dns_engine *eng)
+{
+	int64_t w = -1, d;
+	size_t i;
+
+	if (eng->nqueued == 0 || eng->nactive >= eng->cfg.max_inflight)
+		return -1;
+	if (eng->queue_head != NULL && eng->global.rate > 0)
+		w = bucket_wait(&eng->global);
+	for (i = 0; i < eng->ncaps && eng->nheld > 0; i++) {
+		if (eng->caps[i]->held_head == NULL)
+			continue;
+		d = bucket_wait(&eng->caps[i]->bucket);
+		if (d == 0 && eng->global.rate > 0)
+			d = bucket_wait(&eng->global);
+		if (w < 0 || d < w)
+			w = d;
+	}
+	return w < 1 && w >= 0 ? 1 : w;
 }
 
 /* Receiving */
@@ -1384,6 +1742,8 @@ io_thread(void *arg)
 
 	pthread_mutex_lock(&eng->lock);
 	while (eng->running) {
+		int64_t cw;
+
 		pump_queue(eng);
 		timeout = -1;
 		if (eng->active_head != NULL) {
@@ -1391,6 +1751,9 @@ io_thread(void *arg)
 
 			timeout = d < 0 ? 0 : (int)d + 1;
 		}
+		/* a question held back by a cap wakes the loop when its token is due */
+		if ((cw = cap_wait(eng)) >= 0 && (timeout < 0 || cw < timeout))
+			timeout = (int)cw;
 		eng->sleeping = true;
 		pthread_mutex_unlock(&eng->lock);
 		n = epoll_wait(eng->epfd, evs, (int)ARRAY_SIZE(evs), timeout);
@@ -1445,6 +1808,8 @@ dns_engine_new(const struct dns_config *cfg, char *err, size_t errlen)
 		eng->cfg.attempt_timeout_ms = 1;
 	if (eng->cfg.max_inflight < 1)
 		eng->cfg.max_inflight = 1;
+	if (eng->cfg.max_qps > 0)
+		bucket_init(&eng->global, eng->cfg.max_qps, now_ms());
 	for (i = 0; i < eng->cfg.nservers; i++)
 		snprintf(eng->sstats[i].label, sizeof(eng->sstats[i].label), "%s",
 		    eng->cfg.servers[i].label);
@@ -1518,6 +1883,9 @@ dns_engine_free(struct dns_engine *eng)
 
 	while (eng->queue_head != NULL)
 		fail(eng, eng->queue_head, DNS_NETERR);
+	for (i = 0; i < eng->ncaps; i++)
+		while (eng->caps[i]->held_head != NULL)
+			fail(eng, eng->caps[i]->held_head, DNS_NETERR);
 	while (eng->active_head != NULL)
 		fail(eng, eng->active_head, DNS_NETERR);
 	reap(eng);
@@ -1527,6 +1895,11 @@ dns_engine_free(struct dns_engine *eng)
 	while (eng->usocks != NULL)
 		usock_retire(eng, eng->usocks);
 	reap(eng);
+	for (i = 0; i < eng->ncaps; i++) {
+		free(eng->caps[i]->zone);
+		free(eng->caps[i]);
+	}
+	free(eng->caps);
 	free(eng->buckets);
 	close(eng->epfd);
 	close(eng->evfd);
@@ -1555,6 +1928,132 @@ bool
 dns_server_stats_silent(const struct dns_server_stats *s)
 {
 	return s->sent > 0 && s->answered == 0;
+}
+
+void
+dns_engine_gauges(struct dns_engine *eng, struct dns_gauges *g)
+{
+	pthread_mutex_lock(&eng->lock);
+	g->cached = eng->ncached;
+	g->inflight = eng->nactive;
+	g->queued = eng->nqueued;
+	g->peak_inflight = eng->peak_active;
+	g->peak_cached = eng->peak_cached;
+	pthread_mutex_unlock(&eng->lock);
+}
+
+void
+dns_engine_cap_zone(struct dns_engine *eng, const char *zone, double rate, uint64_t budget)
+{
+	struct zonecap *z = NULL;
+	size_t i;
+
+	if (rate < 0)
+		rate = 0;
+	pthread_mutex_lock(&eng->lock);
+	for (i = 0; i < eng->ncaps; i++)
+		if (strcmp(eng->caps[i]->zone, zone) == 0)
+			z = eng->caps[i];
+	if (z == NULL) {
+		z = xcalloc(1, sizeof(*z));
+		z->zone = xstrdup(zone);
+		z->len = strlen(zone);
+		eng->caps = xrealloc(eng->caps, (eng->ncaps + 1) * sizeof(*eng->caps));
+		eng->caps[eng->ncaps++] = z;
+	}
+	if (z->bucket.rate != rate)
+		bucket_init(&z->bucket, rate, now_ms());
+	z->budget = budget;
+	pthread_mutex_unlock(&eng->lock);
+}
+
+static void
+cap_info(struct dns_cap_info *out, const char *zone, double rate, uint64_t budget,
+    uint64_t used, size_t held)
+{
+	snprintf(out->zone, sizeof(out->zone), "%s", zone);
+	out->rate = rate;
+	out->budget = budget;
+	out->used = used;
+	out->held = held;
+}
+
+size_t
+dns_engine_caps(struct dns_engine *eng, struct dns_cap_info *out, size_t max)
+{
+	size_t n = 0, i;
+
+	pthread_mutex_lock(&eng->lock);
+	if (eng->global.rate > 0) {
+		if (n < max)
+			cap_info(&out[n], "", eng->global.rate, 0, eng->global_taken,
+			    eng->nqueued);
+		n++;
+	}
+	for (i = 0; i < eng->ncaps; i++) {
+		const struct zonecap *z = eng->caps[i];
+
+		if (z->bucket.rate <= 0 && z->budget == 0)
+			continue;
+		if (n < max)
+			cap_info(&out[n], z->zone, z->bucket.rate, z->budget, z->used, z->nheld);
+		n++;
+	}
+	pthread_mutex_unlock(&eng->lock);
+	return n;
+}
+
+/*
+ * Targets a second that the tightest cap allows: its rate over the
+ * questions under it per target so far (with one question of a first
+ * target as the prior, so that an early burst of targets does not flood
+ * the queue); 0 when nothing is capped.
+ */
+static double
+admission_rate(const struct dns_engine *eng)
+{
+	double n = (double)eng->admitted + 1, best = 0, r;
+	size_t i;
+
+	if (eng->global.rate > 0)
+		best = eng->global.rate / ((double)(eng->global_taken + eng->nqueued + 1) / n);
+	for (i = 0; i < eng->ncaps; i++) {
+		const struct zonecap *z = eng->caps[i];
+
+		if (z->bucket.rate <= 0)
+			continue;
+		r = z->bucket.rate / ((double)(z->taken + z->nheld + 1) / n);
+		if (best == 0 || r < best)
+			best = r;
+	}
+	return best;
+}
+
+void
+dns_engine_admit(struct dns_engine *eng)
+{
+	struct timespec ts;
+	int64_t when;
+	double rate;
+
+	pthread_mutex_lock(&eng->lock);
+	while ((rate = admission_rate(eng)) > 0) {
+		if (eng->admission.rate == 0)
+			bucket_init(&eng->admission, rate, now_ms());
+		eng->admission.rate = rate;
+		eng->admission.burst = rate < 1 ? 1 : rate;
+		bucket_fill(&eng->admission, now_ms());
+		if (eng->admission.tokens >= 1) {
+			eng->admission.tokens -= 1;
+			break;
+		}
+		when = now_ms() + bucket_wait(&eng->admission);
+		ts.tv_sec = when / 1000;
+		ts.tv_nsec = (long)(when % 1000) * 1000000;
+		pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
+	}
+	eng->admitted++;
+	pthread_mutex_unlock(&eng->lock);
 }
 
 /* Sessions and queries */
@@ -1602,6 +2101,12 @@ dns_deadline(const struct dns *dns)
 	return dns->deadline;
 }
 
+bool
+dns_spare_queries(const struct dns *dns)
+{
+	return dns->eng->cfg.spare_queries;
+}
+
 static char *
 normalize(const char *name)
 {
@@ -1647,6 +2152,7 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 		if (e->done) {
 			dns->stats->c.cache_hits++;
 			eng->counters.cache_hits++;
+			cache_touch(eng, e);
 		} else {
 			dns->stats->c.coalesced++;
 			eng->counters.coalesced++;
@@ -1687,13 +2193,27 @@ dns_query_submit(struct dns *dns, const char *name, uint16_t type)
 	e->owner = dns->stats;
 	dns->stats->refs++;
 	e->refs++;		/* the in-flight reference, dropped by reap() */
+	if (eng->ncaps > 0)
+		e->cap = cap_find(eng, key);
 	table_insert(eng, e);
 	e->state = XFER_QUEUED;
 	list_append(&eng->queue_head, &eng->queue_tail, e);
+	eng->nqueued++;
 	wake(eng);
 out:
 	pthread_mutex_unlock(&eng->lock);
 	return q;
+}
+
+/* The attribute of the waiters' condition variables: deadlines are CLOCK_MONOTONIC, as now_ms(). */
+static pthread_condattr_t wait_attr;
+static pthread_once_t wait_attr_once = PTHREAD_ONCE_INIT;
+
+static void
+wait_attr_init(void)
+{
+	pthread_condattr_init(&wait_attr);
+	pthread_condattr_setclock(&wait_attr, CLOCK_MONOTONIC);
 }
 
 struct dns_result *
@@ -1701,31 +2221,41 @@ dns_query_wait(struct dns *dns, struct dns_query *q)
 {
 	struct dns_engine *eng = dns->eng;
 	struct dns_result *res;
+	struct waiter w, **p;
 	struct timespec ts;
 
+	pthread_once(&wait_attr_once, wait_attr_init);
+	pthread_cond_init(&w.cond, &wait_attr);
 	pthread_mutex_lock(&eng->lock);
-	q->e->waiters++;
+	w.next = q->e->waiting;
+	q->e->waiting = &w;
 	while (!q->e->done) {
 		if (dns->deadline > 0) {
 			if (now_ms() >= dns->deadline)
 				break;
 			ts.tv_sec = dns->deadline / 1000;
 			ts.tv_nsec = (long)(dns->deadline % 1000) * 1000000;
-			pthread_cond_timedwait(&eng->cond, &eng->lock, &ts);
+			pthread_cond_timedwait(&w.cond, &eng->lock, &ts);
 		} else {
-			pthread_cond_wait(&eng->cond, &eng->lock);
+			pthread_cond_wait(&w.cond, &eng->lock);
 		}
 	}
-	q->e->waiters--;
 	if (q->e->done) {
+		/* complete() took everyone off the list */
 		res = dns_result_ref(q->e->res);
 	} else {
+		for (p = &q->e->waiting; *p != NULL; p = &(*p)->next)
+			if (*p == &w) {
+				*p = w.next;
+				break;
+			}
 		/* the query goes on for the cache; this session stops waiting */
 		res = result_new(q->e->name, q->e->type, DNS_TIMEOUT);
 		res->deadline = true;
 		dns->stats->c.timeouts++;
 	}
 	pthread_mutex_unlock(&eng->lock);
+	pthread_cond_destroy(&w.cond);
 	return res;
 }
 

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/conf.h"
+
 #define DNS_T_A      1
 #define DNS_T_NS     2
 #define DNS_T_CNAME  5
@@ -47,14 +49,18 @@ enum dns_status {
 	DNS_TIMEOUT,		/* no usable reply in time (or the deadline passed) */
 	DNS_MALFORMED,		/* replies came but none could be parsed or used */
 	DNS_NETERR,		/* sockets failed: unreachable, connection refused */
+	DNS_OVER_BUDGET,	/* not sent: the daily budget of its zone is spent */
 };
 
-/* "answer", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed", "network_error". */
+/*
+ * "answer", "nxdomain", "nodata", "servfail", "refused", "timeout", "malformed",
+ * "network_error", "over_budget".
+ */
 const char *dns_status_name(enum dns_status st);
 
 /* True for NXDOMAIN and NODATA: DNS answered that there is nothing. */
 bool dns_status_is_negative(enum dns_status st);
-/* True for SERVFAIL, REFUSED, TIMEOUT, MALFORMED, NETERR: no honest answer. */
+/* True for SERVFAIL, REFUSED, TIMEOUT, MALFORMED, NETERR, OVER_BUDGET: no honest answer. */
 bool dns_status_is_failure(enum dns_status st);
 
 /*
@@ -121,18 +127,42 @@ int dns_server_parse(const char *spec, struct dns_server *out);
 /* Reads "nameserver" lines from a resolv.conf file. Returns the count (0 if none), -1 unreadable. */
 int dns_servers_from_resolv_conf(const char *path, struct dns_server *out, size_t max);
 
+#define DNS_CACHE_MAX_DEFAULT	20000
+#define DNS_INFLIGHT_DEFAULT	1024
+
 struct dns_config {
 	struct dns_server servers[DNS_MAX_SERVERS];
 	size_t nservers;
 	int attempt_timeout_ms;		/* one try; default 1500 */
 	int attempts;			/* tries per query over the servers in turn; default 3 */
-	size_t max_inflight;		/* sockets open at once; default 1024 */
-	size_t cache_max;		/* entries kept; default 100000 */
+	size_t max_inflight;		/* questions waiting for their reply at once; default 1024 */
+	size_t cache_max;		/* answers kept, least recently used dropped first; default 20000 */
+	double max_qps;			/* questions sent per second over all servers; 0: no cap */
 	bool no_cache;
+	/*
+	 * Ask only what can change a result, even at the cost of a round
+	 * trip (batch mode): a blocklist's TXT only after its A answer has
+	 * something to explain. Callers read it with dns_spare_queries().
+	 */
+	bool spare_queries;
+	/*
+	 * Called (from the engine's thread, its lock held: it must not call
+	 * the engine) with a warning for a person: a zone's daily budget
+	 * nearly or wholly spent. NULL: no warnings.
+	 */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 };
 
 /* Fills the defaults above and no servers. */
 void dns_config_init(struct dns_config *cfg);
+
+/*
+ * Reads the [dns] section of checks.d into cfg: cache_max (entries, 0 for
+ * no cache), max_inflight (1 to 65536) and max_qps (0 for no cap), each
+ * optional. -1 with err naming file:line for a bad value or an unknown key.
+ */
+int dns_config_read(struct dns_config *cfg, const struct conf *conf, struct error *err);
 
 /*
  * Counters of the engine, or of one session: a session counts the questions
@@ -165,6 +195,27 @@ struct dns_engine;
 struct dns;
 struct dns_query;
 
+/* What the engine holds right now, and the most it ever held. */
+struct dns_gauges {
+	size_t cached;			/* answers in the cache */
+	size_t inflight;		/* questions sent and not yet answered */
+	size_t queued;			/* questions waiting for room or for their rate cap */
+	size_t peak_inflight;
+	size_t peak_cached;
+};
+
+/*
+ * A cap on the questions sent for the names in one zone (the zone's name
+ * and every name below it), or, with zone "", on all questions (max_qps).
+ */
+struct dns_cap_info {
+	char zone[256];			/* lower case, no final dot; "" for the global cap */
+	double rate;			/* questions per second; 0: no rate cap */
+	uint64_t budget;		/* questions per day; 0: no budget */
+	uint64_t used;			/* questions sent in the current day */
+	size_t held;			/* questions waiting for their turn now */
+};
+
 /* Starts the engine and its I/O thread. NULL (and err filled) when sockets or threads fail. */
 struct dns_engine *dns_engine_new(const struct dns_config *cfg, char *err, size_t errlen);
 /* Stops the thread, fails what is pending, frees all. NULL is a no-op. */
@@ -172,6 +223,40 @@ void dns_engine_free(struct dns_engine *eng);
 /* Engine-wide counters and per-server statistics (n filled, up to max). */
 void dns_engine_stats(struct dns_engine *eng, struct dns_counters *c,
     struct dns_server_stats *servers, size_t max, size_t *n);
+
+/* The engine's gauges (see struct dns_gauges). */
+void dns_engine_gauges(struct dns_engine *eng, struct dns_gauges *g);
+
+/*
+ * Caps the questions sent for names under zone (lower case, no final dot)
+ * to rate per second (bursts of at most one second's worth) and budget per
+ * day (counted from the first question under the cap, in this process);
+ * 0 leaves either off. A question waits for its turn: the cap slows the
+ * run down, it never fails a question. One spent budget fails the zone's
+ * further questions with DNS_OVER_BUDGET until the day is over; cfg->warn
+ * hears of it at 90% and at 100%. Calling it again for a zone updates its
+ * cap; the most specific zone of a name applies. A first attempt waits
+ * for its turn, a retry of a question that was not answered does not.
+ */
+void dns_engine_cap_zone(struct dns_engine *eng, const char *zone, double rate,
+    uint64_t budget);
+
+/*
+ * The caps in force (for a progress line): the global one first when
+ * max_qps is set, then one per capped zone, into out (up to max).
+ * Returns how many there are, which may be more than max.
+ */
+size_t dns_engine_caps(struct dns_engine *eng, struct dns_cap_info *out, size_t max);
+
+/*
+ * Blocks until the engine has room for one more target's questions under
+ * its caps: with no cap it returns at once, else it lets targets start at
+ * the pace that the tightest cap allows for the questions a target has
+ * needed so far, so that questions do not wait for their turn longer than
+ * about a second, and a target's deadline is not spent waiting. Batch mode
+ * calls it before each target.
+ */
+void dns_engine_admit(struct dns_engine *eng);
 
 /*
  * A session: the work for one target. deadline_ms is an absolute now_ms()
@@ -185,6 +270,8 @@ void dns_free(struct dns *dns);
 void dns_counters_get(struct dns *dns, struct dns_counters *c);
 /* The engine a session runs on (for its configuration and statistics). */
 struct dns_engine *dns_engine_of(struct dns *dns);
+/* The engine's spare_queries setting (struct dns_config). */
+bool dns_spare_queries(const struct dns *dns);
 /*
  * The session's deadline (a now_ms() time, 0: none), for work that is not
  * DNS but must end with the target's (the SMTP probe).

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/dnsbl/dnsbl.h"
 #include "core/textsafe.h"
 #include "output/stream.h"
 
@@ -17,6 +18,30 @@
 static const char *const envelope_keys[] = {
 	"name", "status", "duration_ms", "reason", "findings", "data",
 };
+
+static const char *const detail_names[] = {
+	[OUTPUT_FULL] = "full",
+	[OUTPUT_SUMMARY] = "summary",
+};
+
+const char *
+output_detail_name(enum output_detail d)
+{
+	if ((size_t)d >= ARRAY_SIZE(detail_names))
+		return detail_names[OUTPUT_FULL];
+	return detail_names[d];
+}
+
+int
+output_detail_parse(const char *s, enum output_detail *out)
+{
+	int i = name_index(detail_names, ARRAY_SIZE(detail_names), s);
+
+	if (i < 0)
+		return -1;
+	*out = (enum output_detail)i;
+	return 0;
+}
 
 /*
  * Cuts a string longer than OUTPUT_STRING_MAX bytes (valid UTF-8 by then)
@@ -57,6 +82,32 @@ cap_strings(json_t *v)
 	}
 }
 
+/* True when cap_strings() would cut something in v. */
+static bool
+has_long_string(const json_t *v)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return json_string_length(v) > OUTPUT_STRING_MAX;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)(uintptr_t)v, key, val)
+			if (has_long_string(val))
+				return true;
+		return false;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, val)
+			if (has_long_string(val))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
 static json_t *
 uint_json(uint64_t n)
 {
@@ -88,6 +139,17 @@ target_json(const struct target *t)
 	return o;
 }
 
+/* A cause's code and confidence: all the summary keeps of it. */
+static json_t *
+cause_json(const struct cause *c)
+{
+	json_t *co = json_object();
+
+	json_object_set_new(co, "code", json_str(cause_name(c->code)));
+	json_object_set_new(co, "confidence", json_string(confidence_name(c->confidence)));
+	return co;
+}
+
 static json_t *
 verdict_json(const struct verdict *v)
 {
@@ -97,11 +159,8 @@ verdict_json(const struct verdict *v)
 	json_object_set_new(o, "status", json_string(verdict_status_name(v->status)));
 	for (i = 0; i < v->ncauses; i++) {
 		const struct cause *c = &v->causes[i];
-		json_t *co = json_object();
+		json_t *co = cause_json(c);
 
-		json_object_set_new(co, "code", json_str(cause_name(c->code)));
-		json_object_set_new(co, "confidence",
-		    json_string(confidence_name(c->confidence)));
 		json_object_set_new(co, "summary", json_str(c->summary ? c->summary : ""));
 		json_object_set_new(co, "evidence",
 		    c->evidence ? json_sanitize(c->evidence) : json_array());
@@ -137,6 +196,7 @@ check_json(const struct report *rep)
 	json_object_set_new(o, "status", json_string(check_status_name(report_status(rep))));
 	json_object_set_new(o, "duration_ms", ms_json(report_duration_ms(rep)));
 	json_object_set_new(o, "reason", json_str(report_reason(rep)));
+	/* the values of the report are shared, not copied: sanitized once, when made */
 	for (i = 0; i < report_nfindings(rep); i++) {
 		const struct finding *f = report_finding(rep, i);
 		json_t *fo = json_object();
@@ -215,16 +275,101 @@ output_json_document(const struct run_result *res)
 	json_object_set_new(doc, "checks", checks);
 	json_object_set_new(doc, "dns", dns_json(res));
 	json_object_set_new(doc, "duration_ms", ms_json(res->duration_ms));
-	cap_strings(doc);
+	/*
+	 * The document shares the reports' values, which cutting must leave
+	 * alone (and a value shared twice would be cut twice): a document
+	 * with a string to cut, from hostile data only, is copied first.
+	 */
+	if (has_long_string(doc)) {
+		json_t *own = json_deep_copy(doc);
+
+		json_decref(doc);
+		doc = own;
+		cap_strings(doc);
+	}
+	return doc;
+}
+
+/* The target as given: the inputs that are there, but for the bounce text (long, and in the full document). */
+static json_t *
+target_summary(const struct target *t)
+{
+	json_t *o = json_object();
+
+	if (t == NULL)
+		return o;
+	if (t->ip != NULL)
+		json_object_set_new(o, "ip", json_str(t->ip));
+	if (t->helo != NULL)
+		json_object_set_new(o, "helo", json_str(t->helo));
+	if (t->mail_from != NULL)
+		json_object_set_new(o, "mail_from", json_str(t->mail_from));
+	if (t->rcpt_to != NULL)
+		json_object_set_new(o, "rcpt_to", json_str(t->rcpt_to));
+	if (t->message_path != NULL)
+		json_object_set_new(o, "message", json_str(t->message_path));
+	return o;
+}
+
+/* Adds the zones of the list entries (checks/dnsbl/dnsbl.h) of rep that say "listed", each once. */
+static void
+add_listed(json_t *zones, const struct report *rep)
+{
+	const json_t *lists = json_object_get(report_data_const(rep), "lists"), *e;
+	enum dnsbl_status st;
+	size_t i, j;
+
+	json_array_foreach(lists, i, e) {
+		const json_t *zone = json_object_get(e, "zone");
+		bool seen = false;
+
+		if (!json_is_string(zone) ||
+		    dnsbl_status_parse(json_string_value(json_object_get(e, "status")), &st) < 0 ||
+		    st != DNSBL_STATUS_LISTED)
+			continue;
+		for (j = 0; j < json_array_size(zones) && !seen; j++)
+			seen = json_equal(json_array_get(zones, j), zone);
+		if (!seen)
+			json_array_append_new(zones, json_sanitize(zone));
+	}
+}
+
+json_t *
+output_json_summary(const struct run_result *res)
+{
+	json_t *doc = json_object(), *v = json_object(), *causes = json_array();
+	json_t *checks = json_object(), *listed = json_array();
+	size_t i;
+
+	json_object_set_new(doc, "schema", json_string(WHY550_SCHEMA));
+	json_object_set_new(doc, "detail", json_string(detail_names[OUTPUT_SUMMARY]));
+	json_object_set_new(doc, "target", target_summary(res->target));
+	json_object_set_new(v, "status", json_string(verdict_status_name(res->verdict.status)));
+	for (i = 0; i < res->verdict.ncauses; i++)
+		json_array_append_new(causes, cause_json(&res->verdict.causes[i]));
+	json_object_set_new(v, "causes", causes);
+	json_object_set_new(doc, "verdict", v);
+	for (i = 0; i < res->nreports; i++) {
+		if (res->reports[i] == NULL)
+			continue;
+		json_object_set_new(checks, report_name(res->reports[i]),
+		    json_string(check_status_name(report_status(res->reports[i]))));
+		add_listed(listed, res->reports[i]);
+	}
+	json_object_set_new(doc, "check_status", checks);
+	json_object_set_new(doc, "listed", listed);
+	json_object_set_new(doc, "duration_ms", ms_json(res->duration_ms));
 	return doc;
 }
 
 /* The whole document is rendered before the first byte is written: no half documents. */
 int
-output_json_write(FILE *fp, const struct run_result *res, bool one_line)
+output_json_write(FILE *fp, const struct run_result *res, bool one_line,
+    enum output_detail detail)
 {
 	size_t flags = JSON_PRESERVE_ORDER | (one_line ? JSON_COMPACT : JSON_INDENT(2));
-	json_t *doc = output_json_document(res);
+	json_t *doc = detail == OUTPUT_SUMMARY ? output_json_summary(res) :
+	    output_json_document(res);
 	char *text = json_dumps(doc, flags);
 	int ret = -1;
 	size_t len;

@@ -4,16 +4,28 @@
 #include "output/output.h"
 #include "core/textsafe.h"
 
-char *
-output_ndjson_line(const struct run_result *res, long line)
+/* doc (stolen) with "line" added, on one line. */
+static char *
+line_of(json_t *doc, long line)
 {
-	json_t *doc = output_json_document(res);
 	char *s;
 
 	json_object_set_new(doc, "line", json_integer(line));
 	s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	return s;
+}
+
+char *
+output_ndjson_line(const struct run_result *res, long line)
+{
+	return line_of(output_json_document(res), line);
+}
+
+char *
+output_ndjson_summary(const struct run_result *res, long line)
+{
+	return line_of(output_json_summary(res), line);
 }
 
 char *

@@ -15,11 +15,41 @@
 /* Bytes of one string in the document; a longer one is cut, ending "... (N bytes)". */
 #define OUTPUT_STRING_MAX 8192
 
-/* The result contract of DESIGN.md as a fresh JSON object, stamped with the version and the time now. */
+/* How much of a target's result the JSON output carries. */
+enum output_detail {
+	OUTPUT_FULL = 0,	/* the whole document of DESIGN.md: every check, finding, DNS counter */
+	OUTPUT_SUMMARY,		/* one compact line for dashboards and large batches */
+};
+
+/* "full", "summary". */
+const char *output_detail_name(enum output_detail d);
+/* 0 with *out set when s names a detail; -1 otherwise. */
+int output_detail_parse(const char *s, enum output_detail *out);
+
+/*
+ * The result contract of DESIGN.md as a fresh JSON object, stamped with
+ * the version and the time now. It shares the values of the reports and
+ * the verdict (read-only: it must not outlive res), sanitizing only what
+ * is not valid UTF-8 yet.
+ */
 json_t *output_json_document(const struct run_result *res);
 
-/* Writes the document: pretty (indented) or one line (NDJSON). -1 on write error. */
-int output_json_write(FILE *fp, const struct run_result *res, bool one_line);
+/*
+ * The summary of the same result (fresh object): "schema", "detail":
+ * "summary", "target" (the inputs given), "verdict" with "status" and the
+ * ranked "causes" as code and confidence, "check_status" (each check's
+ * name to its status), "listed" (the zones of the blocklists that list the
+ * target, each once) and "duration_ms". Its verdict is the full
+ * document's.
+ */
+json_t *output_json_summary(const struct run_result *res);
+
+/*
+ * Writes the document of that detail: pretty (indented) or one line
+ * (NDJSON). -1 on write error.
+ */
+int output_json_write(FILE *fp, const struct run_result *res, bool one_line,
+    enum output_detail detail);
 
 struct text_options {
 	bool color;		/* ANSI colour: only on a terminal and without NO_COLOR */
@@ -37,6 +67,8 @@ int output_text_write(FILE *fp, const struct run_result *res, const struct text_
  * without the final newline.
  */
 char *output_ndjson_line(const struct run_result *res, long line);
+/* The summary (output_json_summary) on one line, with "line". */
+char *output_ndjson_summary(const struct run_result *res, long line);
 char *output_ndjson_error(long line, const char *msg);
 
 enum output_format {
@@ -57,6 +89,7 @@ struct output_options {
 	enum fail_on fail_on;	/* the gate: what makes a JUnit failure, a GitHub error */
 	bool batch;		/* many targets (NDJSON for json); else exactly one */
 	struct text_options text;
+	enum output_detail detail;	/* json: the full document or the summary */
 	/*
 	 * github: the job summary file to append Markdown to (the value of
 	 * GITHUB_STEP_SUMMARY), or NULL for none.

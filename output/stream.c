@@ -70,7 +70,7 @@ document_render(const struct output_stream *s, const struct run_result *res, lon
 	it->status = res->verdict.status;
 	if (fp != NULL)
 		rc = s->opt.format == OUTPUT_TEXT ? output_text_write(fp, res, &s->opt.text) :
-		    output_json_write(fp, res, false);
+		    output_json_write(fp, res, s->opt.detail == OUTPUT_SUMMARY, s->opt.detail);
 	/* memory streams fail only when memory does, which ends the program elsewhere */
 	if (fp == NULL || fclose(fp) != 0 || rc < 0) {
 		free(it->part[0]);
@@ -79,7 +79,10 @@ document_render(const struct output_stream *s, const struct run_result *res, lon
 	return it;
 }
 
-/* JSON: a pretty document for one target, an NDJSON line per target in batch mode. */
+/*
+ * JSON: a pretty document for one target, an NDJSON line per target in
+ * batch mode; with --detail summary, the summary on one line either way.
+ */
 static struct output_item *
 json_render(const struct output_stream *s, const struct run_result *res, long line)
 {
@@ -90,7 +93,8 @@ json_render(const struct output_stream *s, const struct run_result *res, long li
 		return document_render(s, res, line);
 	it = output_item_new(line);
 	it->status = res->verdict.status;
-	text = output_ndjson_line(res, line);
+	text = s->opt.detail == OUTPUT_SUMMARY ? output_ndjson_summary(res, line) :
+	    output_ndjson_line(res, line);
 	it->part[0] = xasprintf("%s\n", text != NULL ? text : "");
 	free(text);
 	return it;

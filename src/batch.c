@@ -228,6 +228,8 @@ worker(void *arg)
 			out = output_stream_render_error(b->out, n, err.msg);
 			bad = true;
 		} else {
+			/* under rate caps, targets start at the pace the caps allow */
+			dns_engine_admit(b->eng);
 			runner_run(b->r, b->eng, &t, b->opt->timeout_ms, &res);
 			out = output_stream_render(b->out, &res, n);
 			st = res.verdict.status;

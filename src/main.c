@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,11 @@ struct options {
 	bool verbose;
 	const char *batch;
 	long jobs;
+	enum output_detail detail;
+	long cache_max;		/* -1: checks.d's [dns], else the default */
+	long max_inflight;	/* -1: the same */
+	double max_qps;		/* -1: the same */
+	int blocklist_txt;	/* -1: listed in batch mode, always else; 0 always; 1 listed */
 	enum color color;
 	char *dqs_key;			/* --dqs-key, a copy; never shown */
 	const char **skip;		/* --skip-list zones */
@@ -70,7 +76,9 @@ enum {
 	OPT_IP = 256, OPT_HELO, OPT_FROM, OPT_TO, OPT_MESSAGE, OPT_BOUNCE, OPT_SELECTOR,
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
-	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_STRICT_INPUT, OPT_PROBE, OPT_PROBE_SOURCE,
+	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_STRICT_INPUT,
+	OPT_DETAIL, OPT_CACHE_MAX, OPT_MAX_INFLIGHT, OPT_MAX_QPS, OPT_BLOCKLIST_TXT, OPT_PROBE,
+	OPT_PROBE_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -91,6 +99,11 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "detail", required_argument, NULL, OPT_DETAIL },
+	{ "cache-max", required_argument, NULL, OPT_CACHE_MAX },
+	{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
+	{ "max-qps", required_argument, NULL, OPT_MAX_QPS },
+	{ "blocklist-txt", required_argument, NULL, OPT_BLOCKLIST_TXT },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "dqs-key", required_argument, NULL, OPT_DQS_KEY },
 	{ "skip-list", required_argument, NULL, OPT_SKIP_LIST },
@@ -109,6 +122,8 @@ static const char usage_text[] =
 "              [--timeout SECONDS] [--format json|text|junit|github|openmetrics]\n"
 "              [--fail-on at_risk|inconclusive|blocked|never] [--verbose]\n"
 "              [--color auto|always|never] [--batch FILE|-] [--jobs N]\n"
+"              [--detail full|summary] [--cache-max N] [--max-inflight N]\n"
+"              [--max-qps N] [--blocklist-txt always|listed]\n"
 "              [--strict-input] [--dqs-key KEY] [--skip-list ZONE]...\n"
 "              [--probe] [--probe-source ADDR]\n"
 "              [--list-checks] [-V|--version] [-h|--help]\n";
@@ -144,6 +159,16 @@ static const char help_text[] =
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --detail LEVEL     JSON output: full (default) or summary, one compact line\n"
+"                     per target (verdict, causes, check statuses, listings)\n"
+"  --cache-max N      DNS answers kept in the cache (default: [dns] in\n"
+"                     checks.d, else 20000; 0: no cache)\n"
+"  --max-inflight N   DNS questions waiting for a reply at once (default:\n"
+"                     [dns] in checks.d, else 1024)\n"
+"  --max-qps N        DNS questions sent per second at most, over all\n"
+"                     servers (default: [dns] in checks.d, else no cap)\n"
+"  --blocklist-txt W  ask a blocklist's TXT always, or only when its A answer\n"
+"                     lists the subject (default: listed in batch mode)\n"
 "  --strict-input     in batch mode, any line that is not a target exits 64\n"
 "  --dqs-key KEY      a Spamhaus Data Query Service key: the Spamhaus lists are\n"
 "                     asked as KEY.zen.dq.spamhaus.net and so on, which works\n"
@@ -193,6 +218,70 @@ parse_timeout(const char *arg, double *out, struct error *err)
 		    quoted(shown, sizeof(shown), arg));
 	*out = v;
 	return 0;
+}
+
+/* A whole number from min to max for option opt. */
+static int
+parse_count(const char *opt, const char *arg, long min, long max, long *out, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno != 0 || v < min || v > max)
+		return error_set(err, "%s: '%s' is not a number from %ld to %ld", opt,
+		    quoted(shown, sizeof(shown), arg), min, max);
+	*out = v;
+	return 0;
+}
+
+static int
+parse_qps(const char *arg, double *out, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno != 0 || !isfinite(v) || v < 0 || v > 1e7)
+		return error_set(err, "--max-qps: '%s' is not a number of questions per second "
+		    "from 0 (no cap) to 10000000", quoted(shown, sizeof(shown), arg));
+	*out = v;
+	return 0;
+}
+
+/* The options of output and of the DNS engine, the ones parse_args leaves to it. */
+static int
+parse_engine_arg(int c, const char *arg, struct options *o, struct error *err)
+{
+	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
+
+	switch (c) {
+	case OPT_DETAIL:
+		if (output_detail_parse(arg, &o->detail) < 0)
+			return error_set(err, "--detail: '%s' is not full or summary",
+			    quoted(shown, sizeof(shown), arg));
+		return 0;
+	case OPT_CACHE_MAX:
+		return parse_count("--cache-max", arg, 0, 100000000, &o->cache_max, err);
+	case OPT_MAX_INFLIGHT:
+		return parse_count("--max-inflight", arg, 1, 65536, &o->max_inflight, err);
+	case OPT_MAX_QPS:
+		return parse_qps(arg, &o->max_qps, err);
+	case OPT_BLOCKLIST_TXT:
+		if (strcmp(arg, "always") == 0)
+			o->blocklist_txt = 0;
+		else if (strcmp(arg, "listed") == 0)
+			o->blocklist_txt = 1;
+		else
+			return error_set(err, "--blocklist-txt: '%s' is not always or listed",
+			    quoted(shown, sizeof(shown), arg));
+		return 0;
+	}
+	return error_set(err, "unknown option (see --help)");
 }
 
 /* --checks: names of checks, [a-z0-9_], separated by commas; the runner knows which exist. */
@@ -277,8 +366,6 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 {
 	char shown[TEXT_QUOTE_SIZE(SHOW_ARG)];
 	int c;
-	long v;
-	char *end;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
@@ -367,12 +454,16 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->batch = optarg;
 			break;
 		case OPT_JOBS:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || errno != 0 || v < 1 || v > 256)
-				return error_set(err, "--jobs: '%s' is not a number from 1 to 256",
-				    quoted(shown, sizeof(shown), optarg));
-			o->jobs = v;
+			if (parse_count("--jobs", optarg, 1, 256, &o->jobs, err) < 0)
+				return -1;
+			break;
+		case OPT_DETAIL:
+		case OPT_CACHE_MAX:
+		case OPT_MAX_INFLIGHT:
+		case OPT_MAX_QPS:
+		case OPT_BLOCKLIST_TXT:
+			if (parse_engine_arg(c, optarg, o, err) < 0)
+				return -1;
 			break;
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") == 0)
@@ -541,6 +632,7 @@ open_output(const struct options *o)
 	oo.text.color = use_color(o);
 	oo.text.verbose = o->verbose;
 	oo.text.width = text_width();
+	oo.detail = o->detail;
 	/* the runner sets it to a file of the step; empty or unset: no summary */
 	if (oo.format == OUTPUT_GITHUB && summary != NULL && summary[0] != '\0')
 		oo.summary_path = summary;
@@ -672,11 +764,13 @@ probe_config(const struct options *o, struct conf *conf, char **only, struct err
 }
 
 /*
- * Reads checks.d and configures the checks. NULL with the problem printed
- * and *ret set: 78 for bad configuration, 64 for an unknown --checks name.
+ * Reads checks.d, its [dns] into dcfg, and configures the checks. NULL
+ * with the problem printed and *ret set: 78 for bad configuration, 64 for
+ * an unknown --checks name.
  */
 static struct runner *
-configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
+configure(const struct options *o, struct conf **conf, char **dirp, struct dns_config *dcfg,
+    int *ret)
 {
 	struct error err = { "" };
 	struct runner *r = NULL;
@@ -689,7 +783,8 @@ configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
 		error("%s", err.msg);
 		goto out;
 	}
-	if (conf_load_dir(*conf, dir, &err) < 0) {
+	dns_config_init(dcfg);
+	if (conf_load_dir(*conf, dir, &err) < 0 || dns_config_read(dcfg, *conf, &err) < 0) {
 		error("%s", err.msg);
 		goto out;
 	}
@@ -708,7 +803,7 @@ configure(const struct options *o, struct conf **conf, char **dirp, int *ret)
 		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
 		goto out;
 	}
-	if (check_configured(*conf, dir, o->checks, &err) < 0) {
+	if (check_configured(*conf, dir, only != NULL ? only : o->checks, &err) < 0) {
 		error("%s", err.msg);
 		runner_free(r);
 		r = NULL;
@@ -748,16 +843,36 @@ list_checks(const struct options *o, struct runner *r, const char *dir)
 	return ret;
 }
 
-/* The DNS engine on the --resolver servers, else those of /etc/resolv.conf; NULL with the problem printed. */
-static struct dns_engine *
-engine_start(const struct options *o)
+/* A warning of the DNS engine (a daily budget nearly spent) for the person running us. */
+static void
+engine_warn(void *arg, const char *msg)
 {
-	struct dns_config cfg;
+	(void)arg;
+	fprintf(stderr, "why550: warning: %s\n", msg);
+}
+
+/*
+ * The DNS engine on the --resolver servers, else those of /etc/resolv.conf,
+ * with base (the [dns] of checks.d) under the options that override it;
+ * NULL with the problem printed.
+ */
+static struct dns_engine *
+engine_start(const struct options *o, const struct dns_config *base)
+{
+	struct dns_config cfg = *base;
 	struct dns_engine *eng;
 	char msg[256];
 	int n;
 
-	dns_config_init(&cfg);
+	if (o->cache_max >= 0)
+		cfg.cache_max = (size_t)o->cache_max;
+	if (o->max_inflight >= 0)
+		cfg.max_inflight = (size_t)o->max_inflight;
+	if (o->max_qps >= 0)
+		cfg.max_qps = o->max_qps;
+	/* a batch spares the lists a TXT question per target that is not listed */
+	cfg.spare_queries = o->blocklist_txt >= 0 ? o->blocklist_txt == 1 : o->batch != NULL;
+	cfg.warn = engine_warn;
 	if (o->nservers > 0) {
 		memcpy(cfg.servers, o->servers, sizeof(o->servers));
 		cfg.nservers = o->nservers;
@@ -855,6 +970,7 @@ main(int argc, char **argv)
 	struct conf *conf = NULL;
 	struct runner *r = NULL;
 	struct dns_engine *eng = NULL;
+	struct dns_config dcfg;
 	char *dir = NULL;
 	int ret = EXIT_USAGE;
 
@@ -865,12 +981,15 @@ main(int argc, char **argv)
 	target_init(&o.target);
 	o.timeout = 10;
 	o.jobs = 16;
+	o.cache_max = o.max_inflight = -1;
+	o.max_qps = -1;
+	o.blocklist_txt = -1;
 	if (parse_args(argc, argv, &o, &err) < 0) {
 		error("%s", err.msg);
 		fputs(usage_text, stderr);
 		goto out;
 	}
-	if ((r = configure(&o, &conf, &dir, &ret)) == NULL)
+	if ((r = configure(&o, &conf, &dir, &dcfg, &ret)) == NULL)
 		goto out;
 	if (o.list_checks) {
 		ret = list_checks(&o, r, dir);
@@ -878,7 +997,7 @@ main(int argc, char **argv)
 	}
 	/* a setup without a usable resolver is a configuration error */
 	ret = EXIT_CONFIG;
-	if ((eng = engine_start(&o)) == NULL)
+	if ((eng = engine_start(&o, &dcfg)) == NULL)
 		goto out;
 	ret = o.batch != NULL ? run_batch(&o, r, eng) : run_target(&o, r, eng);
 out:

@@ -13,7 +13,7 @@
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
-	"verdict", "psl",
+	"verdict", "psl", "dns",
 };
 
 struct slot {

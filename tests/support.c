@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,21 +46,34 @@ test_fault_alone(void)
 	return test_env("WHY550_TEST_FAULT_ALONE");
 }
 
+void
+test_dns_config(struct dns_config *cfg, const char *server, int attempt_ms, int attempts)
+{
+	dns_config_init(cfg);
+	cr_assert_eq(dns_server_parse(server, &cfg->servers[0]), 0, "bad server %s", server);
+	cfg->nservers = 1;
+	cfg->attempt_timeout_ms = attempt_ms;
+	cfg->attempts = attempts;
+}
+
+struct dns_engine *
+test_engine_of(const struct dns_config *cfg)
+{
+	struct dns_engine *eng;
+	char err[256];
+
+	eng = dns_engine_new(cfg, err, sizeof(err));
+	cr_assert_not_null(eng, "engine: %s", err);
+	return eng;
+}
+
 struct dns_engine *
 test_engine(const char *server, int attempt_ms, int attempts)
 {
 	struct dns_config cfg;
-	struct dns_engine *eng;
-	char err[256];
 
-	dns_config_init(&cfg);
-	cr_assert_eq(dns_server_parse(server, &cfg.servers[0]), 0, "bad server %s", server);
-	cfg.nservers = 1;
-	cfg.attempt_timeout_ms = attempt_ms;
-	cfg.attempts = attempts;
-	eng = dns_engine_new(&cfg, err, sizeof(err));
-	cr_assert_not_null(eng, "engine: %s", err);
-	return eng;
+	test_dns_config(&cfg, server, attempt_ms, attempts);
+	return test_engine_of(&cfg);
 }
 
 char *
@@ -192,6 +206,8 @@ test_faultdns_start(const char *const *args, char *addr, size_t addrlen)
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
+		/* a test that fails half way leaves no server behind */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(out[1], 1);
 		close(out[0]);
 		close(out[1]);
@@ -356,6 +372,69 @@ test_temp_file(const void *data, size_t len)
 	cr_assert_eq(write(fd, data, len), (ssize_t)len, "write %s", path);
 	close(fd);
 	return path;
+}
+
+void
+test_logged_start(struct test_faultdns *f, const char *const *args)
+{
+	const char *argv[32];
+	size_t n = 0, i;
+
+	memset(f, 0, sizeof(*f));
+	f->log = xasprintf("%s/faultdns.%ld.log", test_env("WHY550_TMP"), (long)getpid());
+	argv[n++] = "--log";
+	argv[n++] = f->log;
+	for (i = 0; args != NULL && args[i] != NULL && n < ARRAY_SIZE(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	f->pid = test_faultdns_start(argv, f->addr, sizeof(f->addr));
+}
+
+void
+test_logged_stop(struct test_faultdns *f)
+{
+	if (f->pid > 0)
+		test_faultdns_stop(f->pid);
+	f->pid = 0;
+	if (f->log != NULL)
+		unlink(f->log);
+	free(f->log);
+	f->log = NULL;
+}
+
+struct test_question *
+test_faultdns_questions(const struct test_faultdns *f, size_t *n)
+{
+	struct test_question *q = NULL, one;
+	char line[512], proto[8];
+	FILE *fp = fopen(f->log, "r");
+	size_t len;
+
+	*n = 0;
+	cr_assert_not_null(fp, "cannot read %s", f->log);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%ld %255s %15s %7s", &one.ms, one.name, one.type, proto) != 4)
+			continue;
+		len = strlen(one.name);
+		if (len > 1 && one.name[len - 1] == '.')
+			one.name[len - 1] = '\0';
+		str_lower(one.name);
+		q = xrealloc(q, (*n + 1) * sizeof(*q));
+		q[(*n)++] = one;
+	}
+	fclose(fp);
+	return q;
+}
+
+size_t
+test_questions_count(const struct test_question *q, size_t n, const char *name, const char *type)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(q[i].name, name) == 0 && strcmp(q[i].type, type) == 0)
+			c++;
+	return c;
 }
 
 const char test_hostile_text[] =

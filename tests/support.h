@@ -33,6 +33,10 @@ void test_faultdns_stop(pid_t pid);
 
 /* An engine on one server with a short attempt timeout. Fails the test on error. */
 struct dns_engine *test_engine(const char *server, int attempt_ms, int attempts);
+/* The defaults, one server and its attempts: test_engine()'s configuration, for a test to change. */
+void test_dns_config(struct dns_config *cfg, const char *server, int attempt_ms, int attempts);
+/* An engine of cfg. Fails the test on error. */
+struct dns_engine *test_engine_of(const struct dns_config *cfg);
 
 /* The path of a file in the source tree (fresh string). */
 char *test_path(const char *rel);
@@ -82,6 +86,34 @@ char *test_config_dir(const char *text);
 
 /* A fresh temporary file holding len bytes of data; the path is the caller's to unlink and free. */
 char *test_temp_file(const void *data, size_t len);
+
+/* A fault server of the test's own, with a log of the questions it was asked. */
+struct test_faultdns {
+	pid_t pid;
+	char addr[32];		/* "127.0.0.1:PORT" */
+	char *log;		/* its question log: "MS NAME TYPE udp|tcp" per question */
+};
+
+/*
+ * test_faultdns_start() with --log FILE before the further arguments args
+ * (NULL-terminated, e.g. "--upstream", test_ns(), "--delay", "100").
+ */
+void test_logged_start(struct test_faultdns *f, const char *const *args);
+/* Stops it by its PID, waits for it, removes its log. */
+void test_logged_stop(struct test_faultdns *f);
+
+/* One question of a test fault server's log. */
+struct test_question {
+	long ms;		/* when it arrived, CLOCK_MONOTONIC milliseconds */
+	char name[256];		/* lower case, without the final dot */
+	char type[16];
+};
+
+/* The questions logged so far, in order (fresh array, *n set). */
+struct test_question *test_faultdns_questions(const struct test_faultdns *f, size_t *n);
+/* How many of the n questions q are for name (without the final dot) and type. */
+size_t test_questions_count(const struct test_question *q, size_t n, const char *name,
+    const char *type);
 
 /* The check object called name in a result document, or NULL. */
 json_t *test_check(json_t *doc, const char *name);

@@ -48,6 +48,12 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown option", { "--colour" }, "--colour" },
 	{ "nothing to check", { "--format", "json" }, "nothing to check" },
 	{ "stray argument", { "--ip", "192.0.2.1", "extra" }, "extra" },
+	{ "detail unknown", { "--ip", "192.0.2.1", "--detail", "short" }, "--detail" },
+	{ "cache-max negative", { "--ip", "192.0.2.1", "--cache-max", "-1" }, "--cache-max" },
+	{ "max-inflight zero", { "--ip", "192.0.2.1", "--max-inflight", "0" }, "--max-inflight" },
+	{ "max-qps not a number", { "--ip", "192.0.2.1", "--max-qps", "fast" }, "--max-qps" },
+	{ "max-qps negative", { "--ip", "192.0.2.1", "--max-qps", "-5" }, "--max-qps" },
+	{ "blocklist-txt unknown", { "--ip", "192.0.2.1", "--blocklist-txt", "never" }, "--blocklist-txt" },
 	{ "recipient given twice", { "--to", "a@example.test", "--to", "b@example.test" }, "--to" },
 	{ "ip given twice", { "--ip", "192.0.2.1", "--ip", "192.0.2.2" }, "--ip" },
 	{ "format given twice", { "--ip", "192.0.2.1", "--format", "json", "--format", "text" },
@@ -103,6 +109,9 @@ static const struct conf_case conf_cases[] = {
 	{ "line without equals", "[rdns]\ngeneric_word\n", "bad.conf:2" },
 	{ "unterminated quote", "[rdns]\ngeneric_word = \"dsl\n", "bad.conf:2" },
 	{ "key before section", "generic_word = dsl\n", "bad.conf:1" },
+	{ "dns cache_max not a number", "[dns]\ncache_max = lots\n", "bad.conf:2" },
+	{ "dns unknown key", "[dns]\nmax_inflight = 8\nretries = 2\n", "bad.conf:3" },
+	{ "list rate without unit", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nrate = 9\n", "bad.conf:3" },
 };
 
 Test(cli, bad_checks_d_exits_78_naming_file_and_line)
@@ -311,6 +320,100 @@ Test(cli, batch_answers_every_line_in_order)
 	cr_assert_eq(n, 5, "5 lines in, %ld out", n);
 	test_proc_release(&p);
 	free(conf);
+}
+
+/* Runs a batch of the demo sender from three IPs at detail; the lines (fresh array of n). */
+static json_t **
+batch_lines(const char *detail, size_t *n)
+{
+	const char *argv[] = { test_env("WHY550_BIN"), "--config-dir", NULL, "--resolver",
+	    test_ns(), "--batch", "-", "--detail", detail, NULL };
+	const char *input =
+	    "{\"ip\":\"203.0.113.7\",\"helo\":\"mail.shop.test\",\"mail_from\":\"news@shop.test\"}\n"
+	    "{\"ip\":\"192.0.2.1\",\"rcpt_to\":\"alice@example.test\"}\n"
+	    "{\"ip\":\"198.51.100.254\",\"mail_from\":\"bob@nodmarc.test\"}\n";
+	char *conf = test_path("checks.d"), why[4096], *line, *save = NULL;
+	json_t **docs = calloc(8, sizeof(*docs));
+	struct test_proc p;
+
+	argv[2] = conf;
+	*n = 0;
+	test_proc_run(&p, argv, input, 60);
+	cr_assert(p.status == 2 || p.status == 3, "exit %d: %s", p.status, p.err);
+	cr_assert(test_schema_valid(p.out, true, why, sizeof(why)), "%s lines: %s", detail, why);
+	for (line = strtok_r(p.out, "\n", &save); line != NULL && *n < 8;
+	    line = strtok_r(NULL, "\n", &save))
+		docs[(*n)++] = test_json(line);
+	test_proc_release(&p);
+	free(conf);
+	return docs;
+}
+
+/* The zones of a full document's list entries that say listed, each once, in order. */
+static json_t *
+listed_zones(const json_t *doc)
+{
+	json_t *zones = json_array(), *c, *e, *z;
+	size_t i, j, k;
+
+	json_array_foreach(json_object_get(doc, "checks"), i, c)
+		json_array_foreach(json_object_get(c, "lists"), j, e) {
+			bool seen = false;
+
+			if (strcmp(json_string_value(json_object_get(e, "status")), "listed") != 0)
+				continue;
+			json_array_foreach(zones, k, z)
+				seen = seen || json_equal(z, json_object_get(e, "zone"));
+			if (!seen)
+				json_array_append(zones, json_object_get(e, "zone"));
+		}
+	return zones;
+}
+
+Test(cli, batch_summary_lines_validate_and_carry_the_verdict_of_full_lines)
+{
+	size_t nf, ns, i, j;
+	json_t **full = batch_lines("full", &nf), **sum = batch_lines("summary", &ns);
+
+	cr_assert_eq(nf, 3);
+	cr_assert_eq(ns, 3);
+	for (i = 0; i < 3; i++) {
+		const json_t *fv = json_object_get(full[i], "verdict");
+		const json_t *sv = json_object_get(sum[i], "verdict");
+		const json_t *fc = json_object_get(fv, "causes"), *sc = json_object_get(sv, "causes");
+		const json_t *st = json_object_get(sum[i], "check_status"), *c;
+
+		cr_assert_str_eq(json_string_value(json_object_get(sum[i], "detail")), "summary");
+		cr_assert_eq(json_integer_value(json_object_get(sum[i], "line")), (json_int_t)i + 1);
+		cr_assert_str_eq(json_string_value(json_object_get(sv, "status")),
+		    json_string_value(json_object_get(fv, "status")), "line %zu", i + 1);
+		cr_assert_eq(json_array_size(sc), json_array_size(fc), "line %zu", i + 1);
+		for (j = 0; j < json_array_size(fc); j++) {
+			cr_assert(json_equal(json_object_get(json_array_get(sc, j), "code"),
+			    json_object_get(json_array_get(fc, j), "code")), "line %zu cause %zu", i + 1, j);
+			cr_assert(json_equal(json_object_get(json_array_get(sc, j), "confidence"),
+			    json_object_get(json_array_get(fc, j), "confidence")));
+		}
+		json_array_foreach(json_object_get(full[i], "checks"), j, c)
+			cr_assert(json_equal(json_object_get(st, json_string_value(json_object_get(c,
+			    "name"))), json_object_get(c, "status")), "line %zu check %zu", i + 1, j);
+		cr_assert_eq(json_object_size(st), json_array_size(json_object_get(full[i], "checks")));
+	}
+	for (i = 0; i < 3; i++) {
+		json_t *want = listed_zones(full[i]);
+
+		cr_assert(json_equal(want, json_object_get(sum[i], "listed")), "line %zu: %s", i + 1,
+		    json_dumps(json_object_get(sum[i], "listed"), 0));
+		json_decref(want);
+	}
+	/* the demo IP is on the ZEN fixture's PBL */
+	cr_assert_gt(json_array_size(json_object_get(sum[0], "listed")), 0);
+	for (i = 0; i < 3; i++) {
+		json_decref(full[i]);
+		json_decref(sum[i]);
+	}
+	free(full);
+	free(sum);
 }
 
 /* The options whose value a message echoes, each with what must come with it. */

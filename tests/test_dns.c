@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "support.h"
@@ -523,4 +524,390 @@ Test(dns, source_ports_change_as_queries_go_on)
 	cr_assert_geq(distinct, 200 / 32, "only %zu source ports for 200 queries", distinct);
 	dns_free(dns);
 	dns_engine_free(eng);
+}
+
+/* An engine on server with the cache, in-flight and global caps given (0: none for qps). */
+static struct dns_engine *
+engine_with(const char *server, size_t cache_max, size_t inflight, double max_qps)
+{
+	struct dns_config cfg;
+
+	test_dns_config(&cfg, server, 2000, 1);
+	cfg.cache_max = cache_max;
+	cfg.max_inflight = inflight;
+	cfg.max_qps = max_qps;
+	return test_engine_of(&cfg);
+}
+
+/*
+ * A fault server of the test's own with its question log (answering every
+ * name itself, or NSD's answers with upstream; delay_ms late, when not
+ * NULL), and an engine on it with the cache, in-flight and global caps given.
+ */
+static struct dns_engine *
+logged(struct test_faultdns *f, bool upstream, const char *delay_ms, size_t cache_max,
+    size_t inflight, double max_qps)
+{
+	const char *args[5] = { NULL };
+	size_t n = 0;
+
+	if (upstream) {
+		args[n++] = "--upstream";
+		args[n++] = test_ns();
+	}
+	if (delay_ms != NULL) {
+		args[n++] = "--delay";
+		args[n++] = delay_ms;
+	}
+	test_logged_start(f, args);
+	return engine_with(f->addr, cache_max, inflight, max_qps);
+}
+
+/* Frees what a logged() test used: its questions, its engine, its server. */
+static void
+logged_stop(struct test_faultdns *f, struct dns_engine *eng, struct test_question *q)
+{
+	free(q);
+	dns_engine_free(eng);
+	test_logged_stop(f);
+}
+
+/* Asks the n names prefix0.zone ... at once and waits for them all; fails on a non-answer. */
+static void
+ask_many(struct dns_engine *eng, const char *prefix, const char *zone, size_t n)
+{
+	struct dns *dns = dns_new(eng, 0);
+	const char **names = calloc(n, sizeof(*names));
+	uint16_t *types = calloc(n, sizeof(*types));
+	struct dns_result **res = calloc(n, sizeof(*res));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		names[i] = xasprintf("%s%zu.%s", prefix, i, zone);
+		types[i] = DNS_T_A;
+	}
+	dns_lookup_many(dns, names, types, n, res);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(res[i]->status, DNS_ANSWER, "%s: %s", names[i],
+		    dns_status_name(res[i]->status));
+		dns_result_free(res[i]);
+		free((char *)(uintptr_t)names[i]);
+	}
+	free(names);
+	free(types);
+	free(res);
+	dns_free(dns);
+}
+
+/* The most questions of q (n of them) under zone that arrived within any window of ms. */
+static size_t
+most_within(const struct test_question *q, size_t n, const char *zone, long ms)
+{
+	size_t i, j, best = 0, c;
+	size_t zl = strlen(zone);
+
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(q[i].name);
+
+		if (l < zl || strcmp(q[i].name + l - zl, zone) != 0)
+			continue;
+		for (c = 0, j = i; j < n && q[j].ms < q[i].ms + ms; j++) {
+			size_t lj = strlen(q[j].name);
+
+			if (lj >= zl && strcmp(q[j].name + lj - zl, zone) == 0)
+				c++;
+		}
+		if (c > best)
+			best = c;
+	}
+	return best;
+}
+
+Test(dns, cache_never_holds_more_answers_than_cache_max)
+{
+	struct dns_engine *eng = engine_with(test_ns(), 5, 64, 0);
+	struct dns *dns = dns_new(eng, 0);
+	struct dns_gauges g;
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < 20; i++) {
+		struct dns_result *res;
+
+		/* negative answers are cached too, for the SOA's minimum */
+		snprintf(name, sizeof(name), "nothing%zu.example.test", i);
+		res = dns_lookup(dns, name, DNS_T_A);
+		cr_assert_eq(res->status, DNS_NXDOMAIN, "%s: %s", name, dns_status_name(res->status));
+		dns_result_free(res);
+		dns_engine_gauges(eng, &g);
+		cr_assert_leq(g.cached, 5, "%zu answers cached after %zu questions", g.cached, i + 1);
+	}
+	dns_engine_gauges(eng, &g);
+	cr_assert_eq(g.peak_cached, 5, "the cache filled up to %zu", g.peak_cached);
+	dns_free(dns);
+	dns_engine_free(eng);
+}
+
+/* Asks name once through a fresh session; the result is dropped. */
+static void
+ask_once(struct dns_engine *eng, const char *name)
+{
+	struct dns_result *res = ask(eng, name, DNS_T_A);
+
+	cr_assert_eq(res->status, DNS_ANSWER, "%s: %s", name, dns_status_name(res->status));
+	dns_result_free(res);
+}
+
+Test(dns, an_evicted_answer_is_asked_again_a_cached_one_is_not)
+{
+	struct test_faultdns f;
+	struct test_question *q;
+	struct dns_engine *eng = logged(&f, true, NULL, 2, 64, 0);
+	size_t n;
+
+	ask_once(eng, "mail.example.test");
+	ask_once(eng, "mail.shop.test");
+	ask_once(eng, "other.example.test");	/* the cache is full: mail.example.test goes */
+	ask_once(eng, "other.example.test");	/* cached */
+	ask_once(eng, "mail.example.test");	/* evicted: asked again */
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_eq(test_questions_count(q, n, "mail.example.test", "A"), 2,
+	    "the evicted answer must be asked again");
+	cr_assert_eq(test_questions_count(q, n, "other.example.test", "A"), 1,
+	    "the cached answer must not be asked again");
+	logged_stop(&f, eng, q);
+}
+
+Test(dns, an_answer_asked_again_outlives_answers_asked_once)
+{
+	struct test_faultdns f;
+	struct test_question *q;
+	struct dns_engine *eng = logged(&f, false, NULL, 8, 64, 0);
+	size_t n;
+
+	ask_once(eng, "shared.lru.test");
+	ask_once(eng, "shared.lru.test");
+	/* a flood of one-off names, twice the cache, as each target of a batch brings */
+	ask_many(eng, "once", "lru.test", 16);
+	ask_once(eng, "shared.lru.test");
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_eq(test_questions_count(q, n, "shared.lru.test", "A"), 1,
+	    "a name asked again must stay cached through one-off names");
+	cr_assert_eq(test_questions_count(q, n, "once0.lru.test", "A"), 1);
+	logged_stop(&f, eng, q);
+}
+
+Test(dns, no_more_questions_in_flight_than_max_inflight)
+{
+	/* every answer comes 200 ms late: a question can go only when another came back */
+	struct test_faultdns f;
+	struct test_question *q;
+	struct dns_engine *eng = logged(&f, false, "200", 100, 4, 0);
+	struct dns_gauges g;
+	size_t n;
+
+	ask_many(eng, "q", "inflight.test", 16);
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_eq(n, 16);
+	/* within 150 ms of any question, at most the cap arrived (the next wave is 200 ms on) */
+	cr_assert_leq(most_within(q, n, "inflight.test", 150), 4, "%zu questions at once",
+	    most_within(q, n, "inflight.test", 150));
+	cr_assert_geq(q[n - 1].ms - q[0].ms, 3 * 200 - 50, "16 questions in waves of 4 took %ld ms",
+	    q[n - 1].ms - q[0].ms);
+	dns_engine_gauges(eng, &g);
+	cr_assert_eq(g.peak_inflight, 4);
+	logged_stop(&f, eng, q);
+}
+
+Test(dns, a_zone_rate_cap_spaces_its_questions_and_leaves_others_alone)
+{
+	struct test_faultdns f;
+	struct test_question *q;
+	struct dns_engine *eng = logged(&f, false, NULL, 1000, 1024, 0);
+	struct dns_cap_info caps[4];
+	size_t n, i, nfree = 0;
+	long first, last = 0, free_last = 0;
+
+	dns_engine_cap_zone(eng, "capped.test", 20, 0);
+	cr_assert_eq(dns_engine_caps(eng, caps, 4), 1);
+	cr_assert_str_eq(caps[0].zone, "capped.test");
+	cr_assert_eq(caps[0].rate, 20);
+	ask_many(eng, "free", "other.test", 10);
+	ask_many(eng, "q", "capped.test", 60);
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_eq(n, 70);
+	first = q[0].ms;
+	for (i = 0; i < n; i++) {
+		if (strstr(q[i].name, "capped.test") != NULL)
+			last = q[i].ms;
+		else if (++nfree && q[i].ms > free_last)
+			free_last = q[i].ms;
+	}
+	cr_assert_eq(nfree, 10);
+	cr_assert_lt(free_last - first, 500, "a zone without a cap waited %ld ms", free_last - first);
+	/* a second's worth at once, then 20 a second: 60 take at least 2 s (less a margin) */
+	cr_assert_geq(last - first, 1600, "60 questions at 20/s took %ld ms", last - first);
+	cr_assert_leq(most_within(q, n, "capped.test", 1000), 2 * 20, "%zu questions in one second",
+	    most_within(q, n, "capped.test", 1000));
+	logged_stop(&f, eng, q);
+}
+
+Test(dns, max_qps_spaces_every_question)
+{
+	struct test_faultdns f;
+	struct test_question *q;
+	struct dns_engine *eng = logged(&f, false, NULL, 1000, 1024, 25);
+	size_t n;
+
+	ask_many(eng, "a", "one.test", 20);
+	ask_many(eng, "b", "two.test", 30);
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_eq(n, 50);
+	/* 25 at once, then 25 a second */
+	cr_assert_geq(q[n - 1].ms - q[0].ms, 800, "50 questions at 25/s took %ld ms",
+	    q[n - 1].ms - q[0].ms);
+	cr_assert_leq(most_within(q, n, "test", 1000), 2 * 25);
+	logged_stop(&f, eng, q);
+}
+
+static char warned[4][512];
+static size_t nwarned;
+
+static void
+keep_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	if (nwarned < ARRAY_SIZE(warned))
+		snprintf(warned[nwarned++], sizeof(warned[0]), "%s", msg);
+}
+
+Test(dns, a_spent_budget_fails_the_rest_as_over_budget_after_a_warning)
+{
+	struct test_faultdns f;
+	const char *args[] = { NULL };
+	struct dns_config cfg;
+	struct dns_engine *eng;
+	struct test_question *q;
+	struct dns *dns;
+	char name[64];
+	size_t n, i, answered = 0, over = 0;
+
+	test_logged_start(&f, args);
+	test_dns_config(&cfg, f.addr, 1500, 3);
+	cfg.warn = keep_warning;
+	eng = test_engine_of(&cfg);
+	dns_engine_cap_zone(eng, "budget.test", 0, 10);
+	dns = dns_new(eng, 0);
+	for (i = 0; i < 14; i++) {
+		struct dns_result *res;
+
+		snprintf(name, sizeof(name), "n%zu.budget.test", i);
+		res = dns_lookup(dns, name, DNS_T_A);
+		if (res->status == DNS_ANSWER)
+			answered++;
+		else if (res->status == DNS_OVER_BUDGET)
+			over++;
+		dns_result_free(res);
+		/* the warning comes before the budget is spent */
+		if (i == 8)
+			cr_assert_eq(nwarned, 1, "no warning at 9 of 10 questions");
+	}
+	cr_assert_eq(answered, 10);
+	cr_assert_eq(over, 4);
+	cr_assert_eq(nwarned, 2);
+	cr_assert_not_null(strstr(warned[0], "'budget.test'"), "%s", warned[0]);
+	cr_assert_not_null(strstr(warned[1], "spent"), "%s", warned[1]);
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_eq(n, 10, "%zu questions reached the server", n);
+	cr_assert(dns_status_is_failure(DNS_OVER_BUDGET));
+	cr_assert_str_eq(dns_status_name(DNS_OVER_BUDGET), "over_budget");
+	free(q);
+	dns_free(dns);
+	dns_engine_free(eng);
+	test_logged_stop(&f);
+}
+
+Test(dns, a_held_question_nobody_waits_for_any_more_is_not_sent)
+{
+	struct test_faultdns f;
+	struct test_question *q;
+	struct dns_engine *eng = logged(&f, false, NULL, 100, 1024, 0);
+	struct dns *dns;
+	struct dns_query *qs[10];
+	struct dns_result *res;
+	char name[64];
+	size_t n, i;
+
+	dns_engine_cap_zone(eng, "slow.test", 2, 0);
+	dns = dns_new(eng, now_ms() + 300);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "h%zu.slow.test", i);
+		qs[i] = dns_query_submit(dns, name, DNS_T_A);
+	}
+	for (i = 0; i < 10; i++) {
+		res = dns_query_wait(dns, qs[i]);
+		dns_result_free(res);
+		dns_query_free(qs[i]);
+	}
+	dns_free(dns);
+	/* at 2/s the other eight would go out over the next 4 s; nobody waits for them */
+	usleep(1500 * 1000);
+	q = test_faultdns_questions(&f, &n);
+	cr_assert_leq(n, 3, "%zu questions sent for a session that gave up", n);
+	logged_stop(&f, eng, q);
+}
+
+Test(dns, admission_paces_targets_to_the_tightest_cap)
+{
+	struct test_faultdns f;
+	struct dns_engine *eng = logged(&f, false, NULL, 100, 1024, 0);
+	int64_t start;
+	char name[64];
+	size_t i;
+
+	start = now_ms();
+	for (i = 0; i < 50; i++)
+		dns_engine_admit(eng);
+	cr_assert_lt(now_ms() - start, 200, "admission without caps must not wait");
+	dns_engine_cap_zone(eng, "pace.test", 20, 0);
+	start = now_ms();
+	/* each target asks two questions of the capped zone: 10 targets a second */
+	for (i = 0; i < 30; i++) {
+		dns_engine_admit(eng);
+		snprintf(name, sizeof(name), "t%zu.pace.test", i);
+		ask_many(eng, name, "pace.test", 2);
+	}
+	cr_assert_geq(now_ms() - start, 1500, "30 targets of 2 questions at 20/s took %ld ms",
+	    (long)(now_ms() - start));
+	logged_stop(&f, eng, NULL);
+}
+
+Test(dns, the_dns_section_sets_the_engine_and_names_a_bad_line)
+{
+	struct dns_config cfg;
+	struct error err = { "" };
+	struct conf *conf = conf_new();
+
+	dns_config_init(&cfg);
+	cr_assert_eq(cfg.cache_max, DNS_CACHE_MAX_DEFAULT);
+	cr_assert_eq(conf_load_file(conf, "dns.conf",
+	    "[dns]\ncache_max = 7\nmax_inflight = 3\nmax_qps = 2.5\n", &err), 0, "%s", err.msg);
+	cr_assert_eq(dns_config_read(&cfg, conf, &err), 0, "%s", err.msg);
+	cr_assert_eq(cfg.cache_max, 7);
+	cr_assert_eq(cfg.max_inflight, 3);
+	cr_assert_eq(cfg.max_qps, 2.5);
+	conf_free(conf);
+
+	conf = conf_new();
+	cr_assert_eq(conf_load_file(conf, "dns.conf", "[dns]\ncache_max = 7\nmax_qps = -1\n",
+	    &err), 0);
+	cr_assert_eq(dns_config_read(&cfg, conf, &err), -1);
+	cr_assert_not_null(strstr(err.msg, "dns.conf:3"), "%s", err.msg);
+	conf_free(conf);
+
+	conf = conf_new();
+	cr_assert_eq(conf_load_file(conf, "dns.conf", "[dns]\ncache = 7\n", &err), 0);
+	cr_assert_eq(dns_config_read(&cfg, conf, &err), -1);
+	cr_assert_not_null(strstr(err.msg, "dns.conf:2"), "%s", err.msg);
+	conf_free(conf);
 }

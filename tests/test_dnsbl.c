@@ -52,6 +52,19 @@ struct run {
 
 /* A sample message for the next run_full (a path under tests/), or NULL. */
 static const char *next_message;
+/* The next run_full's engine spares queries (batch mode): TXT only where an entry shows it. */
+static bool next_spare;
+
+/* An engine on server as test_engine() gives, sparing queries when spare. */
+static struct dns_engine *
+engine_for(const char *server, bool spare)
+{
+	struct dns_config cfg;
+
+	test_dns_config(&cfg, server, 400, 2);
+	cfg.spare_queries = spare;
+	return test_engine_of(&cfg);
+}
 
 /* Runs checks (comma list) with conf text (NULL: the shipped checks.d) against server. */
 static void
@@ -74,7 +87,8 @@ run_full(struct run *x, const char *text, const char *checks, const char *server
 	}
 	x->r = runner_new(x->conf, checks, &usage, &err);
 	cr_assert_not_null(x->r, "%s", err.msg);
-	x->eng = test_engine(server, 400, 2);
+	x->eng = engine_for(server, next_spare);
+	next_spare = false;
 	target_init(&x->t);
 	if (ip != NULL)
 		cr_assert_eq(target_set_ip(&x->t, "--ip", ip, &err), 0, "%s", err.msg);
@@ -720,6 +734,11 @@ Test(dnsbl, bad_list_configuration_names_file_and_line)
 		{ "weight not a number", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nweight = lots\n", "t.conf:3" },
 		{ "bad zone", "[dnsbl \"a..test\"]\ncode = 127.0.0.2 x\n", "zone" },
 		{ "ip test point", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\ntest_listed = 127.0.0.300\n", "test_listed" },
+		{ "rate without unit", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nrate = 5\n", "t.conf:3: rate" },
+		{ "rate of zero", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nrate = 0/s\n", "t.conf:3: rate" },
+		{ "rate per day", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nrate = 5/day\n", "rate" },
+		{ "budget per second", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nbudget = 10/s\n", "t.conf:3: budget" },
+		{ "fractional budget", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\nbudget = 1.5/day\n", "budget" },
 		{ "dqs zone not a name", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\ndqs_zone = a..dq.test\n", "t.conf:3" },
 		{ "skip of no list", "[dnsbl \"a.test\"]\ncode = 127.0.0.2 x\n[dnsbl]\nskip_list = b.test\n", "t.conf:4" },
 		{ "dqs key with a dot", "[dnsbl]\ndqs_key = sec.ret\n", "t.conf:2" },
@@ -994,6 +1013,104 @@ Test(dnsbl, dbl_dkim_signing_domains_are_checked)
 	cr_assert_str_eq(str(entry(rep_of(&x, "dbl"), "dom.bl.test", "mailer.test"), "status"),
 	    "not_listed");
 	run_release(&x);
+}
+
+Test(dnsbl, rate_and_budget_parse_into_per_second_and_per_day)
+{
+	static const struct {
+		const char *text;
+		double per_sec;
+	} rates[] = {
+		{ "20/s", 20 }, { "0.5/s", 0.5 }, { "30/min", 0.5 }, { "7200/h", 2 }, { "none", 0 },
+	};
+	static const char *const bad[] = { "", "/s", "5", "5/", "-1/s", "1e3/s", "5 /s", "x/s" };
+	char why[160];
+	double r;
+	uint64_t b;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rates); i++) {
+		cr_assert_eq(dnsbl_rate_parse(rates[i].text, &r, why, sizeof(why)), 0, "'%s': %s",
+		    rates[i].text, why);
+		cr_expect_float_eq(r, rates[i].per_sec, 1e-9, "'%s' gave %g", rates[i].text, r);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		cr_expect_eq(dnsbl_rate_parse(bad[i], &r, why, sizeof(why)), -1, "'%s' accepted",
+		    bad[i]);
+	cr_assert_eq(dnsbl_budget_parse("300000/day", &b, why, sizeof(why)), 0, "%s", why);
+	cr_expect_eq(b, 300000);
+	cr_assert_eq(dnsbl_budget_parse("none", &b, why, sizeof(why)), 0);
+	cr_expect_eq(b, 0);
+	cr_expect_eq(dnsbl_budget_parse("0/day", &b, why, sizeof(why)), -1);
+	cr_expect_eq(dnsbl_budget_parse("100/h", &b, why, sizeof(why)), -1);
+}
+
+Test(dnsbl, a_lists_rate_and_budget_become_the_caps_of_its_zone)
+{
+	struct run x;
+	struct dns_cap_info caps[4];
+
+	run_ip(&x, MULTI "rate = 5/s\nbudget = 1000/day\n" SIMPLE("never.bl.test"), "198.51.100.10");
+	cr_assert_eq(dns_engine_caps(x.eng, caps, 4), 1, "only the capped list has a cap");
+	cr_assert_str_eq(caps[0].zone, "multi.bl.test");
+	cr_expect_eq(caps[0].rate, 5);
+	cr_expect_eq(caps[0].budget, 1000);
+	/* the self-test points, the A and the TXT of the listed IP */
+	cr_expect_eq(caps[0].used, 4, "questions under the cap: %llu",
+	    (unsigned long long)caps[0].used);
+	run_release(&x);
+}
+
+/* The "lists" entries of the dnsbl report of run x, as a fresh JSON array without the timing. */
+static json_t *
+lists_of(struct run *x, const char *check)
+{
+	return json_deep_copy(json_object_get(report_data_const(rep_of(x, check)), "lists"));
+}
+
+Test(dnsbl, sparing_queries_asks_txt_only_for_entries_that_show_it_and_changes_nothing_else)
+{
+	const char *args[] = { "--upstream", test_ns(), NULL };
+	struct test_faultdns f;
+	struct test_question *q;
+	struct run all, spare;
+	json_t *la, *ls, *e;
+	size_t n, i, shown = 0;
+
+	/* the demo IP and sender: listed on zen (PBL), the rest not; sender domains on the dbl */
+	run_full(&all, NULL, "rdns,dnsbl,dbl", test_ns(), "203.0.113.7", "mail.shop.test",
+	    "news@shop.test");
+	test_logged_start(&f, args);
+	next_spare = true;
+	run_full(&spare, NULL, "rdns,dnsbl,dbl", f.addr, "203.0.113.7", "mail.shop.test",
+	    "news@shop.test");
+	q = test_faultdns_questions(&f, &n);
+	for (i = 0; i < 2; i++) {
+		const char *check = i == 0 ? "dnsbl" : "dbl";
+		size_t k;
+
+		la = lists_of(&all, check);
+		ls = lists_of(&spare, check);
+		cr_assert(json_equal(la, ls), "%s: the entries differ:\n%s\n%s", check,
+		    json_dumps(la, JSON_COMPACT), json_dumps(ls, JSON_COMPACT));
+		json_array_foreach(ls, k, e) {
+			bool show = strcmp(str(e, "status"), "not_listed") != 0;
+
+			shown += show;
+			cr_expect_eq(test_questions_count(q, n, str(e, "query"), "TXT"), show ? 1 : 0,
+			    "%s: TXT of %s (%s)", check, str(e, "query"), str(e, "status"));
+			cr_expect_eq(test_questions_count(q, n, str(e, "query"), "A"), 1);
+		}
+		json_decref(la);
+		json_decref(ls);
+	}
+	cr_assert_gt(shown, 0, "the fixture lists the demo IP somewhere");
+	cr_assert_str_eq(verdict_status_name(all.res.verdict.status),
+	    verdict_status_name(spare.res.verdict.status));
+	free(q);
+	run_release(&all);
+	run_release(&spare);
+	test_logged_stop(&f);
 }
 
 Test(dnsbl, answer_of_thousands_of_codes_keeps_a_small_result, .timeout = 60)

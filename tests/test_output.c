@@ -11,6 +11,7 @@
 
 #include "checks/check.h"
 #include "core/conf.h"
+#include "core/textsafe.h"
 #include "output/output.h"
 #include "src/verdict.h"
 
@@ -288,7 +289,7 @@ Test(output, json_write_one_line_and_pretty)
 
 	fixture_init(&fx);
 	fp = open_memstream(&buf, &len);
-	cr_assert_eq(output_json_write(fp, &fx.res, true), 0);
+	cr_assert_eq(output_json_write(fp, &fx.res, true, OUTPUT_FULL), 0);
 	fclose(fp);
 	cr_assert(len > 2);
 	cr_expect_eq(buf[len - 1], '\n');
@@ -297,7 +298,7 @@ Test(output, json_write_one_line_and_pretty)
 	free(buf);
 
 	fp = open_memstream(&buf, &len);
-	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
+	cr_assert_eq(output_json_write(fp, &fx.res, false, OUTPUT_FULL), 0);
 	fclose(fp);
 	cr_expect(strncmp(buf, "{\n  \"schema\": \"why550/1\",\n  \"version\": \"", 39) == 0,
 	    "two-space indent: %.60s", buf);
@@ -315,10 +316,91 @@ Test(output, json_document_validates_against_schema)
 	cr_assert(fd >= 0);
 	fp = fdopen(fd, "w");
 	fixture_init(&fx);
-	cr_assert_eq(output_json_write(fp, &fx.res, false), 0);
+	cr_assert_eq(output_json_write(fp, &fx.res, false, OUTPUT_FULL), 0);
 	fclose(fp);
 	cr_expect_eq(validate(path, false), 0, "schema validation failed for %s", path);
 	unlink(path);
+	fixture_release(&fx);
+}
+
+Test(output, summary_validates_and_keeps_the_verdict_and_statuses)
+{
+	struct fixture fx;
+	char path[] = "/tmp/why550-test-output-XXXXXX";
+	int fd = mkstemp(path);
+	json_t *sum, *full, *v, *c;
+	size_t i;
+	FILE *fp;
+
+	cr_assert(fd >= 0);
+	fp = fdopen(fd, "w");
+	fixture_init(&fx);
+	cr_assert_eq(output_json_write(fp, &fx.res, true, OUTPUT_SUMMARY), 0);
+	fclose(fp);
+	cr_expect_eq(validate(path, false), 0, "the summary must validate: %s", path);
+	unlink(path);
+	sum = output_json_summary(&fx.res);
+	full = output_json_document(&fx.res);
+	v = json_object_get(sum, "verdict");
+	cr_assert(json_equal(json_object_get(v, "status"),
+	    json_object_get(json_object_get(full, "verdict"), "status")));
+	json_array_foreach(json_object_get(json_object_get(full, "verdict"), "causes"), i, c) {
+		const json_t *sc = json_array_get(json_object_get(v, "causes"), i);
+
+		cr_assert(json_equal(json_object_get(sc, "code"), json_object_get(c, "code")));
+		cr_assert(json_equal(json_object_get(sc, "confidence"), json_object_get(c, "confidence")));
+		cr_assert_eq(json_object_size(sc), 2, "a cause keeps only code and confidence");
+	}
+	json_array_foreach(json_object_get(full, "checks"), i, c)
+		cr_assert(json_equal(json_object_get(json_object_get(sum, "check_status"),
+		    json_string_value(json_object_get(c, "name"))), json_object_get(c, "status")));
+	/* the fixture's bounce is hostile and long: the summary leaves it out */
+	cr_assert_null(json_object_get(json_object_get(sum, "target"), "bounce"));
+	cr_assert_str_eq(sget(json_object_get(sum, "target"), "ip"), "192.0.2.1");
+	cr_assert_null(json_object_get(json_object_get(sum, "target"), "rcpt_to"));
+	json_decref(sum);
+	json_decref(full);
+	fixture_release(&fx);
+}
+
+Test(output, summary_lists_each_listing_zone_once)
+{
+	struct fixture fx;
+	json_t *lists = json_array(), *sum;
+	static const char *const entries[][2] = {
+		{ "zen.example", "listed" }, { "other.example", "not_listed" },
+		{ "zen.example", "listed" }, { "third.example", "listed" }, { "gone.example", "error" },
+	};
+	size_t i;
+
+	fixture_init(&fx);
+	for (i = 0; i < ARRAY_SIZE(entries); i++)
+		json_array_append_new(lists, json_pack("{s:s,s:s}", "zone", entries[i][0],
+		    "status", entries[i][1]));
+	json_object_set_new(report_data(fx.reps[0]), "lists", lists);
+	sum = output_json_summary(&fx.res);
+	lists = json_object_get(sum, "listed");
+	cr_assert_eq(json_array_size(lists), 2, "%s", json_dumps(lists, 0));
+	cr_assert_str_eq(json_string_value(json_array_get(lists, 0)), "zen.example");
+	cr_assert_str_eq(json_string_value(json_array_get(lists, 1)), "third.example");
+	json_decref(sum);
+	fixture_release(&fx);
+}
+
+Test(output, the_document_shares_clean_report_values_and_sanitizes_the_rest)
+{
+	struct fixture fx;
+	json_t *doc, *lists;
+
+	fixture_init(&fx);
+	doc = output_json_document(&fx.res);
+	lists = json_object_get(json_array_get(json_object_get(doc, "checks"), 0), "lists");
+	/* clean: the same value, not a copy; sanitized once, when it was made */
+	cr_assert_eq(lists, json_object_get(report_data_const(fx.reps[0]), "lists"));
+	cr_assert(json_is_clean(lists));
+	cr_assert_not(json_is_clean(report_finding(fx.reps[0], 0)->data),
+	    "the fixture's finding holds raw bytes");
+	json_decref(doc);
 	fixture_release(&fx);
 }
 

@@ -155,6 +155,7 @@ struct server {
 	long			*named_n;
 	size_t			 nnamed;
 	bool			 named_only;	/* --named-only: first labels are plain names */
+	FILE			*log;		/* --log: one line per question received */
 	bool			 all;		/* --all KIND: every query gets all_fault */
 	enum fault		 all_fault;
 	long			 all_n;
@@ -968,6 +969,24 @@ schedule_reply(struct server *s, int64_t due, enum event_kind kind,
 		schedule(s, due, kind, to, wire, len);
 }
 
+/*
+ * --log: "MS NAME TYPE udp|tcp" for each question, MS the milliseconds of
+ * CLOCK_MONOTONIC when it arrived, NAME in presentation form with its final
+ * dot, TYPE a mnemonic ("A", "TXT") or TYPEn.
+ */
+static void
+log_question(struct server *s, const ldns_rdf *qname, ldns_rr_type type, bool tcp)
+{
+	char *name = ldns_rdf2str(qname), *tname = ldns_rr_type2str(type);
+
+	if (name == NULL || tname == NULL)
+		die("out of memory");
+	fprintf(s->log, "%" PRId64 " %s %s %s\n", clock_ms(), name, tname, tcp ? "tcp" : "udp");
+	fflush(s->log);
+	free(name);
+	free(tname);
+}
+
 /* Decides what one query gets, and queues it; malformed queries are ignored. */
 static void
 handle_query(struct server *s, const uint8_t *buf, size_t len,
@@ -990,6 +1009,9 @@ handle_query(struct server *s, const uint8_t *buf, size_t len,
 	    ldns_rr_list_rr_count(ldns_pkt_question(q)) != 1)
 		goto out;
 	qname = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(q), 0));
+	if (s->log != NULL)
+		log_question(s, qname, ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q), 0)),
+		    from->tcp);
 	first_label(qname, label);
 	n = 0;
 	fault = s->named_only ? FAULT_NORMAL : classify(label, &n);
@@ -1351,7 +1373,7 @@ usage(void)
 	fputs("usage: faultdns --port P [--addr 127.0.0.1] [--delay MS] "
 	    "[--upstream ADDR:PORT] [--pidfile F] [--timeout-name NAME]...\n"
 	    "       [--fault NAME=KIND]... (KIND: a first-label word, e.g. servfail) [--named-only]\n"
-	    "       [--all KIND]\n",
+	    "       [--all KIND] [--log FILE] (one line per question: MS NAME TYPE udp|tcp)\n",
 	    stderr);
 	exit(64);
 }
@@ -1381,6 +1403,7 @@ main(int argc, char **argv)
 		{ "timeout-name", required_argument, NULL, 'T' },
 		{ "fault", required_argument, NULL, 'F' },
 		{ "named-only", no_argument, NULL, 'N' },
+		{ "log", required_argument, NULL, 'L' },
 		{ "all", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -1395,7 +1418,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:F:A:Nh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:a:d:u:P:T:F:A:NL:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			port = optarg;
@@ -1423,6 +1446,12 @@ main(int argc, char **argv)
 			if ((s.silent[s.nsilent] = ldns_dname_new_frm_str(optarg)) == NULL)
 				die("invalid name '%s'", optarg);
 			s.nsilent++;
+			break;
+		case 'L':
+			if (s.log != NULL)
+				fclose(s.log);
+			if ((s.log = fopen(optarg, "w")) == NULL)
+				die("cannot write '%s': %s", optarg, strerror(errno));
 			break;
 		case 'A':
 			/* every query, whatever its name, gets this fault */
@@ -1521,6 +1550,8 @@ main(int argc, char **argv)
 	close(s.alt);
 	if (s.up_udp != -1)
 		close(s.up_udp);
+	if (s.log != NULL)
+		fclose(s.log);
 	if (pidfile != NULL)
 		unlink(pidfile);
 	return 0;

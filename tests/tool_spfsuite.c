@@ -20,7 +20,7 @@ static void
 usage(void)
 {
 	fputs("usage: spfsuite --resolver ADDR:PORT --cases FILE [--attempt-ms N] "
-	    "[--receiver] [--verbose] [--repeat N]\n", stderr);
+	    "[--receiver] [--verbose] [--repeat N] [--fresh-cache]\n", stderr);
 	exit(64);
 }
 
@@ -102,6 +102,7 @@ main(int argc, char **argv)
 		{ "receiver", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "repeat", required_argument, NULL, 'n' },
+		{ "fresh-cache", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *resolver = NULL, *cases_path = NULL;
@@ -111,11 +112,11 @@ main(int argc, char **argv)
 	struct spf_eval_opts o;
 	char errbuf[256];
 	size_t ncases, i, strict_ok = 0, recv_ok = 0;
-	bool receiver = false, verbose = false;
+	bool receiver = false, verbose = false, fresh = false;
 	int ch, attempt_ms = 400, repeat = 1, round;
 	int64_t t0, elapsed;
 
-	while ((ch = getopt_long(argc, argv, "r:c:a:Rvn:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:c:a:Rvn:f", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			resolver = optarg;
@@ -134,6 +135,10 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			repeat = atoi(optarg);
+			break;
+		case 'f':
+			/* each case on an engine of its own: nothing cached from the case before */
+			fresh = true;
 			break;
 		default:
 			usage();
@@ -164,7 +169,7 @@ main(int argc, char **argv)
 		recv_ok = 0;
 		for (i = 0; i < ncases; i++) {
 			const struct suite_case *c = &cases[i];
-			struct dns *dns = dns_new(eng, now_ms() + 20000);
+			struct dns *dns;
 			struct spf_outcome out;
 			unsigned char addr[16];
 			int family;
@@ -172,6 +177,14 @@ main(int argc, char **argv)
 			const char *at, *got;
 			bool ok;
 
+			if (fresh && (i > 0 || round > 0)) {
+				dns_engine_free(eng);
+				if ((eng = dns_engine_new(&cfg, errbuf, sizeof(errbuf))) == NULL) {
+					fprintf(stderr, "spfsuite: %s\n", errbuf);
+					return 1;
+				}
+			}
+			dns = dns_new(eng, now_ms() + 20000);
 			if (net_ip_parse(c->host, &family, addr) < 0) {
 				printf("FAIL %s: bad host '%s'\n", c->name, c->host);
 				dns_free(dns);

@@ -8,7 +8,7 @@ python3 python3-yaml python3-jsonschema valgrind iproute2 procps
 libxml2-utils python3-junitparser prometheus
 dpkg-dev debhelper lintian bash-completion zsh postfix nftables openssl"
 case "${1:-}" in
---bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine swaks" ;;
+--bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 

@@ -441,6 +441,11 @@ probe_release(struct probe *p)
 	dns_result_free(p->rneg);
 }
 
+/*
+ * Asks the A record of the item, and its TXT in the same round (the reason
+ * costs no extra round trip) unless the engine spares queries: then the
+ * TXT waits for an A answer that has something to explain (txt_submit).
+ */
 static void
 item_submit(struct dns *dns, struct item *it)
 {
@@ -454,9 +459,29 @@ item_submit(struct dns *dns, struct item *it)
 		query_name(it->subject, it->kind, dnsbl_list_shown_zone(it->l), it->shown,
 		    sizeof(it->shown));
 	}
-	/* A and TXT in the same round: the reason costs no extra round trip */
 	it->qa = dns_query_submit(dns, it->qname, DNS_T_A);
-	it->qtxt = dns_query_submit(dns, it->qname, DNS_T_TXT);
+	if (!dns_spare_queries(dns))
+		it->qtxt = dns_query_submit(dns, it->qname, DNS_T_TXT);
+}
+
+/*
+ * The caps of the lists (checks.d rate and budget) to the engine, which
+ * keeps them, on the zone the questions go to: with a Data Query Service
+ * key, the service's zone below the key, so that the key is never shown.
+ */
+static void
+cap_lists(struct dns *dns, const struct bl_conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlists; i++) {
+		const struct dnsbl_list *l = c->lists[i];
+
+		if (l->skipped || (l->rate <= 0 && l->budget == 0))
+			continue;
+		dns_engine_cap_zone(dns_engine_of(dns), l->query_zone != NULL ? l->dqs_zone :
+		    l->zone, l->rate, l->budget);
+	}
 }
 
 /* The TXT records of res joined with " / " as a JSON string (hostile bytes escaped), or null. */
@@ -618,7 +643,29 @@ struct sweep {
 	size_t nanswered_matter;	/* answers of lists with a weight: the check stands on them */
 };
 
-/* One round: every probe and every A and TXT query in flight together. */
+/*
+ * Through a public resolver, a list that refuses such resolvers is not
+ * checked whatever it answered but a listing: its "not listed" may be the
+ * silence it gives them.
+ */
+static void
+judge_public(struct outcome *o, const struct dnsbl_list *l, bool public)
+{
+	if (!public || !l->refuses_public || o->status == DNSBL_STATUS_LISTED ||
+	    o->status == DNSBL_STATUS_ERROR || o->status == DNSBL_STATUS_UNEXPECTED)
+		return;
+	if (o->status != DNSBL_STATUS_REFUSED)
+		o->reason = "the resolver is a public one, which the list refuses or ignores";
+	o->status = DNSBL_STATUS_REFUSED;
+	o->by_public = true;
+}
+
+/*
+ * One round: every probe and every A (and TXT) query in flight together,
+ * then each item judged. When the TXT waited (dns_spare_queries), a second
+ * round asks it for the items whose entry shows it: all but "not listed",
+ * so the entries are the same either way.
+ */
 static void
 ask_all(struct dns *dns, struct sweep *sw)
 {
@@ -632,8 +679,14 @@ ask_all(struct dns *dns, struct sweep *sw)
 		probe_judge(dns, &sw->probes[i]);
 	for (i = 0; i < sw->nitems; i++) {
 		sw->items[i].ra = dns_query_wait(dns, sw->items[i].qa);
-		sw->items[i].rtxt = dns_query_wait(dns, sw->items[i].qtxt);
+		judge(&sw->items[i], &sw->out[i]);
+		judge_public(&sw->out[i], sw->items[i].l, json_array_size(sw->public_found) > 0);
+		if (sw->items[i].qtxt == NULL && sw->out[i].status != DNSBL_STATUS_NOT_LISTED)
+			sw->items[i].qtxt = dns_query_submit(dns, sw->items[i].qname, DNS_T_TXT);
 	}
+	for (i = 0; i < sw->nitems; i++)
+		if (sw->items[i].qtxt != NULL)
+			sw->items[i].rtxt = dns_query_wait(dns, sw->items[i].qtxt);
 }
 
 /* The "lists" entry of an item, the contract of checks/dnsbl/dnsbl.h (fresh object). */
@@ -665,23 +718,6 @@ entry_json(const struct item *it, const struct outcome *o)
 	return e;
 }
 
-/*
- * Through a public resolver, a list that refuses such resolvers is not
- * checked whatever it answered but a listing: its "not listed" may be the
- * silence it gives them.
- */
-static void
-judge_public(struct outcome *o, const struct dnsbl_list *l, bool public)
-{
-	if (!public || !l->refuses_public || o->status == DNSBL_STATUS_LISTED ||
-	    o->status == DNSBL_STATUS_ERROR || o->status == DNSBL_STATUS_UNEXPECTED)
-		return;
-	if (o->status != DNSBL_STATUS_REFUSED)
-		o->reason = "the resolver is a public one, which the list refuses or ignores";
-	o->status = DNSBL_STATUS_REFUSED;
-	o->by_public = true;
-}
-
 /* True if a listing on l counts: a list of weight 0 is there to be read, not to decide. */
 static bool
 list_matters(const struct dnsbl_list *l)
@@ -699,8 +735,6 @@ judge_all(struct sweep *sw, struct report *rep)
 	for (i = 0; i < sw->nitems; i++) {
 		struct outcome *o = &sw->out[i];
 
-		judge(&sw->items[i], o);
-		judge_public(o, sw->items[i].l, json_array_size(sw->public_found) > 0);
 		if ((o->status == DNSBL_STATUS_NOT_LISTED || o->status == DNSBL_STATUS_LISTED) &&
 		    list_matters(sw->items[i].l))
 			sw->nanswered_matter++;
@@ -987,8 +1021,9 @@ run_items(const struct bl_conf *c, struct dns *dns, struct report *rep,
 	};
 	json_t *refused = json_array();
 
-	ask_all(dns, &sw);
+	cap_lists(dns, c);
 	sw.public_found = public_resolvers(c, dns);
+	ask_all(dns, &sw);
 	judge_all(&sw, rep);
 	report_selftests(rep, probes, nprobes);
 	report_items(rep, &sw, refused);
@@ -1246,8 +1281,13 @@ describe(const void *ctx, struct strbuf *out)
 		    (l->kinds & DNSBL_DOMAIN) ? "domain" : "", l->weight);
 		if (l->policy_weight != l->weight)
 			strbuf_addf(out, " (policy %ld)", l->policy_weight);
-		strbuf_addf(out, "%s%s\n", l->refuses_public ? ", refuses public resolvers" : "",
+		strbuf_addf(out, "%s%s", l->refuses_public ? ", refuses public resolvers" : "",
 		    l->selftest ? "" : ", no self-test");
+		if (l->rate > 0)
+			strbuf_addf(out, ", at most %g/s", l->rate);
+		if (l->budget > 0)
+			strbuf_addf(out, ", %llu/day", (unsigned long long)l->budget);
+		strbuf_addstr(out, "\n");
 		describe_route(l, out);
 		for (j = 0; j < l->ncodes; j++) {
 			const struct dnsbl_code *cd = &l->codes[j];
@@ -1266,7 +1306,7 @@ describe(const void *ctx, struct strbuf *out)
 static json_t *
 list_json(const struct dnsbl_list *l)
 {
-	json_t *kinds = json_array(), *codes = json_array();
+	json_t *kinds = json_array(), *codes = json_array(), *o;
 	char spec[64];
 	size_t i;
 
@@ -1279,12 +1319,16 @@ list_json(const struct dnsbl_list *l)
 		    "class", code_class_names[l->codes[i].cls], "meaning",
 		    json_str(l->codes[i].meaning)));
 	}
-	return json_pack("{s:o,s:o,s:I,s:I,s:b,s:b,s:o,s:o,s:b,s:o,s:o}",
+	o = json_pack("{s:o,s:o,s:I,s:I,s:b,s:b,s:o,s:o,s:b,s:o,s:o}",
 	    "zone", json_str(l->zone), "kinds", kinds, "weight", (json_int_t)l->weight,
 	    "policy_weight", (json_int_t)l->policy_weight, "refuses_public", l->refuses_public,
 	    "selftest", l->selftest, "dqs_zone", json_str(l->dqs_zone),
 	    "query_zone", json_str(dnsbl_list_shown_zone(l)), "skipped", l->skipped,
 	    "codes", codes, "delist_url", json_str(l->delist_url));
+	/* the caps: questions a second and a day, 0 for none */
+	json_object_set_new(o, "rate", json_real(l->rate));
+	json_object_set_new(o, "budget", json_integer((json_int_t)l->budget));
+	return o;
 }
 
 static json_t *

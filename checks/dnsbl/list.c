@@ -15,7 +15,7 @@
 static const char *const list_keys[] = {
 	"kind", "weight", "policy_weight", "code", "policy_code", "refused_code",
 	"delist_url", "refuses_public", "selftest", "test_listed", "test_unlisted",
-	"registered_domain", "dqs_zone", NULL,
+	"registered_domain", "dqs_zone", "rate", "budget", NULL,
 };
 
 /* Parses a dotted-quad IPv4 address of exactly len bytes into host order. */
@@ -244,6 +244,91 @@ check_test_point(const struct conf_section *sec, const struct conf_entry *e,
 	return 0;
 }
 
+/* The number before the unit of a rate or budget: decimal digits, with a fraction when frac. */
+static int
+parse_amount(const char *text, size_t len, bool frac, double *out)
+{
+	char buf[32], *end;
+
+	if (len == 0 || len >= sizeof(buf) || strspn(text, frac ? "0123456789." : "0123456789") < len)
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	if (errno != 0 || *end != '\0' || !(*out > 0) || *out > 1e9)
+		return -1;
+	return 0;
+}
+
+int
+dnsbl_rate_parse(const char *text, double *per_sec, char *why, size_t whylen)
+{
+	static const struct {
+		const char *unit;
+		double secs;
+	} units[] = { { "/s", 1 }, { "/min", 60 }, { "/h", 3600 } };
+	const char *slash = strchr(text, '/');
+	double n;
+	size_t i;
+
+	if (strcmp(text, "none") == 0) {
+		*per_sec = 0;
+		return 0;
+	}
+	for (i = 0; slash != NULL && i < ARRAY_SIZE(units); i++) {
+		if (strcmp(slash, units[i].unit) != 0)
+			continue;
+		if (parse_amount(text, (size_t)(slash - text), true, &n) < 0)
+			break;
+		*per_sec = n / units[i].secs;
+		return 0;
+	}
+	snprintf(why, whylen, "'%.40s' is not a rate: want N/s, N/min or N/h (N above 0), or none",
+	    text);
+	return -1;
+}
+
+int
+dnsbl_budget_parse(const char *text, uint64_t *per_day, char *why, size_t whylen)
+{
+	const char *slash = strchr(text, '/');
+	double n;
+
+	if (strcmp(text, "none") == 0) {
+		*per_day = 0;
+		return 0;
+	}
+	if (slash == NULL || strcmp(slash, "/day") != 0 ||
+	    parse_amount(text, (size_t)(slash - text), false, &n) < 0) {
+		snprintf(why, whylen, "'%.40s' is not a daily budget: want N/day (N a whole "
+		    "number above 0), or none", text);
+		return -1;
+	}
+	*per_day = (uint64_t)n;
+	return 0;
+}
+
+/* The rate and budget keys, when present. */
+static int
+read_caps(struct dnsbl_list *l, const struct conf_section *sec, struct error *err)
+{
+	char why[160];
+	size_t i;
+
+	for (i = 0; i < sec->nentries; i++) {
+		const struct conf_entry *e = &sec->entries[i];
+
+		if (strcmp(e->key, "rate") == 0 &&
+		    dnsbl_rate_parse(e->value, &l->rate, why, sizeof(why)) < 0)
+			return conf_error(sec, e, err, "rate: %s", why);
+		if (strcmp(e->key, "budget") == 0 &&
+		    dnsbl_budget_parse(e->value, &l->budget, why, sizeof(why)) < 0)
+			return conf_error(sec, e, err, "budget: %s", why);
+	}
+	return 0;
+}
+
 /* dqs_zone: a name under which the list answers with a key label in front. */
 static int
 read_dqs_zone(struct dnsbl_list *l, const struct conf_section *sec, struct error *err)
@@ -288,7 +373,9 @@ read_settings(struct dnsbl_list *l, const struct conf_section *sec, struct error
 		return -1;
 	if (l->policy_weight == -1)
 		l->policy_weight = l->weight;
-	return read_dqs_zone(l, sec, err);
+	if (read_dqs_zone(l, sec, err) < 0)
+		return -1;
+	return read_caps(l, sec, err);
 }
 
 /* One code, policy_code or refused_code entry appended to the list's codes. */

@@ -57,6 +57,8 @@ struct dnsbl_list {
 	char *test_unlisted;
 	bool registered_domain;		/* domain lists: ask for the registered domain */
 	char *dqs_zone;			/* the Spamhaus Data Query Service form, or NULL */
+	double rate;			/* questions a second to the zone at most; 0: no cap */
+	uint64_t budget;		/* questions a day to the zone at most; 0: no budget */
 	const char *file;		/* where the section is, for messages */
 	int line;
 	/* set by the check after reading, see dnsbl_list_set_key() */
@@ -77,6 +79,19 @@ int dnsbl_code_parse(const char *text, enum dnsbl_code_class cls,
 
 /* True if the IPv4 answer addr (4 bytes, network order) matches code c. */
 bool dnsbl_code_match(const struct dnsbl_code *c, const unsigned char *addr);
+
+/*
+ * Parses a rate cap "N/s", "N/min" or "N/h" (N a decimal number above 0),
+ * or "none", into questions per second (0 for none). 0, or -1 with a
+ * reason in why.
+ */
+int dnsbl_rate_parse(const char *text, double *per_sec, char *why, size_t whylen);
+
+/*
+ * Parses a daily budget "N/day" (N a whole number above 0) or "none" (0).
+ * 0, or -1 with a reason in why.
+ */
+int dnsbl_budget_parse(const char *text, uint64_t *per_day, char *why, size_t whylen);
 
 /*
  * Reads one "[name "zone"]" section into a fresh list (kinds defaults to

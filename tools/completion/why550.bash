@@ -53,6 +53,14 @@ _why550()
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
 		return
 		;;
+	--detail)
+		COMPREPLY=($(compgen -W "full summary" -- "$cur"))
+		return
+		;;
+	--blocklist-txt)
+		COMPREPLY=($(compgen -W "always listed" -- "$cur"))
+		return
+		;;
 	--message | --batch)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		[[ $cur == "" || $cur == - ]] && COMPREPLY+=(-)
@@ -70,7 +78,7 @@ _why550()
 		return
 		;;
 	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
-	    --probe-source)
+	--cache-max | --max-inflight | --max-qps | --probe-source)
 		return
 		;;
 	esac
