@@ -28,13 +28,25 @@ output_ndjson_summary(const struct run_result *res, long line)
 	return line_of(output_json_summary(res), line);
 }
 
-char *
-output_ndjson_error(long line, const char *msg)
+static char *
+error_line(long line, const char *code, const char *msg)
 {
 	json_t *doc = json_pack("{s:s,s:I,s:{s:s,s:o}}", "schema", WHY550_SCHEMA,
-	    "line", (json_int_t)line, "error", "code", "bad_input", "message", json_str(msg));
+	    "line", (json_int_t)line, "error", "code", code, "message", json_str(msg));
 	char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	json_decref(doc);
 	return s;
+}
+
+char *
+output_ndjson_error(long line, const char *msg)
+{
+	return error_line(line, "bad_input", msg);
+}
+
+char *
+output_ndjson_interrupted(long line, const char *msg)
+{
+	return error_line(line, "interrupted", msg);
 }

@@ -70,6 +70,8 @@ char *output_ndjson_line(const struct run_result *res, long line);
 /* The summary (output_json_summary) on one line, with "line". */
 char *output_ndjson_summary(const struct run_result *res, long line);
 char *output_ndjson_error(long line, const char *msg);
+/* The error line of a line whose target was still running when the run was stopped: code "interrupted". */
+char *output_ndjson_interrupted(long line, const char *msg);
 
 enum output_format {
 	OUTPUT_JSON = 0,	/* one document; one NDJSON line per target in batch mode */
@@ -129,6 +131,13 @@ struct output_item *output_stream_render(const struct output_stream *s,
     const struct run_result *res, long line);
 /* Renders an input line that was not a valid target (batch mode), msg saying why. Never NULL. */
 struct output_item *output_stream_render_error(const struct output_stream *s, long line,
+    const char *msg);
+/*
+ * Renders an input line whose target was still running when a batch was
+ * stopped at once, msg saying so: NDJSON's "interrupted" error line; the
+ * formats without such an entry give their error entry. Never NULL.
+ */
+struct output_item *output_stream_render_interrupted(const struct output_stream *s, long line,
     const char *msg);
 void output_item_free(struct output_item *it);
 

@@ -268,6 +268,23 @@ output_stream_render_error(const struct output_stream *s, long line, const char 
 	return s->ops->render_error(s, line, msg);
 }
 
+struct output_item *
+output_stream_render_interrupted(const struct output_stream *s, long line, const char *msg)
+{
+	struct output_item *it;
+	char *text;
+
+	if (s->ops->format != OUTPUT_JSON || !s->opt.batch)
+		return s->ops->render_error(s, line, msg);
+	it = output_item_new(line);
+	/* counted neither as a verdict nor as bad input */
+	it->status = (enum verdict_status)OUTPUT_NSTATUS;
+	text = output_ndjson_interrupted(line, msg);
+	it->part[0] = xasprintf("%s\n", text != NULL ? text : "");
+	free(text);
+	return it;
+}
+
 void
 output_write_failed(struct output_stream *s, const char *what)
 {

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,9 @@ struct options {
 	const char **skip;		/* --skip-list zones */
 	size_t nskip;
 	bool seen[SEEN_MAX];		/* which single-valued options were given */
+	const char *resume;
+	unsigned long shard, nshards;
+	bool help, version;
 	bool probe;			/* --probe: run the smtp check too */
 	const char *probe_source;
 };
@@ -77,8 +81,8 @@ enum {
 	OPT_CHECKS, OPT_CONFIG_DIR, OPT_RESOLVER, OPT_TIMEOUT, OPT_FORMAT, OPT_FAIL_ON,
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
 	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_STRICT_INPUT,
-	OPT_DETAIL, OPT_CACHE_MAX, OPT_MAX_INFLIGHT, OPT_MAX_QPS, OPT_BLOCKLIST_TXT, OPT_PROBE,
-	OPT_PROBE_SOURCE,
+	OPT_DETAIL, OPT_CACHE_MAX, OPT_MAX_INFLIGHT, OPT_MAX_QPS, OPT_BLOCKLIST_TXT,
+	OPT_RESUME, OPT_SHARD, OPT_PROBE, OPT_PROBE_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -108,6 +112,8 @@ static const struct option longopts[] = {
 	{ "dqs-key", required_argument, NULL, OPT_DQS_KEY },
 	{ "skip-list", required_argument, NULL, OPT_SKIP_LIST },
 	{ "strict-input", no_argument, NULL, OPT_STRICT_INPUT },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "probe-source", required_argument, NULL, OPT_PROBE_SOURCE },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -124,7 +130,8 @@ static const char usage_text[] =
 "              [--color auto|always|never] [--batch FILE|-] [--jobs N]\n"
 "              [--detail full|summary] [--cache-max N] [--max-inflight N]\n"
 "              [--max-qps N] [--blocklist-txt always|listed]\n"
-"              [--strict-input] [--dqs-key KEY] [--skip-list ZONE]...\n"
+"              [--strict-input] [--resume FILE] [--shard I/N]\n"
+"              [--dqs-key KEY] [--skip-list ZONE]...\n"
 "              [--probe] [--probe-source ADDR]\n"
 "              [--list-checks] [-V|--version] [-h|--help]\n";
 
@@ -159,6 +166,9 @@ static const char help_text[] =
 "  --batch FILE       NDJSON targets, one per line ('-' for standard input);\n"
 "                     one NDJSON result line per input line\n"
 "  --jobs N           targets checked at once in batch mode (default 16)\n"
+"  --resume FILE      batch mode: complete the earlier output FILE, appending\n"
+"                     the lines it lacks to it\n"
+"  --shard I/N        batch mode: only the input lines n with (n-1) % N == I\n"
 "  --detail LEVEL     JSON output: full (default) or summary, one compact line\n"
 "                     per target (verdict, causes, check statuses, listings)\n"
 "  --cache-max N      DNS answers kept in the cache (default: [dns] in\n"
@@ -191,7 +201,7 @@ static const char help_text[] =
 "inconclusive); 64 usage error; 71 out of memory, descriptors or threads;\n"
 "74 output error; 78 configuration error.\n"
 "Batch mode: the worst verdict over the valid lines; 64 when no line was\n"
-"valid (any invalid line with --strict-input).\n";
+"valid (any invalid line with --strict-input); 128+N stopped by signal N.\n";
 
 /*
  * An argument as every message quotes it (the quoting of --ip): odd bytes
@@ -484,6 +494,13 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->skip = xrealloc(o->skip, (o->nskip + 1) * sizeof(*o->skip));
 			o->skip[o->nskip++] = optarg;
 			break;
+		case OPT_RESUME:
+			o->resume = optarg;
+			break;
+		case OPT_SHARD:
+			if (batch_parse_shard(optarg, &o->shard, &o->nshards, err) < 0)
+				return -1;
+			break;
 		case OPT_PROBE:
 			o->probe = true;
 			break;
@@ -494,12 +511,11 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 			o->probe = true;
 			break;
 		case OPT_VERSION:
-			printf("why550 %s\n", WHY550_VERSION);
-			exit(0);
+			o->version = true;
+			return 0;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
-			fputs(help_text, stdout);
-			exit(0);
+			o->help = true;
+			return 0;
 		default:
 			if (optopt != 0 && optopt < 256) {
 				char opt = (char)optopt;
@@ -516,6 +532,11 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 		    quoted(shown, sizeof(shown), argv[optind]));
 	if (o->batch != NULL && o->any_input)
 		return error_set(err, "--batch: give the targets in the file, not as options");
+	if (o->batch == NULL && (o->resume != NULL || o->nshards != 0))
+		return error_set(err, "%s: only with --batch", o->resume != NULL ? "--resume" : "--shard");
+	if (o->resume != NULL && o->format_given && o->format != OUTPUT_JSON)
+		return error_set(err, "--resume: it completes NDJSON output, not --format %s",
+		    output_format_name(o->format));
 	if (o->batch != NULL && o->format_given && o->format == OUTPUT_TEXT)
 		return error_set(err, "--format text: one target only; with --batch use json, junit, "
 		    "github or openmetrics");
@@ -814,14 +835,25 @@ out:
 	return r;
 }
 
+/* Writes text to standard output and flushes it: 0, or 74 with the problem printed. */
+static int
+print_out(const char *text)
+{
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF) {
+		error("cannot write to standard output: %s", strerror(errno));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
 /* --list-checks: text, or with --format json one document (docs/why550.schema.json). */
 static int
 list_checks(const struct options *o, struct runner *r, const char *dir)
 {
 	struct strbuf sb;
 	json_t *doc;
-	char *text;
-	int ret = 0;
+	char *text, *line;
+	int ret;
 
 	if (o->format_given && o->format == OUTPUT_JSON) {
 		doc = json_pack("{s:s,s:s,s:o,s:o}", "schema", WHY550_SCHEMA,
@@ -829,17 +861,32 @@ list_checks(const struct options *o, struct runner *r, const char *dir)
 		    "checks", runner_describe_json(r));
 		text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 		json_decref(doc);
-		if (text == NULL || fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF ||
-		    fflush(stdout) != 0)
-			ret = EXIT_IOERR;
+		line = xasprintf("%s\n", text != NULL ? text : "");
+		ret = print_out(line);
+		free(line);
 		free(text);
 		return ret;
 	}
 	strbuf_init(&sb);
 	runner_describe(r, &sb);
-	if (fputs(sb.buf != NULL ? sb.buf : "", stdout) == EOF || fflush(stdout) != 0)
-		ret = EXIT_IOERR;
+	ret = print_out(sb.buf != NULL ? sb.buf : "");
 	strbuf_release(&sb);
+	return ret;
+}
+
+/* --help and --version. */
+static int
+print_info(const struct options *o)
+{
+	char *text;
+	int ret;
+
+	if (o->version)
+		text = xasprintf("why550 %s\n", WHY550_VERSION);
+	else
+		text = xasprintf("%s%s", usage_text, help_text);
+	ret = print_out(text);
+	free(text);
 	return ret;
 }
 
@@ -893,6 +940,36 @@ engine_start(const struct options *o, const struct dns_config *base)
 }
 
 /*
+ * The stop signals stay blocked in every thread but the main one: they
+ * are created with the mask, and batch mode handles the signals there.
+ */
+static void
+signals_block(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* The workers for one target: 71 when not one thread can be created, else 0. */
+static int
+workers_start(struct runner *r)
+{
+	struct error err = { "" };
+	size_t want = runner_pool_size(r, 1), got;
+
+	if (runner_start(r, want, &got, &err) < 0) {
+		error("%s", err.msg);
+		return EXIT_OSERR;
+	}
+	if (got < want)
+		error("warning: %s; going on with %zu", err.msg, got);
+	return 0;
+}
+
+/*
  * Names on standard error each resolver that answered no query, so that a
  * dead one is not taken for slow DNS (the text report names them itself).
  */
@@ -920,12 +997,21 @@ run_batch(const struct options *o, struct runner *r, struct dns_engine *eng)
 		.fail_on = o->fail_on,
 		.strict_input = o->strict_input,
 		.progress = isatty(STDERR_FILENO),
+		.resume = o->resume,
+		.detail = o->detail,
+		.shard = o->shard,
+		.nshards = o->nshards,
 	};
+	bool abandoned;
 	int ret;
 
-	if ((bo.out = open_output(o)) == NULL)
+	/* with --resume the results go to that file, as NDJSON */
+	if (o->resume == NULL && (bo.out = open_output(o)) == NULL)
 		return EXIT_IOERR;
-	ret = batch_run(r, eng, &bo);
+	ret = batch_run(r, eng, &bo, &abandoned);
+	/* a second signal left checks running on the engine: end here, not under them */
+	if (abandoned)
+		_exit(ret);
 	output_stream_free(bo.out);
 	warn_silent(eng);
 	return ret;
@@ -972,8 +1058,12 @@ main(int argc, char **argv)
 	struct dns_engine *eng = NULL;
 	struct dns_config dcfg;
 	char *dir = NULL;
+	struct error terr = { "" };
+	sigset_t stop;
 	int ret = EXIT_USAGE;
 
+	/* a reader that closes the output is a failed write (74), not a silent end */
+	signal(SIGPIPE, SIG_IGN);
 	/* out of memory inside jansson ends the program like everywhere else */
 	json_set_alloc_funcs(xmalloc, free);
 	resource_watch_aborts();
@@ -989,17 +1079,32 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		goto out;
 	}
+	if (o.help || o.version) {
+		ret = print_info(&o);
+		goto out;
+	}
 	if ((r = configure(&o, &conf, &dir, &dcfg, &ret)) == NULL)
 		goto out;
 	if (o.list_checks) {
 		ret = list_checks(&o, r, dir);
 		goto out;
 	}
-	/* a setup without a usable resolver is a configuration error */
+	signals_block(&stop);
+	/* a setup without a usable resolver is a configuration error, without threads an OS one */
 	ret = EXIT_CONFIG;
-	if ((eng = engine_start(&o, &dcfg)) == NULL)
+	if ((eng = engine_start(&o, &dcfg)) == NULL) {
+		if (runner_thread_probe(&terr) < 0) {
+			error("%s", terr.msg);
+			ret = EXIT_OSERR;
+		}
 		goto out;
-	ret = o.batch != NULL ? run_batch(&o, r, eng) : run_target(&o, r, eng);
+	}
+	if (o.batch != NULL) {
+		ret = run_batch(&o, r, eng);
+	} else if ((ret = workers_start(r)) == 0) {
+		pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+		ret = run_target(&o, r, eng);
+	}
 out:
 	dns_engine_free(eng);
 	runner_free(r);

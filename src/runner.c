@@ -1,20 +1,26 @@
-/* The runner: picks the checks for a target, runs them concurrently over one DNS engine, builds the verdict. */
+/* The runner: picks the checks for a target, runs them as jobs on a fixed pool of workers over one DNS engine, builds the verdict. */
 #include "src/runner.h"
 
 #include <assert.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "checks/report_set.h"
 #include "core/textsafe.h"
+
+/* Room in a target's share of the pool for the parts of checks split into parts. */
+#define PART_ROOM 4
 
 /* Sections of checks.d that belong to no check. */
 static const char *const other_sections[] = {
 	"verdict", "psl", "dns",
 };
+
+int (*runner_thread_create)(pthread_t *thread, const pthread_attr_t *attr,
+    void *(*fn)(void *), void *arg) = pthread_create;
 
 struct slot {
 	const struct check_ops *ops;
@@ -22,39 +28,65 @@ struct slot {
 	bool enabled;
 };
 
+/* A unit of work for a worker: a check (whole, or its split), or one part of it. */
+struct task {
+	struct task *prev, *next;	/* in the runner's queue */
+	struct job *job;
+	size_t part;
+	bool is_part;
+};
+
+enum job_state {
+	JOB_SKIPPED,		/* an input is missing: never runs */
+	JOB_WAITING,		/* for the checks named in its after */
+	JOB_QUEUED,
+	JOB_RUNNING,		/* taken by a worker (or its parts are out) */
+	JOB_DONE,
+};
+
+/* One check for one target. */
+struct job {
+	struct target_run *run;
+	const struct slot *slot;
+	struct report *rep;
+	enum job_state state;
+	struct task task;		/* the check itself */
+	void *parts_state;		/* what split() returned */
+	struct task *parts;		/* parts 1.. of a split check */
+	size_t parts_left;
+	int64_t started;
+	bool ran;
+};
+
+/* One target in flight. */
+struct target_run {
+	struct runner *r;
+	struct target_run *prev, *next;	/* in the runner's list of runs in flight */
+	const struct target *t;
+	struct dns *dns;
+	int64_t start, deadline;
+	struct job *jobs;
+	size_t njobs, left;		/* left: jobs not done */
+	struct report_set *set;
+	struct run_result res;
+	runner_done_fn *done;		/* NULL: runner_run() waits for finished */
+	void *arg;
+	bool finished;
+};
+
 struct runner {
 	struct slot *slots;
 	size_t nslots;
 	struct verdict_rules *rules;	/* the [verdict] sections, loaded once */
-};
 
-/* One check running for one target. */
-struct job {
-	struct slot *slot;
-	struct report *rep;
-	const struct target *target;
-	struct dns *dns;
-	struct run_state *st;
-	pthread_t thread;
-	bool started;
-	bool done;
-	int64_t finished;
-};
-
-/* One part of a check split into parts (check_ops.split). */
-struct part {
-	const struct job *job;
-	void *state;
-	size_t i;
-	pthread_t thread;
-	bool threaded;
-};
-
-struct run_state {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct job *jobs;
-	size_t njobs;
+	pthread_mutex_t lock;		/* everything below, and the jobs' states */
+	pthread_cond_t work;		/* a task was queued, or the pool stops */
+	pthread_cond_t finished;	/* a run of runner_run() finished */
+	struct task *head, *tail;	/* tasks ready to run */
+	struct target_run *runs;
+	pthread_t *threads;
+	size_t nthreads;
+	bool started, stopping;
 };
 
 /* The check called name in checks, or NULL. */
@@ -133,13 +165,39 @@ runner_new(const struct conf *conf, const char *only, bool *usage, struct error 
 	return runner_new_checks(check_registry, check_registry_len, conf, only, usage, err);
 }
 
+/* True if following the after lists from check from comes back to check i. */
+static bool
+in_cycle(const struct check_ops *const *checks, size_t n, size_t i, size_t from, size_t depth)
+{
+	const char *const *dep;
+
+	if (depth > n)
+		return true;
+	for (dep = checks[from]->after; dep != NULL && *dep != NULL; dep++) {
+		size_t k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(checks[k]->name, *dep) == 0 &&
+			    (k == i || in_cycle(checks, n, i, k, depth + 1)))
+				return true;
+	}
+	return false;
+}
+
 struct runner *
 runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
     const struct conf *conf, const char *only, bool *usage, struct error *err)
 {
 	struct runner *r = xcalloc(1, sizeof(*r));
+	pthread_condattr_t ca;
 	size_t i;
 
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->work, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->finished, &ca);
+	pthread_condattr_destroy(&ca);
 	*usage = false;
 	if (only != NULL && check_only(checks, nchecks, only, err) < 0) {
 		*usage = true;
@@ -163,6 +221,8 @@ runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
 		assert((checks[i]->run != NULL) != (checks[i]->split != NULL));
 		assert(checks[i]->split == NULL ||
 		    (checks[i]->part != NULL && checks[i]->join != NULL));
+		/* a cycle of after lists would hold its checks back until the deadline */
+		assert(!in_cycle(checks, nchecks, i, i, 0));
 		r->slots[i].ops = checks[i];
 		r->slots[i].enabled = only == NULL ? !checks[i]->opt_in :
 		    in_list(only, checks[i]->name);
@@ -188,11 +248,22 @@ runner_free(struct runner *r)
 
 	if (r == NULL)
 		return;
+	pthread_mutex_lock(&r->lock);
+	assert(r->runs == NULL);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->work);
+	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < r->nthreads; i++)
+		pthread_join(r->threads[i], NULL);
+	free(r->threads);
 	for (i = 0; i < r->nslots; i++)
 		if (r->slots[i].ops->free != NULL)
 			r->slots[i].ops->free(r->slots[i].ctx);
 	free(r->slots);
 	verdict_rules_free(r->rules);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->work);
+	pthread_cond_destroy(&r->finished);
 	free(r);
 }
 
@@ -254,213 +325,525 @@ runner_describe_json(const struct runner *r)
 	return arr;
 }
 
-static struct job *
-find_job(struct run_state *st, const char *name)
-{
-	size_t i;
+/* The pool. */
 
-	for (i = 0; i < st->njobs; i++)
-		if (strcmp(st->jobs[i].slot->ops->name, name) == 0)
-			return &st->jobs[i];
-	return NULL;
+size_t
+runner_pool_size(const struct runner *r, size_t jobs)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t width = PART_ROOM, n, cap, i;
+
+	for (i = 0; i < r->nslots; i++)
+		if (r->slots[i].enabled)
+			width++;
+	if (cores < 1)
+		cores = 1;
+	if (jobs < 1)
+		jobs = 1;
+	if (jobs > RUNNER_MAX_WORKERS)
+		jobs = RUNNER_MAX_WORKERS;
+	n = jobs * width;
+	cap = 2 * jobs + 8 * (size_t)cores;
+	if (cap < width)
+		cap = width;
+	if (n > cap)
+		n = cap;
+	return n < RUNNER_MAX_WORKERS ? n : RUNNER_MAX_WORKERS;
+}
+
+/* The resource that ran out when pthread_create fails with EAGAIN, for the messages. */
+#define THREAD_LIMIT "the limit on processes and threads: ulimit -u, or the pids limit of a container"
+
+static void *
+nothing(void *arg)
+{
+	return arg;
+}
+
+int
+runner_thread_probe(struct error *err)
+{
+	pthread_t t;
+	int rc = runner_thread_create(&t, NULL, nothing, NULL);
+
+	if (rc != 0)
+		return error_set(err, "cannot create a thread: %s (%s)", strerror(rc), THREAD_LIMIT);
+	pthread_join(t, NULL);
+	return 0;
+}
+
+static void execute(struct task *task);
+
+/* Queue operations, with the lock held. */
+
+static void
+push_back(struct runner *r, struct task *task)
+{
+	task->next = NULL;
+	task->prev = r->tail;
+	if (r->tail != NULL)
+		r->tail->next = task;
+	else
+		r->head = task;
+	r->tail = task;
+	pthread_cond_signal(&r->work);
+}
+
+/* Work that continues a target already in flight goes first: it ends that target sooner. */
+static void
+push_front(struct runner *r, struct task *task)
+{
+	task->prev = NULL;
+	task->next = r->head;
+	if (r->head != NULL)
+		r->head->prev = task;
+	else
+		r->tail = task;
+	r->head = task;
+	pthread_cond_signal(&r->work);
+}
+
+/* Takes task out of the queue for the calling thread to execute. */
+static struct task *
+take(struct runner *r, struct task *task)
+{
+	if (task->prev != NULL)
+		task->prev->next = task->next;
+	else
+		r->head = task->next;
+	if (task->next != NULL)
+		task->next->prev = task->prev;
+	else
+		r->tail = task->prev;
+	task->prev = task->next = NULL;
+	if (!task->is_part)
+		task->job->state = JOB_RUNNING;
+	return task;
 }
 
 static void *
-part_main(void *arg)
+worker_main(void *arg)
 {
-	struct part *p = arg;
-	const struct slot *s = p->job->slot;
+	struct runner *r = arg;
+	struct task *task;
 
-	s->ops->part(s->ctx, p->state, p->i, p->job->target, p->job->dns);
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->head == NULL && !r->stopping)
+			pthread_cond_wait(&r->work, &r->lock);
+		if (r->head == NULL)
+			break;
+		task = take(r, r->head);
+		pthread_mutex_unlock(&r->lock);
+		execute(task);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
-/*
- * Runs the n parts of a check at once: part 0 on the check's own thread,
- * the others on threads of their own, so that their DNS waits overlap.
- * Each part is a self-contained call, ready for a pool of workers.
- */
-static void
-run_parts(const struct job *j, void *state, size_t n)
+int
+runner_start(struct runner *r, size_t want, size_t *got, struct error *err)
 {
-	struct part *parts = xcalloc(n, sizeof(*parts));
-	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
-		parts[i].job = j;
-		parts[i].state = state;
-		parts[i].i = i;
+	assert(want > 0);
+	pthread_mutex_lock(&r->lock);
+	if (!r->started) {
+		r->started = true;
+		r->threads = xcalloc(want, sizeof(*r->threads));
+		while (r->nthreads < want &&
+		    (rc = runner_thread_create(&r->threads[r->nthreads], NULL, worker_main, r)) == 0)
+			r->nthreads++;
+		if (r->nthreads == 0)
+			error_set(err, "cannot create a worker thread: %s (%s)", strerror(rc),
+			    THREAD_LIMIT);
+		else if (r->nthreads < want)
+			error_set(err, "only %zu of %zu worker threads could be created: %s (%s)",
+			    r->nthreads, want, strerror(rc), THREAD_LIMIT);
 	}
-	for (i = 1; i < n; i++)
-		parts[i].threaded = pthread_create(&parts[i].thread, NULL, part_main,
-		    &parts[i]) == 0;
-	part_main(&parts[0]);
-	for (i = 1; i < n; i++) {
-		if (parts[i].threaded)
-			pthread_join(parts[i].thread, NULL);
-		else
-			/* no thread to spare: the part runs late, but it runs */
-			part_main(&parts[i]);
-	}
-	free(parts);
+	if (got != NULL)
+		*got = r->nthreads;
+	pthread_mutex_unlock(&r->lock);
+	return r->nthreads > 0 ? 0 : -1;
 }
 
-/* One check for one target: whole, or split, its parts, joined. */
-static void
-run_check(const struct job *j)
+/* The scheduler. */
+
+static bool
+expired(const struct target_run *tr, int64_t now)
 {
+	return tr->deadline > 0 && now >= tr->deadline;
+}
+
+/* Whether every check that j reads has finished (or will never run), with the lock held. */
+static bool
+deps_done(const struct target_run *tr, const struct job *j)
+{
+	const char *const *dep;
+	size_t i;
+
+	for (dep = j->slot->ops->after; dep != NULL && *dep != NULL; dep++)
+		for (i = 0; i < tr->njobs; i++)
+			if (strcmp(tr->jobs[i].slot->ops->name, *dep) == 0 &&
+			    tr->jobs[i].state != JOB_DONE && tr->jobs[i].state != JOB_SKIPPED)
+				return false;
+	return true;
+}
+
+/* Queues the jobs of tr whose peers are done, with the lock held. */
+static void
+release_ready(struct runner *r, struct target_run *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->njobs; i++) {
+		struct job *j = &tr->jobs[i];
+
+		if (j->state == JOB_WAITING && deps_done(tr, j)) {
+			j->state = JOB_QUEUED;
+			push_front(r, &j->task);
+		}
+	}
+}
+
+/* The last job of tr is done: the verdict, the counters, then the caller learns of it. */
+static void
+complete(struct target_run *tr)
+{
+	struct runner *r = tr->r;
+	struct run_result *res = &tr->res;
+
+	verdict_build_rules(&res->verdict, r->rules, tr->t, res->reports, res->nreports);
+	dns_counters_get(tr->dns, &res->dns);
+	dns_engine_stats(dns_engine_of(tr->dns), NULL, res->servers, DNS_MAX_SERVERS,
+	    &res->nservers);
+	res->duration_ms = (int)(now_ms() - tr->start);
+	report_set_free(tr->set);
+	free(tr->jobs);
+	dns_free(tr->dns);
+	tr->set = NULL;
+	tr->jobs = NULL;
+	tr->dns = NULL;
+	if (tr->done != NULL) {
+		tr->done(tr->arg, res);
+		run_result_release(res);
+		free(tr);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	tr->finished = true;
+	pthread_cond_broadcast(&r->finished);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * j has ended: run to its end, or cut by the deadline before it started.
+ * DNS waits end at the deadline, so a check still running then returns
+ * soon after it and counts as cut too.
+ */
+static void
+finish_job(struct job *j, bool cut)
+{
+	struct target_run *tr = j->run;
+	struct runner *r = tr->r;
+	int64_t now = now_ms();
+	bool last;
+
+	if (j->ran)
+		report_set_duration_ms(j->rep, (int)(now - j->started));
+	cut = cut || expired(tr, now);
+	if (cut)
+		report_set_deadline(j->rep);
+	pthread_mutex_lock(&r->lock);
+	if (cut)
+		tr->res.deadline_hit = true;
+	j->state = JOB_DONE;
+	last = --tr->left == 0;
+	if (!last) {
+		release_ready(r, tr);
+	} else {
+		/* out of the list before its jobs are freed: runner_expire() walks them */
+		if (tr->prev != NULL)
+			tr->prev->next = tr->next;
+		else
+			r->runs = tr->next;
+		if (tr->next != NULL)
+			tr->next->prev = tr->prev;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		complete(tr);
+}
+
+/* Part i of a split check; the last part to end runs the join. */
+static void
+run_part(struct job *j, size_t i)
+{
+	const struct check_ops *ops = j->slot->ops;
+	struct target_run *tr = j->run;
+	bool last;
+
+	ops->part(j->slot->ctx, j->parts_state, i, tr->t, tr->dns);
+	pthread_mutex_lock(&tr->r->lock);
+	last = --j->parts_left == 0;
+	pthread_mutex_unlock(&tr->r->lock);
+	if (!last)
+		return;
+	ops->join(j->slot->ctx, j->parts_state, tr->t, tr->dns, j->rep);
+	free(j->parts);
+	j->parts = NULL;
+	finish_job(j, false);
+}
+
+/* Queues parts 1..n-1 of j for other workers; the caller runs part 0. */
+static void
+queue_parts(struct job *j, void *state, size_t n)
+{
+	struct runner *r = j->run->r;
+	size_t i;
+
+	j->parts_state = state;
+	j->parts_left = n;
+	j->parts = xcalloc(n, sizeof(*j->parts));
+	pthread_mutex_lock(&r->lock);
+	for (i = 1; i < n; i++) {
+		j->parts[i].job = j;
+		j->parts[i].part = i;
+		j->parts[i].is_part = true;
+		push_front(r, &j->parts[i]);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Runs one task on the calling thread. A check not started by its
+ * target's deadline is cut without running; a part or a join runs even
+ * then (the split state is the check's to free, and DNS answers at once).
+ */
+static void
+execute(struct task *task)
+{
+	struct job *j = task->job;
+	struct target_run *tr = j->run;
 	const struct check_ops *ops = j->slot->ops;
 	void *state;
 	size_t n = 0;
 
+	if (task->is_part) {
+		run_part(j, task->part);
+		return;
+	}
+	if (expired(tr, now_ms())) {
+		finish_job(j, true);
+		return;
+	}
+	j->started = now_ms();
+	j->ran = true;
 	if (ops->split == NULL) {
-		ops->run(j->slot->ctx, j->target, j->dns, j->rep);
+		ops->run(j->slot->ctx, tr->t, tr->dns, j->rep);
+		finish_job(j, false);
 		return;
 	}
-	if ((state = ops->split(j->slot->ctx, j->target, j->rep, &n)) == NULL)
+	if ((state = ops->split(j->slot->ctx, tr->t, j->rep, &n)) == NULL) {
+		finish_job(j, false);
 		return;
+	}
 	assert(n > 0);
-	run_parts(j, state, n);
-	ops->join(j->slot->ctx, state, j->target, j->dns, j->rep);
+	queue_parts(j, state, n);
+	run_part(j, 0);
 }
 
-static void *
-job_main(void *arg)
+/* A run for t: one job per enabled check, skipped when an input is missing. */
+static struct target_run *
+run_new(struct runner *r, struct dns_engine *eng, const struct target *t, int timeout_ms,
+    runner_done_fn *done, void *arg)
 {
-	struct job *j = arg;
-	const char *const *dep;
-	int64_t start;
-
-	/* wait for the checks whose reports this one reads */
-	pthread_mutex_lock(&j->st->lock);
-	for (dep = j->slot->ops->after; dep != NULL && *dep != NULL; dep++) {
-		struct job *d = find_job(j->st, *dep);
-
-		while (d != NULL && d->started && !d->done)
-			pthread_cond_wait(&j->st->cond, &j->st->lock);
-	}
-	pthread_mutex_unlock(&j->st->lock);
-
-	start = now_ms();
-	run_check(j);
-	report_set_duration_ms(j->rep, (int)(now_ms() - start));
-
-	pthread_mutex_lock(&j->st->lock);
-	j->done = true;
-	j->finished = now_ms();
-	pthread_cond_broadcast(&j->st->cond);
-	pthread_mutex_unlock(&j->st->lock);
-	return NULL;
-}
-
-/* One job per enabled check, its report in out (skipped when an input is missing). */
-static void
-plan_jobs(struct runner *r, const struct target *t, struct dns *dns, struct run_state *st,
-    struct run_result *out)
-{
+	struct target_run *tr = xcalloc(1, sizeof(*tr));
 	size_t i;
 
-	st->jobs = xcalloc(r->nslots, sizeof(*st->jobs));
-	st->njobs = 0;
-	out->reports = xcalloc(r->nslots, sizeof(*out->reports));
+	tr->r = r;
+	tr->t = t;
+	tr->start = now_ms();
+	tr->deadline = timeout_ms > 0 ? tr->start + timeout_ms : 0;
+	tr->dns = dns_new(eng, tr->deadline);
+	tr->done = done;
+	tr->arg = arg;
+	tr->res.target = t;
+	tr->jobs = xcalloc(r->nslots, sizeof(*tr->jobs));
+	tr->res.reports = xcalloc(r->nslots, sizeof(*tr->res.reports));
 	for (i = 0; i < r->nslots; i++) {
-		struct slot *s = &r->slots[i];
-		struct job *j;
+		const struct slot *s = &r->slots[i];
 		const char *missing;
+		struct job *j;
 
 		if (!s->enabled)
 			continue;
-		j = &st->jobs[st->njobs++];
+		j = &tr->jobs[tr->njobs++];
+		j->run = tr;
 		j->slot = s;
 		j->rep = report_new(s->ops);
-		j->target = t;
-		j->dns = dns;
-		j->st = st;
-		out->reports[out->nreports++] = j->rep;
-		missing = check_missing_input(s->ops, t);
-		if (missing != NULL)
+		j->task.job = j;
+		j->state = JOB_WAITING;
+		tr->res.reports[tr->res.nreports++] = j->rep;
+		if ((missing = check_missing_input(s->ops, t)) != NULL) {
 			report_skip(j->rep, "needs %s", missing);
-	}
-}
-
-/* Starts every job that is not skipped, each on a thread of its own. */
-static void
-start_jobs(struct run_state *st)
-{
-	size_t i;
-
-	/* mark first, start second: a check waits only on checks that will run */
-	pthread_mutex_lock(&st->lock);
-	for (i = 0; i < st->njobs; i++)
-		st->jobs[i].started = report_status(st->jobs[i].rep) != CHECK_SKIPPED;
-	pthread_mutex_unlock(&st->lock);
-	for (i = 0; i < st->njobs; i++) {
-		struct job *j = &st->jobs[i];
-
-		if (!j->started)
-			continue;
-		if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
-			/* no thread to spare: run it here, still within the deadline */
-			job_main(j);
-			j->started = false;
+			j->state = JOB_SKIPPED;
+		} else {
+			tr->left++;
 		}
 	}
+	tr->set = report_set_new(tr->res.reports, tr->res.nreports);
+	for (i = 0; i < tr->njobs; i++)
+		report_set_peers(tr->jobs[i].rep, tr->set);
+	return tr;
 }
 
-/* Waits for every job; marks those that ended at or after the deadline. */
+/* Puts tr in flight: its jobs without peers to wait for go to the back of the queue. */
 static void
-finish_jobs(struct run_state *st, int64_t deadline, struct run_result *out)
+run_queue(struct target_run *tr)
 {
+	struct runner *r = tr->r;
+	bool empty;
 	size_t i;
 
-	for (i = 0; i < st->njobs; i++) {
-		struct job *j = &st->jobs[i];
+	pthread_mutex_lock(&r->lock);
+	empty = tr->left == 0;
+	if (!empty) {
+		tr->next = r->runs;
+		if (r->runs != NULL)
+			r->runs->prev = tr;
+		r->runs = tr;
+		for (i = 0; i < tr->njobs; i++) {
+			struct job *j = &tr->jobs[i];
 
-		if (j->started)
-			pthread_join(j->thread, NULL);
-		if (report_status(j->rep) == CHECK_SKIPPED)
-			continue;
-		/* DNS waits end at the deadline, so a check cut by it returns soon after */
-		if (deadline > 0 && j->finished >= deadline) {
-			report_set_deadline(j->rep);
-			out->deadline_hit = true;
+			if (j->state == JOB_WAITING && deps_done(tr, j)) {
+				j->state = JOB_QUEUED;
+				push_back(r, &j->task);
+			}
 		}
 	}
+	pthread_mutex_unlock(&r->lock);
+	/* every check skipped: nothing will finish it but this */
+	if (empty)
+		complete(tr);
+}
+
+static void
+ensure_started(struct runner *r)
+{
+	struct error err;
+	bool started;
+
+	pthread_mutex_lock(&r->lock);
+	started = r->started;
+	pthread_mutex_unlock(&r->lock);
+	/* without a worker runner_run() runs the jobs itself, so a failure here stops nothing */
+	if (!started)
+		(void)runner_start(r, runner_pool_size(r, 1), NULL, &err);
+}
+
+void
+runner_submit(struct runner *r, struct dns_engine *eng, const struct target *t,
+    int timeout_ms, runner_done_fn *done, void *arg)
+{
+	assert(done != NULL);
+	ensure_started(r);
+	run_queue(run_new(r, eng, t, timeout_ms, done, arg));
+}
+
+/* A task of a target past its deadline that nobody has taken, taken; NULL if none. */
+static struct task *
+take_expired(struct runner *r, int64_t now)
+{
+	struct target_run *tr;
+	struct task *task;
+	size_t i;
+
+	for (task = r->head; task != NULL; task = task->next)
+		if (expired(task->job->run, now))
+			return take(r, task);
+	for (tr = r->runs; tr != NULL; tr = tr->next) {
+		if (!expired(tr, now))
+			continue;
+		for (i = 0; i < tr->njobs; i++)
+			if (tr->jobs[i].state == JOB_WAITING) {
+				tr->jobs[i].state = JOB_RUNNING;
+				return &tr->jobs[i].task;
+			}
+	}
+	return NULL;
+}
+
+void
+runner_expire(struct runner *r)
+{
+	int64_t now = now_ms();
+	struct task *task;
+
+	pthread_mutex_lock(&r->lock);
+	while ((task = take_expired(r, now)) != NULL) {
+		pthread_mutex_unlock(&r->lock);
+		execute(task);
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* A queued task of tr, taken; NULL if none. */
+static struct task *
+take_own(struct runner *r, const struct target_run *tr)
+{
+	struct task *task;
+
+	for (task = r->head; task != NULL; task = task->next)
+		if (task->job->run == tr)
+			return take(r, task);
+	return NULL;
+}
+
+/* Waits on the finished condition until the absolute now_ms() time until. */
+static void
+wait_finished(struct runner *r, int64_t until)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(until / 1000);
+	ts.tv_nsec = (long)(until % 1000) * 1000000;
+	pthread_cond_timedwait(&r->finished, &r->lock, &ts);
 }
 
 void
 runner_run(struct runner *r, struct dns_engine *eng, const struct target *t,
     int timeout_ms, struct run_result *out)
 {
-	int64_t start = now_ms();
-	int64_t deadline = timeout_ms > 0 ? start + timeout_ms : 0;
-	struct run_state st;
-	struct report_set *set;
-	struct dns *dns;
-	size_t i;
+	struct target_run *tr;
+	struct task *task;
 
-	memset(out, 0, sizeof(*out));
-	out->target = t;
-	dns = dns_new(eng, deadline);
-	pthread_mutex_init(&st.lock, NULL);
-	pthread_cond_init(&st.cond, NULL);
-	plan_jobs(r, t, dns, &st, out);
-	set = report_set_new(out->reports, out->nreports);
-	for (i = 0; i < st.njobs; i++)
-		report_set_peers(st.jobs[i].rep, set);
-	start_jobs(&st);
-	finish_jobs(&st, deadline, out);
-
-	verdict_build_rules(&out->verdict, r->rules, t, out->reports, out->nreports);
-	dns_counters_get(dns, &out->dns);
-	dns_engine_stats(eng, NULL, out->servers, DNS_MAX_SERVERS, &out->nservers);
-	out->duration_ms = (int)(now_ms() - start);
-
-	report_set_free(set);
-	free(st.jobs);
-	pthread_mutex_destroy(&st.lock);
-	pthread_cond_destroy(&st.cond);
-	dns_free(dns);
+	ensure_started(r);
+	tr = run_new(r, eng, t, timeout_ms, NULL, NULL);
+	run_queue(tr);
+	pthread_mutex_lock(&r->lock);
+	while (!tr->finished) {
+		if (r->nthreads == 0 && (task = take_own(r, tr)) != NULL) {
+			pthread_mutex_unlock(&r->lock);
+			execute(task);
+			pthread_mutex_lock(&r->lock);
+		} else if (tr->deadline == 0) {
+			pthread_cond_wait(&r->finished, &r->lock);
+		} else if (!expired(tr, now_ms())) {
+			wait_finished(r, tr->deadline);
+		} else {
+			pthread_mutex_unlock(&r->lock);
+			runner_expire(r);
+			pthread_mutex_lock(&r->lock);
+			if (!tr->finished)
+				wait_finished(r, now_ms() + 50);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	*out = tr->res;
+	free(tr);
 }
 
 void

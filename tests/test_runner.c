@@ -1,9 +1,11 @@
-/* Tests of the runner with checks of the tests' own: dependency order, the target deadline, checks split into parts. */
+/* Tests of the runner with checks of the tests' own: dependency order, the target deadline, checks split into parts, the pool of workers and threads that cannot be created. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "support.h"
 #include "checks/check.h"
@@ -259,11 +261,12 @@ struct halves {
 	bool met[NPARTS];		/* part i saw all parts started */
 	bool late;			/* the parts ask a 150 ms question */
 	bool cut;			/* part 1 asks a question never answered */
+	bool alone;			/* the parts do not wait for each other */
 };
 
 static atomic_int joins;
 
-/* [parts] mode = late | cut */
+/* [parts] mode = late | cut | alone */
 static int
 parts_configure(void **ctx, const struct conf *conf, struct error *err)
 {
@@ -284,6 +287,7 @@ parts_split(const void *ctx, const struct target *t, struct report *rep, size_t 
 	(void)rep;
 	h->late = ctx != NULL && strcmp(ctx, "late") == 0;
 	h->cut = ctx != NULL && strcmp(ctx, "cut") == 0;
+	h->alone = ctx != NULL && strcmp(ctx, "alone") == 0;
 	*nparts = NPARTS;
 	return h;
 }
@@ -299,7 +303,7 @@ parts_part(const void *ctx, void *state, size_t i, const struct target *t, struc
 	(void)t;
 	h->ran[i]++;
 	atomic_fetch_add(&h->started, 1);
-	for (n = 0; n < 2000 && atomic_load(&h->started) < NPARTS; n++)
+	for (n = 0; n < 2000 && !h->alone && atomic_load(&h->started) < NPARTS; n++)
 		nanosleep(&ms, NULL);
 	h->met[i] = atomic_load(&h->started) == NPARTS;
 	if (h->late)
@@ -401,4 +405,227 @@ Test(runner, deadline_cuts_a_check_in_parts, .timeout = 20)
 	cr_expect_eq(atomic_load(&joins), 1);
 	cr_expect_lt(x.elapsed_ms, 800, "took %d ms", x.elapsed_ms);
 	run_release(&x);
+}
+
+/* The pool: created once, whatever the number of threads the system grants. */
+
+static atomic_int creations;
+static int allowed = 1 << 30;
+
+/* pthread_create for the first `allowed` threads, then EAGAIN as under a process limit. */
+static int
+limited_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	if (atomic_fetch_add(&creations, 1) >= allowed)
+		return EAGAIN;
+	return pthread_create(t, attr, fn, arg);
+}
+
+/*
+ * runner_start(want) of a runner over `quick` when the system grants only
+ * `threads` threads: its return, *got and err.
+ */
+static int
+start_limited(int threads, size_t want, size_t *got, struct error *err)
+{
+	static const struct check_ops *const checks[] = { &quick };
+	struct conf *conf = conf_new();
+	struct runner *r;
+	bool usage;
+	int rc;
+
+	allowed = threads;
+	atomic_store(&creations, 0);
+	runner_thread_create = limited_create;
+	r = runner_new_checks(checks, 1, conf, NULL, &usage, err);
+	cr_assert_not_null(r);
+	err->msg[0] = '\0';
+	rc = runner_start(r, want, got, err);
+	runner_free(r);
+	conf_free(conf);
+	atomic_store(&creations, 0);
+	return rc;
+}
+
+/* Runs checks (configured by conf_text, may be NULL) on a pool of exactly `workers` threads. */
+static void
+run_on_pool(struct run *x, const struct check_ops *const *checks, size_t n, const char *conf_text,
+    size_t workers, int timeout_ms)
+{
+	struct error err = { "" };
+	size_t got;
+
+	cr_assert_eq(start_limited((int)workers, 8, &got, &err), workers > 0 ? 0 : -1);
+	cr_assert_eq(got, workers);
+	run_checks(x, checks, n, conf_text, timeout_ms);
+}
+
+Test(runner, one_worker_runs_a_check_after_its_peer_without_waiting_on_it, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &reader, &writer, &quick };
+	struct run x;
+
+	/* the reader first: a worker that waited for the writer would hold the only thread */
+	run_on_pool(&x, checks, ARRAY_SIZE(checks), NULL, 1, 5000);
+	cr_expect_not_null(report_find(report_of(&x, "reader"), "peer_finished"));
+	cr_expect_eq(report_status(report_of(&x, "quick")), CHECK_PASS);
+	cr_expect_not(x.res.deadline_hit);
+	cr_expect_lt(x.elapsed_ms, 1500, "took %d ms", x.elapsed_ms);
+	run_release(&x);
+}
+
+Test(runner, without_any_worker_the_caller_runs_the_checks_in_order, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &reader, &writer, &in_parts };
+	struct run x;
+
+	run_on_pool(&x, checks, ARRAY_SIZE(checks), "[parts]\nmode = alone\n", 0, 5000);
+	cr_expect_not_null(report_find(report_of(&x, "reader"), "peer_finished"));
+	cr_expect_eq(report_nfindings(report_of(&x, "parts")), NPARTS, "every part ran, then the join");
+	cr_expect_not(x.res.deadline_hit);
+	run_release(&x);
+}
+
+Test(runner, deadline_cuts_a_queued_check_when_the_only_worker_is_busy, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &slow, &quick };
+	struct run x;
+
+	run_on_pool(&x, checks, ARRAY_SIZE(checks), NULL, 1, 300);
+	cr_expect_str_eq(report_reason(report_of(&x, "slow")), "deadline");
+	cr_expect_str_eq(report_reason(report_of(&x, "quick")), "deadline");
+	cr_expect_null(report_find(report_of(&x, "quick"), "done"),
+	    "a check not started by the deadline is not started after it");
+	cr_expect(x.res.deadline_hit);
+	cr_expect_lt(x.elapsed_ms, 800, "took %d ms", x.elapsed_ms);
+	run_release(&x);
+}
+
+Test(runner, deadline_cuts_a_waiting_check_without_a_worker, .timeout = 20)
+{
+	static const struct check_ops *const checks[] = { &reader, &slow };
+	static const char *const after_slow[] = { "slow", NULL };
+	const struct check_ops waiter = {
+		.name = "reader",
+		.summary = "waits for the slow check",
+		.after = after_slow,
+		.run = reader_run,
+	};
+	const struct check_ops *const with_waiter[] = { &waiter, checks[1] };
+	struct run x;
+
+	run_on_pool(&x, with_waiter, ARRAY_SIZE(with_waiter), NULL, 0, 300);
+	cr_expect_str_eq(report_reason(report_of(&x, "reader")), "deadline");
+	cr_expect_eq(report_nfindings(report_of(&x, "reader")), 0);
+	cr_expect_lt(x.elapsed_ms, 800, "took %d ms", x.elapsed_ms);
+	run_release(&x);
+}
+
+Test(runner, no_thread_at_all_is_an_error_naming_the_limit)
+{
+	struct error err = { "" };
+	size_t got;
+
+	allowed = 0;
+	runner_thread_create = limited_create;
+	cr_expect_eq(runner_thread_probe(&err), -1);
+	cr_expect(strstr(err.msg, "ulimit -u") != NULL, "%s", err.msg);
+	cr_expect_eq(start_limited(0, 4, &got, &err), -1);
+	cr_expect_eq(got, 0);
+	cr_expect(strstr(err.msg, "cannot create a worker thread") != NULL, "%s", err.msg);
+	cr_expect(strstr(err.msg, strerror(EAGAIN)) != NULL, "%s", err.msg);
+}
+
+Test(runner, some_threads_are_enough_and_the_shortfall_is_said)
+{
+	struct error err = { "" };
+	size_t got;
+
+	cr_expect_eq(start_limited(3, 10, &got, &err), 0);
+	cr_expect_eq(got, 3);
+	cr_expect(strstr(err.msg, "3 of 10") != NULL, "%s", err.msg);
+}
+
+/* Counts the targets done through runner_submit(). */
+struct tally {
+	atomic_int done, passed;
+};
+
+static void
+count_done(void *arg, struct run_result *res)
+{
+	struct tally *t = arg;
+
+	if (res->nreports == 2 && report_status(res->reports[0]) == CHECK_PASS &&
+	    report_find(res->reports[0], "peer_finished") != NULL)
+		atomic_fetch_add(&t->passed, 1);
+	atomic_fetch_add(&t->done, 1);
+}
+
+/*
+ * No criterion .timeout here: the loop below is bounded, and a timeout on
+ * this test made criterion's own runner leak (48 bytes, under ASan) when
+ * tests ran two at a time.
+ */
+Test(runner, pool_is_created_once_and_runs_many_targets_at_once)
+{
+	static const struct check_ops *const checks[] = { &reader, &writer };
+	struct error err = { "" };
+	struct conf *conf = conf_new();
+	struct dns_engine *eng = test_engine(test_fault_alone(), 5000, 1);
+	struct target t;
+	struct runner *r;
+	struct tally tally = { 0, 0 };
+	int64_t start;
+	bool usage;
+	int i;
+
+	runner_thread_create = limited_create;
+	r = runner_new_checks(checks, 2, conf, NULL, &usage, &err);
+	cr_assert_not_null(r);
+	cr_assert_eq(runner_start(r, 6, NULL, &err), 0);
+	cr_expect_eq(atomic_load(&creations), 6);
+	target_init(&t);
+	cr_assert_eq(target_set_ip(&t, "--ip", "192.0.2.1", &err), 0);
+	start = now_ms();
+	/* 40 targets of one 200 ms lookup each: 6 workers wait on 6 of them at a time */
+	for (i = 0; i < 40; i++)
+		runner_submit(r, eng, &t, 10000, count_done, &tally);
+	while (atomic_load(&tally.done) < 40 && now_ms() - start < 20000) {
+		runner_expire(r);
+		usleep(10000);
+	}
+	cr_expect_eq(atomic_load(&tally.done), 40);
+	cr_expect_eq(atomic_load(&tally.passed), 40, "every reader saw its writer done");
+	cr_expect_eq(atomic_load(&creations), 6, "no thread was created per target or check");
+	runner_free(r);
+	target_release(&t);
+	dns_engine_free(eng);
+	conf_free(conf);
+}
+
+Test(runner, pool_size_grows_with_the_jobs_up_to_its_caps)
+{
+	static const struct check_ops *const checks[] = { &reader, &writer, &quick };
+	struct error err;
+	struct conf *conf = conf_new();
+	struct runner *r;
+	bool usage;
+	size_t one, prev = 0, jobs;
+
+	r = runner_new_checks(checks, 3, conf, NULL, &usage, &err);
+	cr_assert_not_null(r);
+	one = runner_pool_size(r, 1);
+	cr_expect_geq(one, 3 + 2, "one target: every check and a split's parts wait at once");
+	for (jobs = 1; jobs <= 4096; jobs *= 2) {
+		size_t n = runner_pool_size(r, jobs);
+
+		cr_expect_geq(n, prev, "%zu jobs: %zu after %zu", jobs, n, prev);
+		cr_expect_leq(n, RUNNER_MAX_WORKERS);
+		cr_expect_leq(n, jobs * one);
+		prev = n;
+	}
+	cr_expect_lt(runner_pool_size(r, 256), 256 * 3, "not a thread per check per target");
+	runner_free(r);
+	conf_free(conf);
 }

@@ -6,7 +6,8 @@ pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-d
 libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev libssl-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
 libxml2-utils python3-junitparser prometheus
-dpkg-dev debhelper lintian bash-completion zsh postfix nftables openssl"
+dpkg-dev debhelper lintian bash-completion zsh
+parallel unbound jq util-linux postfix nftables openssl"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

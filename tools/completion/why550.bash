@@ -66,6 +66,10 @@ _why550()
 		[[ $cur == "" || $cur == - ]] && COMPREPLY+=(-)
 		return
 		;;
+	--resume)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
 	--bounce)
 		# TEXT, or @FILE
 		if [[ $cur == @* ]]; then
@@ -78,7 +82,7 @@ _why550()
 		return
 		;;
 	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
-	--cache-max | --max-inflight | --max-qps | --probe-source)
+	    --shard | --cache-max | --max-inflight | --max-qps | --probe-source)
 		return
 		;;
 	esac
