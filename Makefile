@@ -23,7 +23,7 @@ Q          := @
 else
 Q          :=
 endif
-PKGS       := ldns jansson opendkim libpsl libidn2 gmime-3.0
+PKGS       := ldns jansson opendkim libpsl libidn2 gmime-3.0 libssl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -63,6 +63,7 @@ struct check_ops {
 	unsigned needs;			/* all of these inputs must be present */
 	unsigned wants;			/* any of these is enough (0: ignore) */
 	const char *const *after;	/* NULL-terminated names of checks whose reports it reads */
+	bool opt_in;			/* runs only when named (--checks, --probe): it acts */
 	/*
 	 * Reads the check's sections of conf into a fresh *ctx. -1 with err
 	 * ("file:line: ...") on bad configuration. May be NULL.

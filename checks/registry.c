@@ -13,6 +13,8 @@ extern const struct check_ops check_spf;
 extern const struct check_ops check_dkim;
 extern const struct check_ops check_dmarc;
 extern const struct check_ops check_bounce;
+extern const struct check_ops check_smtp;
+extern const struct check_ops check_bulk;
 
 const struct check_ops *const check_registry[] = {
 	&check_rdns,
@@ -25,6 +27,8 @@ const struct check_ops *const check_registry[] = {
 	&check_dkim,
 	&check_dmarc,
 	&check_bounce,
+	&check_smtp,
+	&check_bulk,
 };
 
 const size_t check_registry_len = ARRAY_SIZE(check_registry);

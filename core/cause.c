@@ -29,6 +29,9 @@ static const char *const cause_names[CAUSE_END] = {
 	[CAUSE_RDNS_GENERIC] = "rdns_generic",
 	[CAUSE_RECORD_STYLE] = "record_style",
 	[CAUSE_DEFERRED] = "deferred",
+	[CAUSE_RECIPIENT_SERVER_DOWN] = "recipient_server_down",
+	[CAUSE_PORT25_BLOCKED] = "port25_blocked",
+	[CAUSE_CONNECTION_BLOCKED] = "connection_blocked",
 };
 
 static const char *const confidence_names[] = {

@@ -6,7 +6,9 @@
 
 /*
  * The cause codes: those of DESIGN.md in its order, then the advice codes
- * and the temporary deferral. CAUSE_NONE is no
+ * and the temporary deferral, then those that only a receiver's own answer
+ * shows (its server down, port 25 blocked on the way out, a block at
+ * connection: the SMTP probe's). CAUSE_NONE is no
  * cause (a zeroed struct holds none); CAUSE_END is one past the last code
  * and no cause either, so
  *     for (c = CAUSE_NONE + 1; c < CAUSE_END; c++)
@@ -44,6 +46,10 @@ enum cause_code {
 	CAUSE_RECORD_STYLE,		/* a record or name in a form receivers tolerate */
 	/* a temporary (4xx) refusal that gives no reason: a retry may succeed */
 	CAUSE_DEFERRED,
+	/* only a receiver's own answer shows these (the SMTP probe, an MTA's report) */
+	CAUSE_RECIPIENT_SERVER_DOWN,
+	CAUSE_PORT25_BLOCKED,
+	CAUSE_CONNECTION_BLOCKED,
 	CAUSE_END,
 };
 

@@ -2095,6 +2095,12 @@ dns_engine_of(struct dns *dns)
 	return dns->eng;
 }
 
+int64_t
+dns_deadline(const struct dns *dns)
+{
+	return dns->deadline;
+}
+
 bool
 dns_spare_queries(const struct dns *dns)
 {

@@ -272,6 +272,11 @@ void dns_counters_get(struct dns *dns, struct dns_counters *c);
 struct dns_engine *dns_engine_of(struct dns *dns);
 /* The engine's spare_queries setting (struct dns_config). */
 bool dns_spare_queries(const struct dns *dns);
+/*
+ * The session's deadline (a now_ms() time, 0: none), for work that is not
+ * DNS but must end with the target's (the SMTP probe).
+ */
+int64_t dns_deadline(const struct dns *dns);
 
 /*
  * Asks (name, type). Never blocks on the network. name may end in a dot; it

@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checks/check.h"
 #include "checks/dnsbl/dnsbl.h"
+#include "core/net.h"
 #include "dns/dns.h"
 #include "output/output.h"
 #include "src/batch.h"
@@ -68,6 +72,8 @@ struct options {
 	const char *resume;
 	unsigned long shard, nshards;
 	bool help, version;
+	bool probe;			/* --probe: run the smtp check too */
+	const char *probe_source;
 };
 
 enum {
@@ -76,7 +82,7 @@ enum {
 	OPT_LIST_CHECKS, OPT_VERSION, OPT_HELP, OPT_VERBOSE, OPT_BATCH, OPT_JOBS,
 	OPT_COLOR, OPT_DQS_KEY, OPT_SKIP_LIST, OPT_STRICT_INPUT,
 	OPT_DETAIL, OPT_CACHE_MAX, OPT_MAX_INFLIGHT, OPT_MAX_QPS, OPT_BLOCKLIST_TXT,
-	OPT_RESUME, OPT_SHARD,
+	OPT_RESUME, OPT_SHARD, OPT_PROBE, OPT_PROBE_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -108,6 +114,8 @@ static const struct option longopts[] = {
 	{ "strict-input", no_argument, NULL, OPT_STRICT_INPUT },
 	{ "resume", required_argument, NULL, OPT_RESUME },
 	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "probe-source", required_argument, NULL, OPT_PROBE_SOURCE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -124,6 +132,7 @@ static const char usage_text[] =
 "              [--max-qps N] [--blocklist-txt always|listed]\n"
 "              [--strict-input] [--resume FILE] [--shard I/N]\n"
 "              [--dqs-key KEY] [--skip-list ZONE]...\n"
+"              [--probe] [--probe-source ADDR]\n"
 "              [--list-checks] [-V|--version] [-h|--help]\n";
 
 static const char help_text[] =
@@ -175,6 +184,9 @@ static const char help_text[] =
 "                     asked as KEY.zen.dq.spamhaus.net and so on, which works\n"
 "                     through public resolvers (also WHY550_DQS_KEY); never shown\n"
 "  --skip-list ZONE   leave this blocklist out (repeatable)\n"
+"  --probe            also ask the recipient's mail servers (check smtp): connects\n"
+"                     to port 25 and goes up to RCPT TO, never DATA\n"
+"  --probe-source ADDR  send the probe from this local address (implies --probe)\n"
 "  --list-checks      print the checks and their configuration (with\n"
 "                     --format json: as JSON)\n"
 "  -V, --version      print the version\n"
@@ -332,6 +344,33 @@ take_dqs_key(struct options *o, char *arg, struct error *err)
 	return 0;
 }
 
+/* --probe-source: an address of this machine, one a socket can be bound to. */
+static int
+check_probe_source(const char *arg, struct error *err)
+{
+	struct sockaddr_storage ss;
+	unsigned char addr[16];
+	socklen_t len;
+	int family, fd, ret = 0;
+
+	if (net_ip_parse(arg, &family, addr) < 0)
+		return error_set(err, "--probe-source: '%s' is not an IPv4 or IPv6 address", arg);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
+	len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0)
+		ret = error_set(err, "--probe-source: cannot send from '%s': %s", arg,
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 static int
 parse_args(int argc, char **argv, struct options *o, struct error *err)
 {
@@ -461,6 +500,15 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 		case OPT_SHARD:
 			if (batch_parse_shard(optarg, &o->shard, &o->nshards, err) < 0)
 				return -1;
+			break;
+		case OPT_PROBE:
+			o->probe = true;
+			break;
+		case OPT_PROBE_SOURCE:
+			if (check_probe_source(optarg, err) < 0)
+				return -1;
+			o->probe_source = optarg;
+			o->probe = true;
 			break;
 		case OPT_VERSION:
 			o->version = true;
@@ -706,6 +754,37 @@ configure_overrides(const struct options *o, struct conf *conf, bool *usage,
 }
 
 /*
+ * --probe adds the smtp check to the checks that run (the default ones,
+ * or those of --checks) in *only (fresh, or NULL when nothing changes);
+ * --probe-source becomes its [smtp] source, after every checks.d file.
+ */
+static int
+probe_config(const struct options *o, struct conf *conf, char **only, struct error *err)
+{
+	struct strbuf sb;
+	char *text;
+	size_t i;
+	int ret;
+
+	*only = NULL;
+	if (!o->probe)
+		return 0;
+	strbuf_init(&sb);
+	if (o->checks != NULL)
+		strbuf_addf(&sb, "%s,smtp", o->checks);
+	for (i = 0; o->checks == NULL && i < check_registry_len; i++)
+		if (!check_registry[i]->opt_in || strcmp(check_registry[i]->name, "smtp") == 0)
+			strbuf_addf(&sb, "%s%s", sb.len > 0 ? "," : "", check_registry[i]->name);
+	*only = strbuf_detach(&sb, NULL);
+	if (o->probe_source == NULL)
+		return 0;
+	text = xasprintf("[smtp]\nsource = %s\n", o->probe_source);
+	ret = conf_load_file(conf, "--probe-source", text, err);
+	free(text);
+	return ret;
+}
+
+/*
  * Reads checks.d, its [dns] into dcfg, and configures the checks. NULL
  * with the problem printed and *ret set: 78 for bad configuration, 64 for
  * an unknown --checks name.
@@ -716,7 +795,7 @@ configure(const struct options *o, struct conf **conf, char **dirp, struct dns_c
 {
 	struct error err = { "" };
 	struct runner *r = NULL;
-	char *dir = find_config_dir(o->config_dir, &err);
+	char *dir = find_config_dir(o->config_dir, &err), *only = NULL;
 	bool usage;
 
 	*ret = EXIT_CONFIG;
@@ -736,17 +815,22 @@ configure(const struct options *o, struct conf **conf, char **dirp, struct dns_c
 		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
 		goto out;
 	}
-	if ((r = runner_new(*conf, o->checks, &usage, &err)) == NULL) {
+	if (probe_config(o, *conf, &only, &err) < 0) {
+		error("%s", err.msg);
+		goto out;
+	}
+	if ((r = runner_new(*conf, only != NULL ? only : o->checks, &usage, &err)) == NULL) {
 		error("%s", err.msg);
 		*ret = usage ? EXIT_USAGE : EXIT_CONFIG;
 		goto out;
 	}
-	if (check_configured(*conf, dir, o->checks, &err) < 0) {
+	if (check_configured(*conf, dir, only != NULL ? only : o->checks, &err) < 0) {
 		error("%s", err.msg);
 		runner_free(r);
 		r = NULL;
 	}
 out:
+	free(only);
 	*dirp = dir;
 	return r;
 }

@@ -224,7 +224,8 @@ runner_new_checks(const struct check_ops *const *checks, size_t nchecks,
 		/* a cycle of after lists would hold its checks back until the deadline */
 		assert(!in_cycle(checks, nchecks, i, i, 0));
 		r->slots[i].ops = checks[i];
-		r->slots[i].enabled = only == NULL || in_list(only, checks[i]->name);
+		r->slots[i].enabled = only == NULL ? !checks[i]->opt_in :
+		    in_list(only, checks[i]->name);
 	}
 	for (i = 0; i < r->nslots; i++) {
 		struct slot *s = &r->slots[i];

@@ -16,7 +16,8 @@
 struct runner;
 
 /*
- * Configures the checks named in only (comma-separated; NULL: all) from conf.
+ * Configures the checks named in only (comma-separated; NULL: all but the
+ * opt-in ones, which run only when named) from conf.
  * -1 with err: an unknown name in only ("--checks: unknown check 'x'", exit 64,
  * *usage set) or bad configuration ("file:line: ...", exit 78).
  */

@@ -667,12 +667,18 @@ data_cause(const json_t *data)
 	return c;
 }
 
-/* The rule of finding f of check: its own, else for a failure its check's default; NULL: none. */
+/*
+ * The rule of finding f of check: its own, else (a receiver reply without
+ * rules of its own) the bounce's for the same cause, else for a failure
+ * its check's default; NULL: none.
+ */
 static const struct verdict_rule *
 rule_for(const struct verdict_rules *rules, const char *check, const struct finding *f)
 {
 	const struct verdict_rule *r = find_rule(rules, check, f->code, data_cause(f->data));
 
+	if (r == NULL && json_object_get(f->data, "basic_code") != NULL)
+		r = find_rule(rules, "bounce", "bounce_classified", data_cause(f->data));
 	if (r == NULL && f->severity == SEV_FAIL)
 		r = find_default(rules, check);
 	return r;
@@ -717,6 +723,9 @@ reply_of(const struct report *rep, const struct finding *f, struct reply *r)
 	    (code == 0 && enh != NULL && enh[0] == '4');
 	r->permanent = !r->transient && ((code >= 500 && code < 600) ||
 	    (code == 0 && enh != NULL && enh[0] == '5'));
+	/* a refusal of another client (a probe not sent from --ip) is no fact about the sender */
+	if (json_is_true(json_object_get(f->data, "source_differs")))
+		r->permanent = false;
 	return true;
 }
 

@@ -119,10 +119,14 @@ struct verdict_rules;
  *   "lists"          the blocklists it names, each looked up in the dnsbl/dbl
  *                    reports ([verdict "bounce/list_confirmed/..."] etc. above)
  *   "host", "reply", "recipient"  for the words of the rules
+ *   "source_differs" true when the reply answered another client than the
+ *                    sender (a probe not sent from --ip), about that client:
+ *                    it is then no fact about the sender (below)
  * The bounce check makes one from --bounce; a check that talks SMTP to the
- * receiver (a probe) makes one per stage it was refused at, with the same
- * classifier, and its rules are [verdict "CHECK/CODE/CAUSE"] like the
- * bounce's. Every reply is combined with the live checks the same way:
+ * receiver (the smtp probe) makes one for the reply that refused it, with
+ * the same classifier, and its rules are [verdict "CHECK/CODE/CAUSE"] like
+ * the bounce's; a reply without rules of its own is worded by the bounce's
+ * ([verdict "bounce/bounce_classified/CAUSE"]). Every reply is combined with the live checks the same way:
  *   - a permanent (5xx) refusal is a fact: the status is blocked_likely
  *     whatever else is found, and a cause a live check also sees is raised
  *     one level;

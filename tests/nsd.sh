@@ -2,6 +2,7 @@
 # Starts and stops NSD on a free loopback port, serving every zone file of a folder, for the tests.
 #
 #   tests/nsd.sh start DIR ZONEDIR   writes DIR/nsd.conf, starts nsd, prints its port
+#                                    (NSD_PORT=N: that port, not a free one)
 #   tests/nsd.sh stop DIR            stops the nsd whose pid is in DIR/nsd.pid
 #
 # Each ZONEDIR/NAME.zone is served as zone NAME. nsd runs as the calling
@@ -35,6 +36,10 @@ alive() {
 
 # A port in 20000..59999 that nothing listens on right now.
 free_port() {
+	if [ -n "${NSD_PORT:-}" ]; then
+		echo "$NSD_PORT"
+		return
+	fi
 	while :; do
 		n=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 		p=$((20000 + n % 40000))

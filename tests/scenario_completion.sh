@@ -52,7 +52,7 @@ for o in --ip --skip-list --dqs-key --color --list-checks --version; do
 	echo "$options" | grep -q -x -- "$o" || fail "--help does not name $o"
 done
 expect "dbl dkim dmarc dnsbl " --checks d
-expect "rdns,sender_domain rdns,spf " --checks rdns,s
+expect "rdns,sender_domain rdns,smtp rdns,spf " --checks rdns,s
 expect "zen.spamhaus.org " --skip-list zen
 expect "always auto " --color a
 expect "github json junit openmetrics text " --format ""

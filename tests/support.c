@@ -583,3 +583,24 @@ test_why550_conf(struct test_proc *p, const char *conf, const char *const *args,
 	argv[n] = NULL;
 	test_proc_run(p, argv, stdin_text, 60);
 }
+
+char *
+test_config_dir(const char *text)
+{
+	char *dir = xasprintf("%s/conf-XXXXXX", test_env("WHY550_TMP")), *src, *cmd, *path;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	src = test_path("checks.d");
+	cmd = xasprintf("cp '%s'/*.conf '%s'/", src, dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	path = xasprintf("%s/zz-test.conf", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+	free(path);
+	free(cmd);
+	free(src);
+	return dir;
+}

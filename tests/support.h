@@ -77,6 +77,13 @@ const char *test_data_str(const struct report *rep, const char *key);
 /* Fails the test for every warn or fail finding of rep (a DNS failure must not read as a problem). */
 void test_expect_no_negative(const struct report *rep);
 
+/*
+ * A fresh folder under the harness's temp folder with a copy of the
+ * shipped checks.d and a zz-test.conf holding text, sorted last so that
+ * its sections win. The path is the caller's to free.
+ */
+char *test_config_dir(const char *text);
+
 /* A fresh temporary file holding len bytes of data; the path is the caller's to unlink and free. */
 char *test_temp_file(const void *data, size_t len);
 

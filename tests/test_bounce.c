@@ -457,6 +457,37 @@ static const struct bcase cases[] = {
 	{ "dkim_milter_verification_failed",
 	  "554 5.7.1 DKIM signature verification failed",
 	  554, "5.7.1", "dkim_fail", NULL, NULL },
+
+	/* What MTAs write when they could not talk to the receiver (smtp(8), Exim, sendmail) */
+	{ "postfix_connect_refused",
+	  "delivery temporarily suspended: connect to mx.example.test[192.0.2.25]:25: "
+	  "Connection refused",
+	  0, "", "recipient_server_down", NULL, NULL },
+	{ "exim_all_hosts_failing",
+	  "all hosts for 'example.test' have been failing for a long time (and retry time "
+	  "not reached)",
+	  0, "", "recipient_server_down", NULL, NULL },
+	{ "postfix_no_route",
+	  "connect to mx.example.test[192.0.2.25]:25: No route to host",
+	  0, "", "recipient_server_down", NULL, NULL },
+	{ "postfix_connect_timeout_25",
+	  "connect to mx.example.test[192.0.2.25]:25: Connection timed out",
+	  0, "", "port25_blocked", NULL, NULL },
+	{ "sendmail_connect_timeout",
+	  "Deferred: Connection timed out with mx.example.test.",
+	  0, "", "port25_blocked", NULL, NULL },
+	{ "isp_direct_to_mx",
+	  "550 5.7.1 Direct-to-MX delivery is not permitted from this network",
+	  550, "5.7.1", "port25_blocked", NULL, NULL },
+	{ "rfc5321_no_smtp_service",
+	  "554 No SMTP service here",
+	  554, "", "connection_blocked", NULL, NULL },
+	{ "exim_smtp_service_not_available",
+	  "554 SMTP service not available",
+	  554, "", "connection_blocked", NULL, NULL },
+	{ "connection_rejected_by_policy",
+	  "554 5.7.1 Connection rejected by policy",
+	  554, "5.7.1", "connection_blocked", NULL, NULL },
 };
 
 static struct bounce_rules *

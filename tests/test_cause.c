@@ -20,6 +20,8 @@ Test(cause, names_are_the_published_vocabulary_in_its_order)
 		/* then advice, and the temporary deferral */
 		"spf_lookups_near_limit", "dkim_key_weak", "rdns_generic", "record_style",
 		"deferred",
+		/* then what only a receiver's own answer shows */
+		"recipient_server_down", "port25_blocked", "connection_blocked",
 	};
 	size_t i;
 

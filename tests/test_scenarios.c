@@ -160,7 +160,7 @@ static const struct scenario scenarios[] = {
 	{ "4xx without a reason is a deferral", VIA_DEAD,
 	    { "--bounce", "421 4.3.2 Service not available, closing transmission channel" },
 	    "at_risk", 0, "deferred", NULL, { "bounce" }, "not a block",
-	    { "policy_other", "rate_limited" } },
+	    { "policy_other", "rate_limited", "recipient_server_down" } },
 	{ "bounce alone: mailbox full", VIA_DEAD,
 	    { "--bounce", "552 5.2.2 The email account that you tried to reach is over quota" },
 	    "blocked_likely", 2, "mailbox_full", "high", { "bounce" }, NULL,
@@ -188,6 +188,18 @@ static const struct scenario scenarios[] = {
 	    { "--bounce", "451 4.7.1 Greylisting in action, please come back later" },
 	    "at_risk", 0, "greylisted", NULL, { "bounce" }, NULL,
 	    { "deferred", "rate_limited", "policy_other" } },
+	{ "an MTA's report: every MX refused the connection", VIA_DEAD,
+	    { "--bounce", "connect to mx.example.test[192.0.2.25]:25: Connection refused" },
+	    "at_risk", 0, "recipient_server_down", "medium", { "bounce" }, NULL,
+	    { "port25_blocked", "connection_blocked" } },
+	{ "a reply: outbound port 25 blocked", VIA_DEAD,
+	    { "--bounce", "550 5.7.1 Outbound port 25 is blocked for this network; use 587" },
+	    "blocked_likely", 2, "port25_blocked", NULL, { "bounce" }, NULL,
+	    { "recipient_server_down", "connection_blocked" } },
+	{ "a greeting that refuses the connection itself", VIA_DEAD,
+	    { "--bounce", "554 No SMTP service here" },
+	    "blocked_likely", 2, "connection_blocked", "high", { "bounce" }, NULL,
+	    { "recipient_server_down", "port25_blocked" } },
 };
 
 /* The top cause has evidence from each check the scenario names, and says what it must. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/bounce/classify.h"
 #include "checks/check.h"
 #include "checks/dnsbl/dnsbl.h"
 #include "checks/dnsbl/list.h"
@@ -20,6 +21,7 @@ static const struct check_ops ops_rdns = { .name = "rdns" };
 static const struct check_ops ops_spf = { .name = "spf" };
 static const struct check_ops ops_dkim = { .name = "dkim" };
 static const struct check_ops ops_recipient = { .name = "recipient" };
+static const struct check_ops ops_smtp = { .name = "smtp" };
 
 static const char test_rules[] =
     "[verdict \"dnsbl/listed\"]\n"
@@ -778,7 +780,12 @@ static const struct cause_input cause_inputs[] = {
 	  .data = 	  "{\"ptr\": \"dsl-192-0-2-4.pool.isp.test\"}" },
 	{ .cause = "record_style",
 	  .check = "spf", .finding = "spf_ptr_used", .sev = SEV_WARN,
-	  .data = 	  "{\"domain\": \"ptr.spf.test\"}" },
+	  .data = 	  "{\"domain\": \"ptr.spf.test\"}" },	{ .cause = "recipient_server_down",
+	  .bounce = "connect to mx.example.test[192.0.2.25]:25: Connection refused" },
+	{ .cause = "port25_blocked",
+	  .bounce = "550 5.7.1 Outbound port 25 is blocked for this network" },
+	{ .cause = "connection_blocked",
+	  .bounce = "554 No SMTP service here" },
 };
 
 /* Every cause code from some input, through the shipped rules, in words without holes. */
@@ -1237,5 +1244,79 @@ Test(verdict, a_note_after_a_confirmed_list_lands_on_the_bounces_own_cause)
 	cr_assert_not_null(c);
 	cr_expect_not_null(strstr(bounce_note(c), "bl.spamcop.net is not among the lists"),
 	    "the note after the confirmation: '%s'", bounce_note(c));
+	fx_release(&f);
+}
+
+/* The SMTP probe's answer as the smtp check reports it: the classifier's data, the host asked. */
+static void
+fx_probe_answer(struct fx *f, const char *code, enum finding_severity sev, const char *reply)
+{
+	struct bounce_class cls;
+	json_t *data;
+
+	bounce_classify(f->bctx, reply, strlen(reply), &cls);
+	data = bounce_class_json(&cls);
+	json_object_set_new(data, "host", json_string("mx.example.test"));
+	json_object_set_new(data, "stage", json_string("rcpt"));
+	report_add(fx_report(f, &ops_smtp), code, sev, data, "mx.example.test answered: %s", reply);
+	bounce_class_release(&cls);
+}
+
+Test(verdict, the_probes_answer_is_read_as_a_pasted_bounce_and_checked_against_the_lists)
+{
+	const struct cause *c;
+	struct fx f;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	fx_probe_answer(&f, "probe_rejected", SEV_FAIL,
+	    "554 5.7.1 Service unavailable; Client host [192.0.2.2] blocked using zen.spamhaus.org");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c, "the bounce's rules word the probe's answer");
+	cr_expect_not_null(strstr(c->summary, "mx.example.test"), "%s", c->summary);
+	cr_expect(evidence_has(c, "smtp"));
+	dnsbl_list(fx_report(&f, &ops_dnsbl), "zen.spamhaus.org", DNSBL_STATUS_LISTED,
+	    "https://check.spamhaus.example/192.0.2.2");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_HIGH);
+	cr_expect(evidence_has(c, "smtp") && evidence_has(c, "dnsbl"),
+	    "the named list confirmed by the live list check");
+	cr_expect_not_null(strstr(c->summary, "lists 192.0.2.2"), "%s", c->summary);
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY);
+	fx_release(&f);
+}
+
+Test(verdict, the_probes_temporary_answer_is_at_risk_not_blocked)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	fx_probe_answer(&f, "probe_deferred", SEV_WARN,
+	    "450 4.2.0 <a@example.test>: Recipient address rejected: Greylisted");
+	fx_build(&f);
+	cr_expect_str_eq(code_of(&f.v, 0), "greylisted");
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK);
+	fx_release(&f);
+}
+
+Test(verdict, a_refusal_of_another_client_than_the_sender_is_no_fact)
+{
+	struct fx f;
+
+	fx_init(&f, NULL);
+	cr_assert_eq(target_set_ip(&f.t, "--ip", "192.0.2.2", &(struct error){ "" }), 0);
+	fx_probe_answer(&f, "probe_rejected", SEV_FAIL,
+	    "554 5.7.1 Service unavailable; Client host [198.51.100.9] blocked using "
+	    "zen.spamhaus.org");
+	/* the smtp check marks an answer about the probe's own address so */
+	json_object_set_new(report_finding(f.reps[0], 0)->data, "source_differs", json_true());
+	json_object_set_new(report_finding(f.reps[0], 0)->data, "confidence", json_string("low"));
+	fx_build(&f);
+	cr_expect_str_eq(code_of(&f.v, 0), "ip_blocklisted");
+	cr_expect_eq(f.v.causes[0].confidence, CONF_LOW);
+	cr_expect_neq(f.v.status, VERDICT_BLOCKED_LIKELY, "the sender's own IP was not refused");
 	fx_release(&f);
 }

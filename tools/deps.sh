@@ -3,13 +3,13 @@
 set -eu
 
 pkgs="build-essential pkg-config libldns-dev ldnsutils libspf2-dev libopendkim-dev
-libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev nsd
+libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev libssl-dev nsd
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
 libxml2-utils python3-junitparser prometheus
 dpkg-dev debhelper lintian bash-completion zsh
-parallel unbound jq util-linux"
+parallel unbound jq util-linux postfix nftables openssl"
 case "${1:-}" in
---bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc" ;;
+--bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 
@@ -25,6 +25,8 @@ echo "deps: installing$missing" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# the tests run Postfix instances of their own: the system's stays unconfigured and stopped
+echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
 $sudo apt-get update -q >/dev/null
 # The tests need promtool and nsd, not their services: where nothing says
 # otherwise, keep the packages from starting daemons (policy-rc.d, the

@@ -54,6 +54,12 @@ number(const char *s)
 	return n;
 }
 
+bool
+dkim_sig_signs(const struct dkim_sig *sig, const char *name)
+{
+	return sig->h != NULL && list_has_ci(sig->h, name);
+}
+
 char *
 dkim_from_domain(const char *value)
 {

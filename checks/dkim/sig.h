@@ -57,6 +57,9 @@ void dkim_msg_release(struct dkim_msg *msg);
  */
 int dkim_sig_check(struct dkim_sig *sig, int64_t now, bool *expired);
 
+/* Does the signature's h= tag name the header field name (case-insensitive, RFC 6376 3.5)? */
+bool dkim_sig_signs(const struct dkim_sig *sig, const char *name);
+
 /* The domain of an address in a From: value ("Name <a@b.example>"), lower case, or NULL. */
 char *dkim_from_domain(const char *value);
 

@@ -82,7 +82,7 @@ _why550()
 		return
 		;;
 	--ip | --helo | --from | --to | --selector | --resolver | --timeout | --jobs | --dqs-key | \
-	    --shard | --cache-max | --max-inflight | --max-qps)
+	    --shard | --cache-max | --max-inflight | --max-qps | --probe-source)
 		return
 		;;
 	esac
