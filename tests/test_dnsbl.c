@@ -501,7 +501,8 @@ Test(dnsbl, list_that_never_answers_is_an_error_and_others_still_answer)
 	c = &x.res.verdict.causes[0];
 	cr_expect_eq(c->code, CAUSE_IP_BLOCKLISTED);
 	cr_expect_str_eq(c->summary, "198.51.100.10 is listed on multi.bl.test.");
-	cr_expect_eq(c->confidence, CONF_MEDIUM, "high, one level less for the check's error");
+	/* weight 2 under the threshold of 3: medium, and one level less for the check's error */
+	cr_expect_eq(c->confidence, CONF_LOW, "medium, one level less for the check's error");
 	/* nor does the dead list read as an answer: no honest "blocked" without it */
 	cr_expect_eq(x.res.verdict.status, VERDICT_INCONCLUSIVE);
 	cr_assert_not_null(x.res.verdict.note);

@@ -39,9 +39,10 @@ static const struct scenario scenarios[] = {
 	    { "--ip", "203.0.113.7", "--checks", "dnsbl" },
 	    "blocked_likely", 2, "ip_blocklisted", "high", { "dnsbl" }, NULL,
 	    { "policy_other", "domain_blocklisted" } },
+	/* all.s5h.net alone weighs 1, under the threshold of 3: a risk */
 	{ "IPv6 address on all.s5h.net, which lists IPv6 too", VIA_NSD,
 	    { "--ip", "2001:db8:5::5", "--checks", "dnsbl" },
-	    "blocked_likely", 2, "ip_blocklisted", "high", { "dnsbl" }, "all.s5h.net",
+	    "at_risk", 0, "ip_blocklisted", "medium", { "dnsbl" }, "all.s5h.net",
 	    { "rdns_missing" } },
 	{ "botnet controller on Spamhaus BCL (127.0.0.30)", VIA_NSD,
 	    { "--ip", "198.51.100.30", "--checks", "dnsbl" },
@@ -53,9 +54,10 @@ static const struct scenario scenarios[] = {
 	{ "domain on a domain list", VIA_NSD,
 	    { "--from", "bob@dbltest.com", "--checks", "dbl" },
 	    "blocked_likely", 2, "domain_blocklisted", "high", { "dbl" }, NULL, { NULL } },
+	/* multi.surbl.org weighs 2, under the threshold of 3: a risk, not a block */
 	{ "disposable email domain on SURBL (bit 4, DM)", VIA_NSD,
 	    { "--from", "bob@throwaway.test", "--checks", "dbl" },
-	    "blocked_likely", 2, "domain_blocklisted", "high", { "dbl" }, "SURBL DM",
+	    "at_risk", 0, "domain_blocklisted", "medium", { "dbl" }, "SURBL DM",
 	    { "ip_blocklisted" } },
 	{ "domain on no domain list", VIA_NSD,
 	    { "--from", "news@shop.test", "--checks", "dbl,sender_domain" },

@@ -1320,3 +1320,30 @@ Test(verdict, a_refusal_of_another_client_than_the_sender_is_no_fact)
 	cr_expect_neq(f.v.status, VERDICT_BLOCKED_LIKELY, "the sender's own IP was not refused");
 	fx_release(&f);
 }
+
+Test(verdict, listing_below_the_threshold_is_a_risk_not_a_block)
+{
+	struct fx f;
+	const struct cause *c;
+
+	/* 2001:db8:5::5 is on all.s5h.net only: weight 1, threshold 3 */
+	fx_init(&f, NULL);
+	fx_dnsbl(&f, "2001:db8:5::5");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_MEDIUM, "confidence %s", confidence_name(c->confidence));
+	cr_expect_eq(f.v.status, VERDICT_AT_RISK, "status %s", verdict_status_name(f.v.status));
+	fx_release(&f);
+
+	/* 203.0.113.7 is on zen.spamhaus.org (weight 3): a block */
+	fx_init(&f, NULL);
+	fx_dnsbl(&f, "203.0.113.7");
+	fx_build(&f);
+	c = find_cause(&f.v, "ip_blocklisted");
+	cr_assert_not_null(c);
+	cr_expect_eq(c->confidence, CONF_HIGH, "confidence %s", confidence_name(c->confidence));
+	cr_expect_eq(f.v.status, VERDICT_BLOCKED_LIKELY, "status %s",
+	    verdict_status_name(f.v.status));
+	fx_release(&f);
+}

@@ -9,6 +9,7 @@
 #include "checks/check.h"
 #include "checks/dnsbl/dnsbl.h"
 #include "checks/dnsbl/list.h"
+#include "core/cause.h"
 #include "core/psl.h"
 #include "core/textsafe.h"
 #include "core/net.h"
@@ -800,6 +801,9 @@ report_listed(struct report *rep, const struct sweep *sw, size_t i)
 	json_object_set_new(d, "meaning", json_str(m.buf != NULL ? m.buf : ""));
 	json_object_set_new(d, "score", json_integer(sw->score));
 	json_object_set_new(d, "threshold", json_integer(sw->c->threshold));
+	/* listings that add up to less than the threshold are a risk, not a block */
+	if (sev == SEV_WARN)
+		json_object_set_new(d, "confidence", json_string(confidence_name(CONF_MEDIUM)));
 	report_add(rep, o->policy ? "policy_listed" : "listed", sev, d,
 	    "%s %s is listed on %s (%s)%s", sw->c->domains ? "domain" : "IP", it->subject,
 	    it->l->zone, m.buf != NULL ? m.buf : "",

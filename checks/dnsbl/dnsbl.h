@@ -64,6 +64,11 @@ bool dnsbl_conf_names_list(const struct conf *conf, const char *zone);
  * "selftest", "reason", "source" (dbl: where the domain came from) and
  * "dns_status".
  *
+ * A "listed" or "policy_listed" finding's data is the entry plus "meaning",
+ * "score" and "threshold"; below the threshold the finding is a warning and
+ * its data says "confidence": "medium", which the verdict takes as a ceiling
+ * (a risk, not a block).
+ *
  * The report data also holds "not_checked", always (empty when every list
  * answered): one entry per list that was not checked, which src/verdict.c
  * names in the verdict's note:
