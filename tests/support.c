@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checks/bounce/rules.h"
+#include "core/conf.h"
 #include "core/util.h"
 
 const char *
@@ -82,6 +84,21 @@ test_path(const char *rel)
 	const char *root = getenv("WHY550_ROOT");
 
 	return xasprintf("%s/%s", root != NULL ? root : ".", rel);
+}
+
+struct bounce_rules *
+test_shipped_bounce_rules(void)
+{
+	struct bounce_rules *r = bounce_rules_new();
+	struct conf *conf = conf_new();
+	char *path = test_path("checks.d/bounce.conf");
+	struct error err;
+
+	cr_assert_eq(conf_load_file(conf, path, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(bounce_rules_load(r, conf, &err), 0, "%s", err.msg);
+	conf_free(conf);
+	free(path);
+	return r;
 }
 
 static void

@@ -41,6 +41,10 @@ struct dns_engine *test_engine_of(const struct dns_config *cfg);
 /* The path of a file in the source tree (fresh string). */
 char *test_path(const char *rel);
 
+struct bounce_rules;
+/* The bounce rules of the shipped checks.d/bounce.conf. Fails the test on error. */
+struct bounce_rules *test_shipped_bounce_rules(void);
+
 struct test_proc {
 	int status;		/* exit code, or 128+signal */
 	char *out;		/* everything it printed, NUL-terminated */

@@ -490,21 +490,6 @@ static const struct bcase cases[] = {
 	  554, "5.7.1", "connection_blocked", NULL, NULL },
 };
 
-static struct bounce_rules *
-shipped_rules(void)
-{
-	struct bounce_rules *r = bounce_rules_new();
-	struct conf *conf = conf_new();
-	char *path = test_path("checks.d/bounce.conf");
-	struct error err;
-
-	cr_assert_eq(conf_load_file(conf, path, NULL, &err), 0, "%s", err.msg);
-	cr_assert_eq(bounce_rules_load(r, conf, &err), 0, "%s", err.msg);
-	conf_free(conf);
-	free(path);
-	return r;
-}
-
 /* The name of cause, "none" for CAUSE_NONE. */
 static const char *
 cause_of(enum cause_code cause)
@@ -533,7 +518,7 @@ named(const struct bounce_class *c, const char *list)
 
 Test(bounce, real_world_replies_are_classified)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct strbuf fails;
 	size_t i;
 
@@ -609,7 +594,7 @@ Test(bounce, whole_dsn_uses_diagnostic_code_remote_mta_and_recipient)
 	    "Received: by mail.sender.test (Postfix 3.5.6) with ESMTP id 4.7.1\n"
 	    "Subject: user unknown, relay access denied, spam\n\n"
 	    "550 5.1.1 this quoted body line is not the reply\n--B--\n";
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	classify(r, dsn, &c);
@@ -630,7 +615,7 @@ Test(bounce, whole_dsn_uses_diagnostic_code_remote_mta_and_recipient)
 
 Test(bounce, ip_addresses_and_versions_are_not_status_codes)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	classify(r, "connect from host [192.0.2.5] using Exim 4.96.2 and v5.7.1 at port 587 ",
@@ -647,7 +632,7 @@ Test(bounce, ip_addresses_and_versions_are_not_status_codes)
 
 Test(bounce, confidence_follows_how_specific_the_text_is)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	classify(r, "550 Blocked", &c);
@@ -681,7 +666,7 @@ Test(bounce, confidence_follows_how_specific_the_text_is)
 
 Test(bounce, unknown_detail_falls_back_to_its_subject)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	classify(r, "550 5.1.99 whatever", &c);
@@ -694,7 +679,7 @@ Test(bounce, unknown_detail_falls_back_to_its_subject)
 
 Test(bounce, success_reply_and_noise_give_no_cause)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	classify(r, "250 2.0.0 Ok: queued as 4F3A21234 (spam score 0)", &c);
@@ -714,7 +699,7 @@ Test(bounce, success_reply_and_noise_give_no_cause)
 
 Test(bounce, second_cause_is_named)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	classify(r, "550 5.7.1 <a@example.test>... Relaying denied. IP name lookup failed "
@@ -730,7 +715,7 @@ Test(bounce, hostile_bytes_are_safe_and_bounded)
 {
 	/* controls, invalid UTF-8 and NUL on short lines, more of them than is read */
 	static const char line[] = "550 5.7.1 \xff\x1b\0<a@b.test> blocked using x.test\n";
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 	size_t n = BOUNCE_MAX_TEXT + 4096, i;
 	char *big = malloc(n);
@@ -795,7 +780,7 @@ Test(bounce, check_reports_the_classification_as_a_finding)
 static void
 expect_cause(const char *text, const char *cause, const char *rule)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 	size_t i;
 	bool found = rule == NULL;
@@ -813,7 +798,7 @@ expect_cause(const char *text, const char *cause, const char *rule)
 static void
 classify_fixture(const char *name, struct bounce_class *c)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	char *rel = xasprintf("tests/data/bounce-dsn/%s", name);
 	char *path = test_path(rel);
 	FILE *f = fopen(path, "rb");
@@ -965,7 +950,7 @@ Test(bounce, exchange_html_ndr_is_read_as_text)
 Test(bounce, a_nul_byte_does_not_cut_the_text)
 {
 	static const char text[] = "Subject: hello\0\n\n550 5.1.1 <a@example.test>: User unknown";
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	struct bounce_class c;
 
 	bounce_classify(r, text, sizeof(text) - 1, &c);

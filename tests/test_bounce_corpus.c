@@ -26,21 +26,6 @@ struct tally {
 	size_t ok[PART_N][CAUSE_END];
 };
 
-static struct bounce_rules *
-shipped_rules(void)
-{
-	struct bounce_rules *r = bounce_rules_new();
-	struct conf *conf = conf_new();
-	char *path = test_path("checks.d/bounce.conf");
-	struct error err;
-
-	cr_assert_eq(conf_load_file(conf, path, NULL, &err), 0, "%s", err.msg);
-	cr_assert_eq(bounce_rules_load(r, conf, &err), 0, "%s", err.msg);
-	conf_free(conf);
-	free(path);
-	return r;
-}
-
 /* The bytes of a corpus file, any bytes; NULL if it cannot be read. */
 static char *
 read_all(const char *path, size_t *len)
@@ -158,7 +143,7 @@ print_table(const struct tally *t, size_t *all_ok, size_t *all_n, double *worst,
 
 Test(bounce_corpus, top_cause_is_right_on_95_percent_and_each_cause_on_85)
 {
-	struct bounce_rules *r = shipped_rules();
+	struct bounce_rules *r = test_shipped_bounce_rules();
 	char *dir = test_path("tests/data/bounce-corpus");
 	char *index = xasprintf("%s/corpus.jsonl", dir);
 	FILE *f = fopen(index, "r");
