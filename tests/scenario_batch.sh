@@ -300,5 +300,38 @@ limited 1
 grep -q "cannot create a thread: .*ulimit -u" "$tmp/lim.err" ||
     fail "nproc 1: no message naming the limit: $(cat "$tmp/lim.err")"
 
+# --- a batch runs without glibc's per-thread caches (src/main.c), unless GLIBC_TUNABLES says otherwise
+case=tcache
+# GLIBC_TUNABLES as the batch's last execve gave it (strace: glibc rewrites the
+# string in place once it has read it, so /proc/PID/environ cannot tell);
+# $1: GLIBC_TUNABLES to start it with, or "" for none.
+tunables_of() {
+	if [ -n "$1" ]; then
+		set -- env GLIBC_TUNABLES="$1"
+	else
+		set -- env -u GLIBC_TUNABLES
+	fi
+	echo "$CLEAN" | timeout 20 strace -f -qq -v -s 1000 -e trace=execve -o "$tmp/tc.trace" \
+	    "$@" "$bin" --config-dir "$root/checks.d" --checks bounce --batch - > "$tmp/tc.out" 2> "$tmp/tc.err"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "exit $rc, want 0: $(head -c 300 "$tmp/tc.err")"
+	[ "$(wc -l < "$tmp/tc.out")" -eq 1 ] || fail "$(wc -l < "$tmp/tc.out") lines, want 1"
+	tunables=$(grep 'execve(' "$tmp/tc.trace" | tail -n 1 | grep -o '"GLIBC_TUNABLES=[^"]*"' |
+	    sed 's/^"GLIBC_TUNABLES=//; s/"$//')
+}
+if [ "${WHY550_SANITIZER:-}" = valgrind ]; then
+	msg "tcache: under valgrind its own allocator runs instead: not checked"
+else
+	tunables_of ""
+	[ "$tunables" = "glibc.malloc.tcache_count=0" ] || fail "none given: GLIBC_TUNABLES '$tunables'"
+	tunables_of "glibc.malloc.arena_max=4"
+	[ "$tunables" = "glibc.malloc.tcache_count=0:glibc.malloc.arena_max=4" ] ||
+	    fail "arena_max given: GLIBC_TUNABLES '$tunables'"
+	tunables_of "glibc.malloc.tcache_count=7"
+	[ "$tunables" = "glibc.malloc.tcache_count=7" ] ||
+	    fail "tcache_count given: GLIBC_TUNABLES '$tunables'"
+	! grep -q 'execve("/proc/self/exe"' "$tmp/tc.trace" || fail "tcache_count given: executed again"
+fi
+
 [ "$failed" -eq 0 ] && echo "batch: signals, resume, failed writes and thread limits as documented"
 [ "$failed" -eq 0 ]

@@ -7,7 +7,7 @@ libjansson-dev libcriterion-dev libpsl-dev libidn2-dev libgmime-3.0-dev libssl-d
 python3 python3-yaml python3-jsonschema valgrind iproute2 procps
 libxml2-utils python3-junitparser prometheus
 dpkg-dev debhelper lintian bash-completion zsh
-parallel unbound jq util-linux postfix nftables openssl"
+parallel unbound jq util-linux postfix nftables openssl strace"
 case "${1:-}" in
 --bench) pkgs="$pkgs dnsperf rblcheck python3-spf hyperfine bc swaks" ;;
 --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
