@@ -13,7 +13,7 @@
 #   2. dnsperf sends that file to NSD (-q BENCH_DNSPERF_Q outstanding,
 #      default 256), best of 3 runs;
 #   3. why550 --batch --detail summary straight to NSD, at each --jobs of
-#      BENCH_JOBS (default "8 32 128"), timed as a whole process, its peak
+#      BENCH_JOBS (default "8 32 128 256"), timed as a whole process, its peak
 #      RSS (VmHWM) read from /proc every 100 ms while it runs.
 # Then the bytes per target of --detail full and summary (the smallest
 # size, --jobs 32), and one run of BENCH_MILLION targets (default 1000000;
@@ -30,7 +30,7 @@ case $build in
 *) build=$root/$build ;;
 esac
 sizes=${BENCH_SIZES:-10000 100000}
-jobs_list=${BENCH_JOBS:-8 32 128}
+jobs_list=${BENCH_JOBS:-8 32 128 256}
 million=${BENCH_MILLION:-1000000}
 dq=${BENCH_DNSPERF_Q:-256}
 
