@@ -540,6 +540,9 @@ parse_args(int argc, char **argv, struct options *o, struct error *err)
 	if (o->batch != NULL && o->format_given && o->format == OUTPUT_TEXT)
 		return error_set(err, "--format text: one target only; with --batch use json, junit, "
 		    "github or openmetrics");
+	if (o->probe && o->batch == NULL && o->target.rcpt_to == NULL)
+		return error_set(err, "%s: give --to, the recipient whose mail servers the probe asks",
+		    o->probe_source != NULL ? "--probe-source" : "--probe");
 	if (!o->any_input && o->batch == NULL && !o->list_checks)
 		return error_set(err,
 		    "nothing to check: give at least one of --ip, --helo, --from, --to, --message, --bounce");

@@ -779,3 +779,24 @@ Test(smtp, a_probe_source_that_is_not_an_address_of_this_machine_is_a_usage_erro
 		test_proc_release(&p);
 	}
 }
+
+Test(smtp, a_probe_without_a_recipient_is_a_usage_error)
+{
+	static const char *const probes[][3] = {
+		{ "--probe", NULL, NULL },
+		{ "--probe-source", "127.0.0.1", NULL },
+	};
+	struct test_proc p;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(probes); i++) {
+		const char *args[] = { "--ip", "192.0.2.1", probes[i][0], probes[i][1], NULL };
+
+		test_why550(&p, "127.0.0.1:9", args);
+		cr_expect_eq(p.status, 64, "%s: exit %d", probes[i][0], p.status);
+		cr_expect(strstr(p.err, probes[i][0]) != NULL && strstr(p.err, "give --to") != NULL,
+		    "%s: %s", probes[i][0], p.err);
+		cr_expect_str_eq(p.out, "", "no document on bad input");
+		test_proc_release(&p);
+	}
+}
