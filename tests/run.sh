@@ -201,6 +201,7 @@ for bin in "$build"/tests/test_*; do
 	if [ "$san" = valgrind ]; then
 		run_bg valgrind --trace-children=yes --leak-check=full \
 		    --errors-for-leak-kinds=definite,indirect \
+		    --suppressions="$root/tests/valgrind.supp" \
 		    --log-file="$tmp/san/vg.%p" \
 		    "$bin" --json="$tmp/out/$name.json" > "$out" 2>&1
 	else
