@@ -757,7 +757,7 @@ static void
 add_finding(struct build *b, const struct report *rep, const struct finding *f, bool errored)
 {
 	const char *check = report_name(rep);
-	const struct verdict_rule *rule = rule_for(b->rules, check, f);
+	const struct verdict_rule *own = rule_for(b->rules, check, f), *rule = own;
 	enum confidence conf, dconf;
 	struct reply r;
 	bool is_reply = reply_of(rep, f, &r);
@@ -765,14 +765,18 @@ add_finding(struct build *b, const struct report *rep, const struct finding *f, 
 	json_t *ev;
 
 	if (is_reply)
-		rule = reply_rule(b->rules, &r, rule);
+		rule = reply_rule(b->rules, &r, own);
 	/* a warning no rule names stays in the checks table: it is not a cause */
 	if (rule == NULL && f->severity != SEV_FAIL)
 		return;
 	conf = rule != NULL ? rule->confidence : CONF_HIGH;
-	/* a finding may know it is less sure than its rule, never more */
-	if (confidence_parse(json_string_value(json_object_get(f->data, "confidence")),
-	    &dconf) == 0 && dconf < conf)
+	/*
+	 * A finding may know it is less sure than its rule, never more; but a
+	 * reply taken for a deferral is a fact of the reply's code, not of the
+	 * guess about its words that the finding's confidence is.
+	 */
+	if (rule == own && confidence_parse(json_string_value(json_object_get(f->data,
+	    "confidence")), &dconf) == 0 && dconf < conf)
 		conf = dconf;
 	/* a temporary refusal is not a block: a retry may succeed */
 	if (is_reply && r.transient && conf > CONF_MEDIUM)

@@ -1347,3 +1347,30 @@ Test(verdict, listing_below_the_threshold_is_a_risk_not_a_block)
 	    verdict_status_name(f.v.status));
 	fx_release(&f);
 }
+
+Test(verdict, a_temporary_reply_without_a_reason_is_a_deferral_at_the_rules_confidence)
+{
+	static const char *const replies[] = {
+		"451 4.7.1 Try again later",
+		"421 Service temporarily unavailable",
+		"450 please retry",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(replies); i++) {
+		struct fx f;
+		const struct cause *c;
+
+		fx_init_shipped(&f);
+		fx_bounce(&f, replies[i]);
+		fx_build(&f);
+		c = find_cause(&f.v, "deferred");
+		cr_assert_not_null(c, "%s: no deferred cause", replies[i]);
+		/* checks.d/verdict.conf gives reply/deferred medium: the classifier's doubt is not the deferral's */
+		cr_expect_eq(c->confidence, CONF_MEDIUM, "%s: %s", replies[i],
+		    confidence_name(c->confidence));
+		cr_expect_eq(f.v.status, VERDICT_AT_RISK, "%s: %s", replies[i],
+		    verdict_status_name(f.v.status));
+		fx_release(&f);
+	}
+}
