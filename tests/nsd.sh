@@ -15,6 +15,7 @@ NSD=${NSD:-/usr/sbin/nsd}
 CHECKZONE=${NSD_CHECKZONE:-/usr/sbin/nsd-checkzone}
 START_TRIES=8
 WAIT_TENTHS=50
+. "$(cd "$(dirname "$0")" && pwd -P)/proc.sh"
 
 msg() {
 	echo "nsd.sh: $*" >&2
@@ -23,15 +24,6 @@ msg() {
 usage() {
 	echo "usage: tests/nsd.sh start DIR ZONEDIR | tests/nsd.sh stop DIR" >&2
 	exit 64
-}
-
-# True while the process lives; a zombie counts as gone.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*|"") return 1 ;;
-	esac
-	return 0
 }
 
 # A port in 20000..59999 that nothing listens on right now.
@@ -161,16 +153,7 @@ stop() {
 	case $pid in
 	''|*[!0-9]*) msg "bad pid '$pid' in '$d/nsd.pid'"; return 1 ;;
 	esac
-	kill -TERM "$pid" 2>/dev/null
-	i=0
-	while alive "$pid" && [ "$i" -lt "$WAIT_TENTHS" ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if alive "$pid"; then
-		msg "nsd (pid $pid) ignored SIGTERM for 5 s: killing it"
-		kill -KILL "$pid" 2>/dev/null
-	fi
+	stop_pid "$pid" "$WAIT_TENTHS" || msg "nsd (pid $pid) ignored SIGTERM for 5 s: killed it"
 	rm -f "$d/nsd.pid"
 	return 0
 }

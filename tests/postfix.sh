@@ -31,6 +31,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+. "$ROOT/tests/proc.sh"
 WAIT_TENTHS=100
 
 msg() {
@@ -40,15 +41,6 @@ msg() {
 usage() {
 	echo "usage: tests/postfix.sh start DIR OWNER | tests/postfix.sh stop DIR" >&2
 	exit 64
-}
-
-# True while the process lives; a zombie counts as gone.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*|"") return 1 ;;
-	esac
-	return 0
 }
 
 need() {
@@ -234,13 +226,7 @@ stop() {
 		''|*[!0-9]*) msg "bad pid in '$pf/spool/pid/master.pid'" ;;
 		*)
 			# the master stops its children on SIGTERM
-			kill -TERM "$pid" 2>/dev/null
-			i=0
-			while alive "$pid" && [ "$i" -lt 50 ]; do
-				sleep 0.1
-				i=$((i + 1))
-			done
-			alive "$pid" && kill -KILL "$pid" 2>/dev/null
+			stop_pid "$pid"
 			;;
 		esac
 	fi

@@ -53,33 +53,16 @@ if [ ! -x "$build/tests/faultdns" ]; then
 fi
 
 . "$root/tests/faultdns.sh"
+. "$root/tests/proc.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/why550-test.XXXXXX") || exit 1
 mkdir -p "$tmp/san" "$tmp/out"
 server_pids=""
 nsd_up=0
 current=""
 
-# True while the process lives; a zombie counts as gone.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*|"") return 1 ;;
-	esac
-	return 0
-}
-
 # Sends SIGTERM to a child, waits up to 5 s, then SIGKILL; reaps it.
 end_child() {
-	kill -TERM "$1" 2>/dev/null
-	n=0
-	while alive "$1" && [ "$n" -lt 50 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if alive "$1"; then
-		msg "pid $1 ignored SIGTERM: killing it"
-		kill -KILL "$1" 2>/dev/null
-	fi
+	stop_pid "$1" || msg "pid $1 ignored SIGTERM: killed it"
 	wait "$1" 2>/dev/null
 }
 
